@@ -1,0 +1,107 @@
+"""create_app(): the FastAPI application with its API, web pages and static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
+
+from draftsmith import __version__
+from draftsmith.access import public, router
+from draftsmith.auth.denylist import DatabaseDenylist, RedisDenylist
+from draftsmith.auth.ratelimit import LoginLimiter
+from draftsmith.auth.routes import routes as auth_routes
+from draftsmith.config import Settings, get_settings, mask_url
+from draftsmith.db import create_engine, session_factory
+from draftsmith.errors import install_error_handlers
+from draftsmith.health import routes as health_routes
+from draftsmith.middleware import BodyLimit, SecurityHeaders
+from draftsmith.migrate import current_revision, head_revision
+from draftsmith.web.pages import render
+from draftsmith.web.routes import routes as web_routes
+
+log = logging.getLogger("draftsmith")
+
+
+class StartupError(RuntimeError):
+    """A configured service is unusable; the message says which and why."""
+
+
+async def connect_redis(url: str) -> Redis:
+    client = Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        raise StartupError(f"Redis at {mask_url(url)} is unreachable: {exc}") from exc
+    return client
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database)
+    try:
+        revision = await current_revision(engine)
+    except Exception as exc:
+        await engine.dispose()
+        raise StartupError(f"The database at {mask_url(settings.database)} is unreachable: {exc}") from exc
+    if revision != head_revision():
+        await engine.dispose()
+        raise StartupError(
+            f"The database is at revision {revision or 'none'}, not {head_revision()}: "
+            "run `draftsmith migrate`."
+        )
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.redis = await connect_redis(settings.redis_url) if settings.redis_url else None
+    app.state.denylist = (
+        RedisDenylist(app.state.redis) if app.state.redis else DatabaseDenylist(app.state.sessions)
+    )
+    app.state.login_limiter = LoginLimiter(settings)
+    try:
+        yield
+    finally:
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await engine.dispose()
+
+
+docs_routes = router(include_in_schema=False)
+
+
+@docs_routes.get("/docs")
+@public
+async def docs(request: Request):
+    return render(request, "docs.html")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Draftsmith",
+        version=__version__,
+        summary="Turn your own documents into a grounded, cited blog post.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for routes in (health_routes, auth_routes, web_routes, docs_routes):
+        app.include_router(routes)
+    static = Path(__file__).parent / "web" / "static"
+    swagger = Path(swagger_ui_bundle.swagger_ui_path)
+    app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_kb * 1024,
+                       multipart_max_bytes=settings.max_upload_bytes * 20 + 1024 * 1024)
+    app.add_middleware(SecurityHeaders, settings=settings)
+    return app

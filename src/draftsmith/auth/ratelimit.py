@@ -1,0 +1,50 @@
+"""Login rate limits per account and per client address (the `limits` library)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from draftsmith.config import Settings
+from draftsmith.errors import ApiError
+
+
+class LoginLimiter:
+    def __init__(self, settings: Settings) -> None:
+        storage: Storage
+        if settings.redis_url:
+            storage = RedisStorage(
+                settings.redis_url, implementation="redispy", key_prefix="draftsmith-limits"
+            )
+        else:
+            storage = MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._per_account = parse(settings.login_limit_account)
+        self._per_address = parse(settings.login_limit_address)
+
+    async def _refuse_if_exhausted(self, item, key: str) -> None:
+        if not await self._limiter.test(item, "login", key):
+            stats = await self._limiter.get_window_stats(item, "login", key)
+            retry = max(1, math.ceil(stats.reset_time - time.time()))
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"Too many sign-in attempts. Try again in {retry} seconds.",
+                {"Retry-After": str(retry)},
+            )
+
+    async def check(self, email: str, address: str) -> None:
+        """Count this attempt for the address; refuse when either limit is used up."""
+        await self._refuse_if_exhausted(self._per_account, f"account:{email}")
+        await self._refuse_if_exhausted(self._per_address, f"address:{address}")
+        await self._limiter.hit(self._per_address, "login", f"address:{address}")
+
+    async def failed(self, email: str) -> None:
+        await self._limiter.hit(self._per_account, "login", f"account:{email}")
+
+    async def reset(self) -> None:
+        await self._limiter.storage.reset()

@@ -1,0 +1,196 @@
+"""Accounts and sign-in sessions: the rules, independent of HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from draftsmith.auth import passwords, tokens
+from draftsmith.auth.models import RefreshFamily, RefreshToken, User
+from draftsmith.config import Settings
+from draftsmith.db import utcnow
+from draftsmith.errors import ApiError
+
+# A refresh token rotated this recently was most likely raced by a parallel
+# request of the same client, not stolen: refuse it without revoking the family.
+RACE_GRACE = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: str
+    access: tokens.AccessClaims
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def user_by_email(db: AsyncSession, email: str) -> User | None:
+    return await db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+async def create_user(db: AsyncSession, email: str, password: str, display_name: str | None = None) -> User:
+    email = normalise_email(email)
+    try:
+        passwords.check_policy(password, email)
+    except passwords.WeakPassword as exc:
+        raise ApiError(422, "weak_password", str(exc)) from exc
+    if await user_by_email(db, email) is not None:
+        raise ApiError(409, "email_taken", "An account with this email already exists.")
+    user = User(email=email, display_name=(display_name or "").strip() or None,
+                password_hash=passwords.hash_password(password))
+    db.add(user)
+    try:
+        await db.commit()
+    except IntegrityError as exc:  # a concurrent registration won
+        await db.rollback()
+        raise ApiError(409, "email_taken", "An account with this email already exists.") from exc
+    return user
+
+
+async def authenticate(db: AsyncSession, email: str, password: str) -> User | None:
+    """The user for these credentials, or None; unknown emails cost a full hash check."""
+    user = await user_by_email(db, email)
+    valid, new_hash = passwords.verify_password(password, user.password_hash if user else None)
+    if not valid or user is None:
+        return None
+    if new_hash is not None:
+        user.password_hash = new_hash
+        await db.commit()
+    return user
+
+
+def _pair(settings: Settings, user_id: str, family: RefreshFamily, refresh: str) -> TokenPair:
+    access, claims = tokens.issue_access_token(
+        settings.secret(), user_id, family.id, settings.access_token_ttl_s
+    )
+    return TokenPair(access, refresh, settings.access_token_ttl_s, family.id, claims)
+
+
+async def start_session(db: AsyncSession, settings: Settings, user: User) -> TokenPair:
+    family = RefreshFamily(
+        user_id=user.id, expires_at=utcnow() + timedelta(days=settings.refresh_family_ttl_days)
+    )
+    db.add(family)
+    await db.flush()
+    raw, hashed = tokens.new_refresh_token()
+    db.add(RefreshToken(family_id=family.id, token_hash=hashed))
+    await db.commit()
+    return _pair(settings, user.id, family, raw)
+
+
+class RefreshRaced(Exception):
+    """The token was rotated moments ago by a parallel request of the same client."""
+
+    def __init__(self, user_id: str, session_id: str) -> None:
+        super().__init__("refresh token rotated moments ago")
+        self.user_id = user_id
+        self.session_id = session_id
+
+
+async def rotate(db: AsyncSession, settings: Settings, raw: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; reuse of a rotated token revokes its family."""
+    invalid = ApiError(401, "invalid_refresh_token", "The refresh token is not valid.")
+    row = (
+        await db.execute(
+            select(RefreshToken, RefreshFamily)
+            .join(RefreshFamily, RefreshFamily.id == RefreshToken.family_id)
+            .where(RefreshToken.token_hash == tokens.hash_refresh_token(raw))
+        )
+    ).first()
+    if row is None:
+        raise invalid
+    token, family = row
+    now = utcnow()
+    if family.revoked_at is not None:
+        raise ApiError(401, "token_revoked", "This session has been signed out.")
+    if family.expires_at <= now:
+        raise ApiError(401, "session_expired", "This session has expired; sign in again.")
+    claimed = await db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token.id, RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=now)
+    )
+    if claimed.rowcount != 1:
+        await db.rollback()
+        rotated_at = await db.scalar(select(RefreshToken.rotated_at).where(RefreshToken.id == token.id))
+        if rotated_at is not None and now - rotated_at < RACE_GRACE:
+            raise RefreshRaced(family.user_id, family.id)
+        await revoke_family(db, family.id, "reuse")
+        raise ApiError(401, "token_reused", "This refresh token was already used; the session has been revoked.")
+    new_raw, new_hash = tokens.new_refresh_token()
+    db.add(RefreshToken(family_id=family.id, token_hash=new_hash))
+    await db.commit()
+    return _pair(settings, family.user_id, family, new_raw)
+
+
+async def revoke_family(db: AsyncSession, family_id: str, reason: str) -> None:
+    await db.execute(
+        update(RefreshFamily)
+        .where(RefreshFamily.id == family_id, RefreshFamily.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    await db.commit()
+
+
+async def revoke_other_families(db: AsyncSession, user_id: str, keep: str | None, reason: str) -> None:
+    query = update(RefreshFamily).where(
+        RefreshFamily.user_id == user_id, RefreshFamily.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(RefreshFamily.id != keep)
+    await db.execute(query.values(revoked_at=utcnow(), revoked_reason=reason))
+    await db.commit()
+
+
+async def live_session_user(db: AsyncSession, user_id: str, family_id: str) -> User | None:
+    """The user, when the sign-in session is neither revoked nor expired."""
+    row = (
+        await db.execute(
+            select(User)
+            .join(RefreshFamily, RefreshFamily.user_id == User.id)
+            .where(
+                User.id == user_id,
+                RefreshFamily.id == family_id,
+                RefreshFamily.revoked_at.is_(None),
+                RefreshFamily.expires_at > utcnow(),
+            )
+        )
+    ).scalar_one_or_none()
+    return row
+
+
+async def change_password(
+    db: AsyncSession, user: User, current: str, new: str, keep_session: str | None
+) -> None:
+    valid, _ = passwords.verify_password(current, user.password_hash)
+    if not valid:
+        raise ApiError(400, "wrong_password", "The current password is not correct.")
+    try:
+        passwords.check_policy(new, user.email)
+    except passwords.WeakPassword as exc:
+        raise ApiError(422, "weak_password", str(exc)) from exc
+    await set_password(db, user, new)
+    await revoke_other_families(db, user.id, keep_session, "password_changed")
+
+
+async def set_password(db: AsyncSession, user: User, new: str) -> None:
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    await db.commit()
+
+
+async def count_users(db: AsyncSession) -> int:
+    return await db.scalar(select(func.count(User.id))) or 0
+
+
+def expires(moment: datetime) -> int:
+    return max(0, int((moment - utcnow()).total_seconds()))

@@ -1,0 +1,193 @@
+"""The `draftsmith` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from draftsmith.config import ConfigError, Settings, describe, load_settings, mask_url
+
+app = typer.Typer(help="Draftsmith: grounded, cited blog posts from your own documents.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _report_env_file() -> None:
+    env_file, _ = describe(load_settings())
+    logging.getLogger("draftsmith").info(
+        "settings: env file %s", env_file if env_file else "(none: no .env in the working directory)"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Run the web app (migrates the embedded database; runs jobs in-process unless REDIS_URL is set)."""
+    import uvicorn
+
+    from draftsmith.app import create_app
+    from draftsmith.doctor import check_database, check_redis
+    from draftsmith.migrate import upgrade
+
+    settings = _settings()
+    _setup_logging(settings)
+    _report_env_file()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.database)
+    failures = [c for c in asyncio.run(_preflight(settings, check_database, check_redis)) if not c.ok]
+    for check in failures:
+        err.print(f"[red]Cannot start:[/] {check.component}: {check.message}")
+    if failures:
+        raise typer.Exit(1)
+    console.print(f"Draftsmith on [bold]http://{host}:{port}[/] (database {mask_url(settings.database)})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=False)
+
+
+async def _preflight(settings, *checks):
+    results = [await check(settings) for check in checks]
+    return [r for r in results if r is not None]
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from draftsmith.migrate import head_revision, upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.database)
+    except Exception as exc:
+        err.print(f"[red]Migration failed[/] on {mask_url(settings.database)}: {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"Database {mask_url(settings.database)} is at revision {head_revision()}.")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print every effective setting, its value (secrets masked) and where it came from."""
+    settings = _settings()
+    env_file, rows = describe(settings)
+    console.print(f"Env file: {env_file if env_file else '(none)'}")
+    table = Table("setting", "value", "source")
+    for row in rows:
+        table.add_row(row.name, row.value, row.source)
+    console.print(table)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the database, Redis, data directory and LLM endpoint; exit 1 naming what is wrong."""
+    from draftsmith.doctor import run_checks
+
+    settings = _settings()
+    checks = asyncio.run(run_checks(settings))
+    for check in checks:
+        mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
+        console.print(f"{mark} {check.component}: {check.message}")
+    failed = [c.component for c in checks if not c.ok]
+    if failed:
+        err.print(f"[red]Problems with: {', '.join(failed)}[/]")
+        raise typer.Exit(1)
+
+
+def _read_password(password: str | None) -> str:
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        err.print("[red]The passwords do not match.[/]")
+        raise typer.Exit(1)
+    return first
+
+
+async def _with_db(settings: Settings, work):
+    from draftsmith.db import create_engine, session_factory
+
+    engine = create_engine(settings.database)
+    try:
+        async with session_factory(engine)() as db:
+            return await work(db)
+    finally:
+        await engine.dispose()
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    display_name: Annotated[str | None, typer.Option("--name", help="Display name")] = None,
+    password: Annotated[str | None, typer.Option(help="Read from a prompt or stdin when omitted")] = None,
+) -> None:
+    """Create an account."""
+    from draftsmith.auth import service
+    from draftsmith.errors import ApiError
+
+    settings = _settings()
+    secret = _read_password(password)
+    try:
+        user = asyncio.run(_with_db(settings, lambda db: service.create_user(db, email, secret, display_name)))
+    except ApiError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"Created {user.email} ({user.id}).")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="Read from a prompt or stdin when omitted")] = None,
+) -> None:
+    """Set a user's password and sign out all of their sessions."""
+    from draftsmith.auth import passwords, service
+
+    settings = _settings()
+    secret = _read_password(password)
+
+    async def work(db):
+        user = await service.user_by_email(db, email)
+        if user is None:
+            return None
+        passwords.check_policy(secret, user.email)
+        await service.set_password(db, user, secret)
+        await service.revoke_other_families(db, user.id, None, "password_reset")
+        return user
+
+    try:
+        user = asyncio.run(_with_db(settings, work))
+    except passwords.WeakPassword as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if user is None:
+        err.print(f"[red]No user with email {email}.[/]")
+        raise typer.Exit(1)
+    console.print(f"Password changed for {user.email}; their sessions were signed out.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,175 @@
+"""Shared types and helpers for the per-format extractors.
+
+Kept free of heavy imports: the isolation worker and the chunker import it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Section",
+    "Extraction",
+    "ExtractionError",
+    "DocBuilder",
+    "count_words",
+]
+
+
+@dataclass(slots=True)
+class Section:
+    """A contiguous part of the extracted Markdown.
+
+    ``start``/``end`` are character offsets into ``Extraction.markdown`` and
+    ``text == markdown[start:end]``.  ``page`` is 1-based (PDF only).
+    """
+
+    heading: str | None
+    page: int | None
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Extraction:
+    markdown: str
+    sections: list[Section]
+    page_count: int | None
+    word_count: int
+    warnings: list[str] = field(default_factory=list)
+
+    # -- cheap transport across a process boundary ---------------------------
+    # Section texts are slices of ``markdown``; sending them would double the
+    # payload, so only offsets travel and the texts are re-sliced on arrival.
+    def to_wire(self) -> tuple:
+        return (
+            self.markdown,
+            [(s.heading, s.page, s.start, s.end) for s in self.sections],
+            self.page_count,
+            self.word_count,
+            list(self.warnings),
+        )
+
+    @classmethod
+    def from_wire(cls, wire: tuple) -> "Extraction":
+        markdown, secs, page_count, word_count, warnings = wire
+        return cls(
+            markdown=markdown,
+            sections=[Section(h, p, markdown[s:e], s, e) for (h, p, s, e) in secs],
+            page_count=page_count,
+            word_count=word_count,
+            warnings=warnings,
+        )
+
+
+class ExtractionError(Exception):
+    """Extraction failed; ``str(exc)`` is a sentence a user understands."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.message
+
+
+# --- word counting -----------------------------------------------------------
+
+# Scripts written without spaces between words: each character counts as a
+# word, otherwise a page of Japanese would be "one word".  Hangul is written
+# with spaces, so it is not included.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_CJK_TOKEN_RE = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+_CJK_ANY_RE = re.compile(f"[{_CJK}]")
+
+
+def count_words(text: str) -> int:
+    """``len(text.split())``, except that CJK ideographs/kana count one each."""
+    if text.isascii() or _CJK_ANY_RE.search(text) is None:
+        return len(text.split())
+    return len(_CJK_TOKEN_RE.findall(text))
+
+
+# --- building Markdown with section offsets ---------------------------------
+
+_WS_RE = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    return _WS_RE.sub(" ", text).strip()
+
+
+class DocBuilder:
+    """Accumulates Markdown blocks (joined by a blank line) and sections.
+
+    A section starts at a heading (or an explicit ``new_section``) and ends at
+    the end of its last block, so ``markdown[start:end]`` never carries the
+    separator.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._pos = 0
+        self._sections: list[tuple[str | None, int | None, int, int]] = []
+        # pending section: (heading, page, start or None until first block)
+        self._cur_heading: str | None = None
+        self._cur_page: int | None = None
+        self._cur_start: int | None = None
+        self._cur_end: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self._pos == 0
+
+    def _close(self) -> None:
+        if self._cur_start is not None and self._cur_end is not None:
+            self._sections.append(
+                (self._cur_heading, self._cur_page, self._cur_start, self._cur_end)
+            )
+        self._cur_start = self._cur_end = None
+
+    def new_section(self, heading: str | None = None, page: int | None = None) -> None:
+        self._close()
+        self._cur_heading = heading
+        self._cur_page = page
+
+    def _emit(self, text: str) -> tuple[int, int]:
+        if self._parts:
+            self._parts.append("\n\n")
+            self._pos += 2
+        start = self._pos
+        self._parts.append(text)
+        self._pos += len(text)
+        return start, self._pos
+
+    def block(self, text: str) -> None:
+        """Append a block (paragraph, list, table...).  Blank blocks are ignored."""
+        text = text.strip("\n")
+        if not text.strip():
+            return
+        start, end = self._emit(text)
+        if self._cur_start is None:
+            self._cur_start = start
+        self._cur_end = end
+
+    def heading(self, text: str, level: int, page: int | None = None) -> None:
+        text = one_line(text)
+        if not text:
+            return
+        level = min(max(level, 1), 6)
+        self.new_section(text, page if page is not None else self._cur_page)
+        self.block("#" * level + " " + text)
+
+    def finish(self, *, page_count: int | None = None, warnings: list[str] | None = None) -> Extraction:
+        self._close()
+        markdown = "".join(self._parts)
+        sections = [Section(h, p, markdown[s:e], s, e) for (h, p, s, e) in self._sections]
+        return Extraction(
+            markdown=markdown,
+            sections=sections,
+            page_count=page_count,
+            word_count=count_words(markdown),
+            warnings=list(warnings or []),
+        )

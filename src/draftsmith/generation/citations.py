@@ -1,0 +1,448 @@
+"""Citation markers, the Sources list, verification and grounding.
+
+Markers in the draft body are ``[n]`` (several sources: ``[1][3]``). While an
+engine writes, it numbers sources provisionally with a :class:`SourceRegistry`;
+:func:`finalize` then renumbers by first appearance, picks a verbatim quote
+per source and renders the ``## Sources`` list. :func:`verify` checks a
+finished (or user-edited) draft against the passages and scores grounding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping, Sequence
+
+from .errors import GenerationError
+from .text import (
+    content_words,
+    markdown_blocks,
+    normalize_whitespace,
+    split_sentences,
+    split_sentences_in,
+)
+from .types import Citation, Grounding, Passage, WeakSentence
+
+#: ``[3]``, ``[1, 2]``, ``[1-3]``; not a link (``[1](...)``) or a reference definition (``[1]:``).
+MARKER_RE = re.compile(r"\[(\d{1,4}(?:\s*(?:,|;|-|–)\s*\d{1,4})*)\](?![(:])")
+SOURCES_HEADING = "Sources"
+_SOURCES_RE = re.compile(r"(?m)^#{1,6}\s+(Sources|References)\s*$")
+MAX_QUOTE_CHARS = 300
+DEFAULT_WEAK_THRESHOLD = 0.4
+
+
+def parse_marker(body: str) -> list[int]:
+    """``"1, 3-4"`` -> ``[1, 3, 4]`` (ranges capped at 20 numbers)."""
+    nums: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", body):
+        m = re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", part)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if a <= b and b - a <= 20:
+                nums.extend(range(a, b + 1))
+            continue
+        if part.isdigit():
+            nums.append(int(part))
+    out: list[int] = []
+    for n in nums:
+        if n not in out:
+            out.append(n)
+    return out
+
+
+def markers_in(text: str) -> list[int]:
+    """All citation numbers in ``text``, in order of appearance, without repeats."""
+    out: list[int] = []
+    for m in MARKER_RE.finditer(text):
+        for n in parse_marker(m.group(1)):
+            if n not in out:
+                out.append(n)
+    return out
+
+
+def rewrite_markers(text: str, mapping: Mapping[int, int | None]) -> str:
+    """Replace each marker number via ``mapping`` (missing or None: removed).
+
+    Output markers are in the canonical form ``[a][b]``; a removed marker
+    leaves no stray space before punctuation."""
+
+    def sub(m: re.Match[str]) -> str:
+        new: list[int] = []
+        for n in parse_marker(m.group(1)):
+            t = mapping.get(n)
+            if t is not None and t not in new:
+                new.append(t)
+        return "".join(f"[{n}]" for n in new)
+
+    out = MARKER_RE.sub(sub, text)
+    out = re.sub(r"(\])\s*\[(?=\d)", r"\1[", out)  # "[1] [2]" -> "[1][2]"
+    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)  # "claim [gone]." -> "claim."
+    return re.sub(r"[ \t]{2,}", " ", out)
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"[ \t]{2,}", " ", MARKER_RE.sub("", text)).strip()
+
+
+# --------------------------------------------------------------------------
+# provisional numbering while writing
+
+
+class SourceRegistry:
+    """Provisional citation numbers, one per passage (keyed by ``chunk_id``).
+
+    ``prefer_quote(n, start, end)`` records a span (offsets inside the
+    passage text) to use as that source's quote, e.g. the sentence the
+    extractive engine copied."""
+
+    def __init__(self) -> None:
+        self._by_chunk: dict[str, int] = {}
+        self.passages: dict[int, Passage] = {}
+        self.preferred: dict[int, tuple[int, int]] = {}
+
+    def add(self, passage: Passage) -> int:
+        n = self._by_chunk.get(passage.chunk_id)
+        if n is None:
+            n = len(self._by_chunk) + 1
+            self._by_chunk[passage.chunk_id] = n
+            self.passages[n] = passage
+        return n
+
+    def prefer_quote(self, n: int, start: int, end: int) -> None:
+        self.preferred.setdefault(n, (start, end))
+
+    def __len__(self) -> int:
+        return len(self._by_chunk)
+
+
+# --------------------------------------------------------------------------
+# quotes
+
+
+def _clip_quote(text: str, s: int, e: int, claim_words: set[str]) -> tuple[int, int]:
+    """Shrink ``text[s:e]`` to at most MAX_QUOTE_CHARS, keeping the window that
+    shares most words with the claim and cutting at word boundaries."""
+    if e - s <= MAX_QUOTE_CHARS:
+        return s, e
+    best = (-1.0, s)
+    step = 40
+    for ws in range(s, e - MAX_QUOTE_CHARS + step, step):
+        ws = min(ws, e - MAX_QUOTE_CHARS)
+        window = set(content_words(text[ws : ws + MAX_QUOTE_CHARS]))
+        sc = len(window & claim_words) - 0.001 * (ws - s)
+        if sc > best[0]:
+            best = (sc, ws)
+    ws = best[1]
+    we = ws + MAX_QUOTE_CHARS
+    if ws > s:
+        sp = text.find(" ", ws, ws + 40)
+        if sp != -1:
+            ws = sp + 1
+    if we < e:
+        sp = text.rfind(" ", we - 40, we)
+        if sp > ws:
+            we = sp
+    while we > ws and text[we - 1] in " ,;:":
+        we -= 1
+    return ws, we
+
+
+def best_quote(passage: Passage, claim: str = "") -> tuple[int, int]:
+    """Offsets (inside ``passage.text``) of the passage sentence that best
+    supports ``claim`` (content-word overlap); the first sentence if no claim."""
+    text = passage.text
+    sents = split_sentences(text, include_lists=True) or (
+        [s for s in split_sentences_in(text, 0, len(text))] if text.strip() else []
+    )
+    if not sents:
+        s, e = 0, len(text)
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        return _clip_quote(text, s, e, set())
+    claim_words = set(content_words(claim))
+    best = sents[0]
+    if claim_words:
+        best_score = -1.0
+        for sent in sents:
+            words = set(content_words(sent.text))
+            if not words:
+                continue
+            overlap = len(words & claim_words)
+            score = overlap + 0.1 * overlap / len(words)
+            if score > best_score:
+                best, best_score = sent, score
+    return _clip_quote(text, best.start, best.end, claim_words)
+
+
+def _claims_by_number(body: str) -> dict[int, str]:
+    """Text of the sentences citing each number (used to pick quotes)."""
+    claims: dict[int, list[str]] = {}
+    for sent, nums in _cited_sentences(body):
+        for n in nums:
+            claims.setdefault(n, []).append(sent)
+    return {n: " ".join(v) for n, v in claims.items()}
+
+
+# --------------------------------------------------------------------------
+# finalize: renumber, quotes, Sources
+
+
+def finalize(body: str, registry: SourceRegistry) -> tuple[str, list[Citation]]:
+    """Renumber the provisional markers of ``body`` 1..N by first appearance
+    (unknown numbers are removed) and build one :class:`Citation` per number."""
+    order = [n for n in markers_in(body) if n in registry.passages]
+    mapping: dict[int, int | None] = {old: i + 1 for i, old in enumerate(order)}
+    claims = _claims_by_number(body)
+    new_body = rewrite_markers(body, mapping)
+    citations: list[Citation] = []
+    for old in order:
+        p = registry.passages[old]
+        if old in registry.preferred:
+            s, e = registry.preferred[old]
+            s, e = _clip_quote(p.text, s, e, set(content_words(claims.get(old, ""))))
+        else:
+            s, e = best_quote(p, claims.get(old, ""))
+        citations.append(
+            Citation(
+                n=mapping[old] or 0,
+                document_id=p.document_id,
+                document_name=p.document_name,
+                page=p.page,
+                chunk_id=p.chunk_id,
+                start=p.start + s,
+                end=p.start + e,
+                quote=p.text[s:e],
+            )
+        )
+    return new_body, citations
+
+
+def _md_escape_inline(text: str) -> str:
+    text = normalize_whitespace(text)
+    text = MARKER_RE.sub(lambda m: "\\[" + m.group(1) + "\\]", text)
+    return re.sub(r"([*_`<>])", r"\\\1", text)
+
+
+def render_sources(citations: Sequence[Citation]) -> str:
+    """The ``## Sources`` section: one line per citation, ``[n] name, p. X — “quote”``."""
+    lines = [f"## {SOURCES_HEADING}", ""]
+    for c in sorted(citations, key=lambda c: c.n):
+        where = _md_escape_inline(c.document_name)
+        if c.page is not None:
+            where += f", p. {c.page}"
+        lines.append(f"- [{c.n}] {where} — “{_md_escape_inline(c.quote)}”")
+    return "\n".join(lines) + "\n"
+
+
+def assemble_markdown(title: str, body: str, citations: Sequence[Citation]) -> str:
+    """``# title``, the body, and the Sources list."""
+    parts = [f"# {title.strip()}", body.strip()]
+    if citations:
+        parts.append(render_sources(citations).strip())
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def split_body(markdown: str) -> tuple[str, str]:
+    """(body, sources-section) of a draft; the body still has its title line."""
+    matches = list(_SOURCES_RE.finditer(markdown))
+    if not matches:
+        return markdown, ""
+    m = matches[-1]
+    return markdown[: m.start()], markdown[m.start() :]
+
+
+# --------------------------------------------------------------------------
+# verification and grounding
+
+
+def _body_paragraphs(body: str) -> list[str]:
+    """Prose and list blocks of the body (title, headings, code, tables excluded)."""
+    return [body[b.start : b.end] for b in markdown_blocks(body) if b.kind in ("prose", "list")]
+
+
+def _cited_sentences(body: str) -> list[tuple[str, list[int]]]:
+    """(sentence without markers, numbers that support it) for every body sentence.
+
+    A sentence without its own marker borrows those of the next cited sentence
+    in its paragraph (else the previous one): "A is B. It does C [1]." cites [1]
+    for both sentences. A marker standing alone after a sentence ("… end. [2]")
+    belongs to the sentence before it."""
+    out: list[tuple[str, list[int]]] = []
+    for para in _body_paragraphs(body):
+        sents = split_sentences(para, include_lists=True)
+        items: list[tuple[str, list[int]]] = []
+        for s in sents:
+            nums = markers_in(s.text)
+            clean = strip_markers(s.text)
+            if not re.search(r"\w", MARKER_RE.sub("", s.text)):
+                if items:  # lone marker: attach to previous sentence
+                    prev_text, prev_nums = items[-1]
+                    items[-1] = (prev_text, prev_nums + [n for n in nums if n not in prev_nums])
+                continue
+            items.append((normalize_whitespace(clean), nums))
+        for i, (text, nums) in enumerate(items):
+            if not nums:
+                later = next((n for _, n in items[i + 1 :] if n), None)
+                earlier = next((n for _, n in reversed(items[:i]) if n), None)
+                nums = list(later or earlier or [])
+            out.append((text, nums))
+    return out
+
+
+def support_score(sentence: str, passage_texts: Iterable[str]) -> float:
+    """Share of the sentence's content words found in the passages (0..1).
+
+    Words match exactly after light stemming, or on a 5-letter prefix for
+    words of 6+ letters ("retrieval" ~ "retrieve")."""
+    words = set(content_words(sentence))
+    if not words:
+        return 1.0
+    vocab: set[str] = set()
+    for t in passage_texts:
+        vocab.update(content_words(t))
+    prefixes = {w[:5] for w in vocab if len(w) >= 5}
+    hit = sum(1 for w in words if w in vocab or (len(w) >= 6 and w[:5] in prefixes))
+    return hit / len(words)
+
+
+def grounding(
+    body: str,
+    texts_by_n: Mapping[int, str],
+    threshold: float = DEFAULT_WEAK_THRESHOLD,
+) -> Grounding:
+    """Per-sentence support of ``body`` by the texts of the sources it cites.
+
+    ``score`` is the mean support weighted by each sentence's content words;
+    sentences below ``threshold`` (or citing nothing) are listed in ``weak``."""
+    total_w = 0.0
+    total = 0.0
+    weak: list[WeakSentence] = []
+    cache: dict[tuple[int, ...], list[str]] = {}
+    for sent, nums in _cited_sentences(body):
+        w = len(set(content_words(sent)))
+        if w == 0:
+            continue
+        known = tuple(n for n in nums if n in texts_by_n)
+        if known:
+            texts = cache.setdefault(known, [texts_by_n[n] for n in known])
+            sc = support_score(sent, texts)
+        else:
+            sc = 0.0
+        total += sc * w
+        total_w += w
+        if sc < threshold:
+            weak.append(WeakSentence(sentence=sent, n=list(nums), score=round(sc, 3)))
+    score = round(total / total_w, 3) if total_w else 0.0
+    return Grounding(score=score, weak=weak)
+
+
+@dataclass
+class Verification:
+    """Result of :func:`verify`.
+
+    ``markdown`` and ``citations`` are the repaired versions (unknown markers
+    removed, quotes and offsets fixed where possible). ``problems`` are human
+    sentences; ``ok`` means there were none."""
+
+    markdown: str
+    citations: list[Citation]
+    grounding: Grounding
+    unknown_markers: list[int] = field(default_factory=list)
+    uncited_paragraphs: list[str] = field(default_factory=list)
+    bad_quotes: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(
+    draft_markdown: str,
+    citations: Sequence[Citation],
+    passages: Sequence[Passage] | Mapping[str, Passage],
+    *,
+    threshold: float = DEFAULT_WEAK_THRESHOLD,
+    strict: bool = False,
+    document_texts: Mapping[str, str] | None = None,
+) -> Verification:
+    """Check a draft against its sources.
+
+    - every ``[n]`` in the body must be one of ``citations``: unknown markers
+      are removed (or, with ``strict``, a :class:`GenerationError` is raised);
+    - every citation's ``quote`` must occur verbatim in its passage text (and,
+      if ``document_texts`` maps document ids to their Markdown, at
+      ``[start, end)`` of the document). A quote that is not verbatim is
+      replaced by the passage's best supporting sentence and reported;
+    - every body paragraph must carry at least one citation (reported);
+    - grounding: see :func:`grounding`.
+
+    The Sources list is re-rendered from the repaired citations."""
+    by_chunk: dict[str, Passage] = (
+        dict(passages) if isinstance(passages, Mapping) else {p.chunk_id: p for p in passages}
+    )
+    body, _ = split_body(draft_markdown)
+    problems: list[str] = []
+    known = {c.n for c in citations}
+    used = markers_in(body)
+    unknown = [n for n in used if n not in known]
+    if unknown:
+        problems.append(f"The draft cites unknown source numbers: {', '.join(f'[{n}]' for n in unknown)}.")
+        if strict:
+            raise GenerationError(problems[-1], code="unknown_citation")
+        body = rewrite_markers(body, {n: n for n in known})
+
+    fixed: list[Citation] = []
+    bad_quotes: list[int] = []
+    claims = _claims_by_number(body)
+    for c in citations:
+        p = by_chunk.get(c.chunk_id)
+        if p is None:
+            problems.append(f"Source [{c.n}] refers to a passage that is not available ({c.document_name}).")
+            bad_quotes.append(c.n)
+            fixed.append(c)
+            continue
+        ok = bool(c.quote) and c.quote in p.text
+        if ok:
+            rel = c.start - p.start
+            if p.text[rel : rel + len(c.quote)] != c.quote or c.end - c.start != len(c.quote):
+                rel = p.text.find(c.quote)
+                c = replace(c, start=p.start + rel, end=p.start + rel + len(c.quote))
+            if document_texts is not None and c.document_id in document_texts:
+                if document_texts[c.document_id][c.start : c.end] != c.quote:
+                    ok = False
+        if not ok:
+            bad_quotes.append(c.n)
+            problems.append(f"The quote of source [{c.n}] does not occur verbatim in {c.document_name}.")
+            if strict:
+                raise GenerationError(problems[-1], code="bad_quote")
+            s, e = best_quote(p, claims.get(c.n, ""))
+            c = replace(c, start=p.start + s, end=p.start + e, quote=p.text[s:e])
+        fixed.append(c)
+
+    uncited: list[str] = []
+    title_stripped = re.sub(r"(?m)\A\s*#\s+[^\n]*\n", "", body, count=1)
+    for para in _body_paragraphs(title_stripped):
+        if not markers_in(para):
+            uncited.append(normalize_whitespace(para))
+    if uncited:
+        problems.append(f"{len(uncited)} paragraph(s) cite no source.")
+        if strict:
+            raise GenerationError(problems[-1], code="uncited_paragraph")
+
+    texts_by_n = {c.n: by_chunk[c.chunk_id].text for c in fixed if c.chunk_id in by_chunk}
+    g = grounding(body, texts_by_n, threshold=threshold)
+    used_after = set(markers_in(body))
+    final_citations = [c for c in fixed if c.n in used_after]
+    markdown = body.rstrip() + "\n\n" + render_sources(final_citations) if final_citations else body.rstrip() + "\n"
+    return Verification(
+        markdown=markdown,
+        citations=final_citations,
+        grounding=g,
+        unknown_markers=unknown,
+        uncited_paragraphs=uncited,
+        bad_quotes=bad_quotes,
+        problems=problems,
+    )

@@ -1,0 +1,74 @@
+"""A small in-memory BM25 retriever over a list of passages.
+
+The application has its own retriever over the database; this one is used
+when an engine is handed a plain list of passages (CLI one-shot generation,
+tests, benchmarks). Building the index is linear in the number of words;
+a query touches only the posting lists of its terms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import replace
+from typing import Sequence
+
+from .text import content_words
+from .types import Passage
+
+
+class InMemoryRetriever:
+    """BM25 (k1=1.2, b=0.75) over ``passage.heading + passage.text``.
+
+    Call it like the application's retriever: ``await retriever(query, k)``.
+    Returned passages carry their BM25 ``score``. Ties are broken by input
+    order, so results are deterministic."""
+
+    def __init__(self, passages: Sequence[Passage], k1: float = 1.2, b: float = 0.75) -> None:
+        self.passages: list[Passage] = list(passages)
+        self.k1 = k1
+        self.b = b
+        self._postings: dict[str, list[tuple[int, int]]] = {}
+        self._lengths: list[int] = []
+        total = 0
+        for i, p in enumerate(self.passages):
+            words = content_words(f"{p.heading or ''}\n{p.text}")
+            self._lengths.append(len(words))
+            total += len(words)
+            for term, tf in Counter(words).items():
+                self._postings.setdefault(term, []).append((i, tf))
+        n = len(self.passages)
+        self._avgdl = (total / n) if n else 1.0
+        self._idf = {
+            t: math.log(1.0 + (n - len(post) + 0.5) / (len(post) + 0.5)) for t, post in self._postings.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def document_frequency(self, term: str) -> int:
+        return len(self._postings.get(term, ()))
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, math.log(1.0 + (len(self.passages) + 0.5) / 0.5))
+
+    def scores(self, query: str) -> dict[int, float]:
+        scores: dict[int, float] = {}
+        k1, b, avgdl, lengths = self.k1, self.b, self._avgdl or 1.0, self._lengths
+        for term, qtf in Counter(content_words(query)).items():
+            post = self._postings.get(term)
+            if not post:
+                continue
+            idf = self._idf[term] * (1.0 + 0.2 * (qtf - 1))
+            for i, tf in post:
+                denom = tf + k1 * (1.0 - b + b * lengths[i] / avgdl)
+                scores[i] = scores.get(i, 0.0) + idf * tf * (k1 + 1.0) / denom
+        return scores
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        scores = self.scores(query)
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[: max(0, k)]
+        return [replace(self.passages[i], score=round(s, 6)) for i, s in best]
+
+    async def __call__(self, query: str, k: int) -> list[Passage]:
+        return self.search(query, k)

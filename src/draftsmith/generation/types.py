@@ -1,0 +1,173 @@
+"""Plain data types shared by the generation engines.
+
+Everything here is a dataclass with a ``to_dict()`` that returns JSON-ready
+data, so the caller can store a :class:`Draft` in the database or send parts
+of it over SSE without knowing the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Awaitable, Callable, Literal, Protocol, Sequence, Union, runtime_checkable
+
+Length = Literal["short", "medium", "long"]
+
+#: Target number of body words for each ``length`` (title, headings, citation
+#: markers and the Sources list are not counted).
+TARGET_WORDS: dict[str, int] = {"short": 500, "medium": 1000, "long": 1800}
+
+
+def target_words(length: str) -> int:
+    """Target body words for a length name (unknown names count as medium)."""
+    return TARGET_WORDS.get(length, TARGET_WORDS["medium"])
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk of a stored document.
+
+    ``text`` is verbatim ``document_markdown[start:end]``.
+    """
+
+    chunk_id: str
+    document_id: str
+    document_name: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    heading: str | None = None
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    topic: str
+    title: str | None = None
+    audience: str | None = None
+    tone: str | None = None
+    length: Length = "medium"
+    language: str | None = None
+    instructions: str | None = None
+
+    @property
+    def target_words(self) -> int:
+        return target_words(self.length)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Source ``[n]`` of a draft.
+
+    ``start``/``end`` are offsets of ``quote`` in the DOCUMENT markdown
+    (``passage.start`` + offset inside the passage); ``quote`` is a verbatim
+    substring of the passage text.
+    """
+
+    n: int
+    document_id: str
+    document_name: str
+    page: int | None
+    chunk_id: str
+    start: int
+    end: int
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class WeakSentence:
+    sentence: str
+    n: list[int]
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sentence": self.sentence, "n": list(self.n), "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    """``score`` in 0..1 for the whole draft; ``weak`` lists poorly supported sentences."""
+
+    score: float
+    weak: list[WeakSentence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "weak": [w.to_dict() for w in self.weak]}
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineSection:
+    heading: str
+    points: list[str] = field(default_factory=list)
+    query: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"heading": self.heading, "points": list(self.points), "query": self.query}
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    title: str
+    markdown: str
+    citations: list[Citation]
+    grounding: Grounding
+    outline: list[OutlineSection]
+    engine: str
+    model: str | None = None
+    #: body words (no title, headings, markers or Sources list)
+    word_count: int = 0
+    #: human sentences about anything the caller may want to surface
+    #: (e.g. "The sources only support about 600 words").
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "markdown": self.markdown,
+            "citations": [c.to_dict() for c in self.citations],
+            "grounding": self.grounding.to_dict(),
+            "outline": [s.to_dict() for s in self.outline],
+            "engine": self.engine,
+            "model": self.model,
+            "word_count": self.word_count,
+            "warnings": list(self.warnings),
+        }
+
+
+# --------------------------------------------------------------------------
+# Callables the caller provides
+
+#: ``retrieve(query, k)`` -> up to k passages, best first.
+Retrieve = Callable[[str, int], Awaitable[list[Passage]]]
+#: Either a retriever or a plain list of passages (then an in-memory BM25
+#: index is built over them).
+Sources = Union[Retrieve, Sequence[Passage]]
+#: ``emit(type, data)``; may be sync or async. Types: status, outline, section.
+Emit = Callable[[str, dict[str, Any]], Union[Awaitable[None], None]]
+#: Returns True once the caller wants generation to stop.
+Cancelled = Callable[[], bool]
+
+STAGES = ("retrieving", "outlining", "writing", "verifying")
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+    model: str | None
+
+    async def generate(
+        self,
+        req: GenerationRequest,
+        passages_for: Sources,
+        emit: Emit | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> Draft: ...

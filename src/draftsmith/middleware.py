@@ -1,0 +1,120 @@
+"""ASGI middleware: security headers, session-cookie renewal and the body-size limit."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import HTTPException
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from draftsmith.auth import cookies
+from draftsmith.config import Settings
+from draftsmith.errors import error_response
+
+
+class SecurityHeaders:
+    """Adds CSP (with a per-request nonce), nosniff, framing, referrer and COOP headers,
+    applies renewed or cleared session cookies, and marks authenticated answers no-store."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        state = scope.setdefault("state", {})
+        state["csp_nonce"] = nonce
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = (
+                    "default-src 'self'; "
+                    f"script-src 'self' 'nonce-{nonce}'; "
+                    f"style-src 'self' 'nonce-{nonce}'; "
+                    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+                    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+                )
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if self.settings.secure_cookies:
+                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+                if "caller" in state:
+                    headers["Cache-Control"] = "no-store"
+                for value in _cookie_headers(state, self.settings):
+                    headers.append("set-cookie", value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _cookie_headers(state: dict, settings: Settings) -> list[str]:
+    carrier = Response()
+    if state.get("renewed_session") is not None:
+        cookies.set_session(carrier, settings, state["renewed_session"])
+    elif state.get("clear_session_cookies"):
+        cookies.clear_session(carrier, settings)
+    return [v.decode("latin-1") for k, v in carrier.raw_headers if k == b"set-cookie"]
+
+
+class BodyLimit:
+    """Refuses JSON and form bodies over the limit (413) before they are read whole.
+
+    Uploads (multipart) are limited by the upload route while it streams to disk.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        limit = self.multipart_max_bytes if content_type.startswith("multipart/") else self.max_bytes
+        declared = dict(scope["headers"]).get(b"content-length")
+        too_large = error_response(
+            413, "payload_too_large", f"The request body is larger than {limit // 1024} KB."
+        )
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await too_large(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from ``receive``; FastAPI re-raises HTTPExceptions met while reading a body."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit // 1024} KB.")

@@ -1,0 +1,136 @@
+"""Browser pages: sign-in, registration, sign-out and the dashboard."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from draftsmith.access import public, router
+from draftsmith.auth import cookies, service, tokens
+from draftsmith.auth.deps import Caller, current_user, same_origin, settings_of
+from draftsmith.auth.routes import sign_in
+from draftsmith.db import get_db
+from draftsmith.errors import ApiError
+from draftsmith.web.pages import render, safe_next
+
+routes = router(include_in_schema=False)
+
+Db = Annotated[AsyncSession, Depends(get_db)]
+
+
+def _form_csrf(request: Request) -> str:
+    """The pre-login CSRF token: reuse a valid cookie, else mint one."""
+    settings = settings_of(request)
+    existing = request.cookies.get(cookies.csrf_cookie_name(settings))
+    if existing and tokens.anonymous_csrf_valid(settings.secret(), existing):
+        return existing
+    return tokens.anonymous_csrf_token(settings.secret())
+
+
+def _check_login_csrf(request: Request, submitted: str) -> None:
+    settings = settings_of(request)
+    cookie = request.cookies.get(cookies.csrf_cookie_name(settings)) or ""
+    if not same_origin(request, settings):
+        raise ApiError(403, "csrf_origin", "Cross-site request refused (Origin does not match).")
+    if not (
+        submitted
+        and hmac.compare_digest(submitted, cookie)
+        and tokens.anonymous_csrf_valid(settings.secret(), submitted)
+    ):
+        raise ApiError(403, "csrf_failed", "Your form expired; reload the page and try again.")
+
+
+def _auth_page(request: Request, template: str, status_code: int = 200, **context):
+    token = _form_csrf(request)
+    response = render(request, template, status_code, csrf_token=token, **context)
+    cookies.set_anonymous_csrf(response, settings_of(request), token)
+    return response
+
+
+@routes.get("/")
+@public
+async def home():
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@routes.get("/login")
+@public
+async def login_page(request: Request, next: str | None = None):
+    return _auth_page(request, "login.html", next=safe_next(next), email="")
+
+
+@routes.post("/login")
+@public
+async def login_submit(
+    request: Request,
+    db: Db,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+):
+    target = safe_next(next)
+    try:
+        _check_login_csrf(request, csrf_token)
+        pair = await sign_in(request, db, email, password)
+    except ApiError as exc:
+        response = _auth_page(request, "login.html", exc.status, next=target, email=email, error=exc.detail)
+        response.headers.update(exc.headers)
+        return response
+    response = RedirectResponse(target, status_code=303)
+    cookies.set_session(response, settings_of(request), pair)
+    return response
+
+
+@routes.get("/register")
+@public
+async def register_page(request: Request):
+    return _auth_page(request, "register.html", email="", display_name="")
+
+
+@routes.post("/register")
+@public
+async def register_submit(
+    request: Request,
+    db: Db,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    display_name: Annotated[str, Form(max_length=120)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+):
+    settings = settings_of(request)
+    try:
+        _check_login_csrf(request, csrf_token)
+        if not settings.open_registration:
+            raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator.")
+        if "@" not in email or len(email) < 3:
+            raise ApiError(422, "invalid_email", "Enter a valid email address.")
+        user = await service.create_user(db, email, password, display_name)
+    except ApiError as exc:
+        return _auth_page(
+            request, "register.html", exc.status, email=email, display_name=display_name, error=exc.detail
+        )
+    pair = await service.start_session(db, settings, user)
+    response = RedirectResponse("/dashboard", status_code=303)
+    cookies.set_session(response, settings, pair)
+    return response
+
+
+@routes.post("/logout")
+async def logout(request: Request, caller: Annotated[Caller, Depends(current_user)], db: Db):
+    await service.revoke_family(db, caller.session_id, "logout")
+    if caller.access is not None:
+        await request.app.state.denylist.add(caller.access.jti, caller.access.expires_at)
+    response = RedirectResponse("/login", status_code=303)
+    cookies.clear_session(response, settings_of(request))
+    request.state.renewed_session = None
+    return response
+
+
+@routes.get("/dashboard")
+async def dashboard(request: Request, caller: Annotated[Caller, Depends(current_user)]):
+    return render(request, "dashboard.html", user=caller.user)

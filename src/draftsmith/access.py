@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from draftsmith.auth.deps import UNSAFE_METHODS, current_user
 
@@ -56,3 +57,8 @@ class AccessRoute(APIRoute):
 
 def router(**kwargs: Any) -> APIRouter:
     return APIRouter(route_class=AccessRoute, **kwargs)
+
+
+def iter_routes(app_routes) -> list[tuple[str, BaseRoute]]:
+    """Every (path, route) the app serves, looking through included routers."""
+    return [(context.path or "", context.original_route) for context in iter_route_contexts(app_routes)]

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from draftsmith.access import public, router
 from draftsmith.auth import service
 from draftsmith.auth.deps import Caller, current_user, settings_of
-from draftsmith.auth.schemas import ChangePasswordIn, LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from draftsmith.auth.schemas import (
+    ChangePasswordIn,
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+)
 from draftsmith.db import get_db
 from draftsmith.errors import ApiError
 

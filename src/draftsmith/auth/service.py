@@ -68,11 +68,11 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> User | No
     return user
 
 
-def _pair(settings: Settings, user_id: str, family: RefreshFamily, refresh: str) -> TokenPair:
+def _pair(settings: Settings, user_id: str, family_id: str, refresh: str) -> TokenPair:
     access, claims = tokens.issue_access_token(
-        settings.secret(), user_id, family.id, settings.access_token_ttl_s
+        settings.secret(), user_id, family_id, settings.access_token_ttl_s
     )
-    return TokenPair(access, refresh, settings.access_token_ttl_s, family.id, claims)
+    return TokenPair(access, refresh, settings.access_token_ttl_s, family_id, claims)
 
 
 async def start_session(db: AsyncSession, settings: Settings, user: User) -> TokenPair:
@@ -84,7 +84,7 @@ async def start_session(db: AsyncSession, settings: Settings, user: User) -> Tok
     raw, hashed = tokens.new_refresh_token()
     db.add(RefreshToken(family_id=family.id, token_hash=hashed))
     await db.commit()
-    return _pair(settings, user.id, family, raw)
+    return _pair(settings, user.id, family.id, raw)
 
 
 class RefreshRaced(Exception):
@@ -109,6 +109,7 @@ async def rotate(db: AsyncSession, settings: Settings, raw: str) -> TokenPair:
     if row is None:
         raise invalid
     token, family = row
+    token_id, family_id, user_id = token.id, family.id, family.user_id
     now = utcnow()
     if family.revoked_at is not None:
         raise ApiError(401, "token_revoked", "This session has been signed out.")
@@ -116,20 +117,20 @@ async def rotate(db: AsyncSession, settings: Settings, raw: str) -> TokenPair:
         raise ApiError(401, "session_expired", "This session has expired; sign in again.")
     claimed = await db.execute(
         update(RefreshToken)
-        .where(RefreshToken.id == token.id, RefreshToken.rotated_at.is_(None))
+        .where(RefreshToken.id == token_id, RefreshToken.rotated_at.is_(None))
         .values(rotated_at=now)
     )
     if claimed.rowcount != 1:
         await db.rollback()
-        rotated_at = await db.scalar(select(RefreshToken.rotated_at).where(RefreshToken.id == token.id))
+        rotated_at = await db.scalar(select(RefreshToken.rotated_at).where(RefreshToken.id == token_id))
         if rotated_at is not None and now - rotated_at < RACE_GRACE:
-            raise RefreshRaced(family.user_id, family.id)
-        await revoke_family(db, family.id, "reuse")
+            raise RefreshRaced(user_id, family_id)
+        await revoke_family(db, family_id, "reuse")
         raise ApiError(401, "token_reused", "This refresh token was already used; the session has been revoked.")
     new_raw, new_hash = tokens.new_refresh_token()
-    db.add(RefreshToken(family_id=family.id, token_hash=new_hash))
+    db.add(RefreshToken(family_id=family_id, token_hash=new_hash))
     await db.commit()
-    return _pair(settings, family.user_id, family, new_raw)
+    return _pair(settings, user_id, family_id, new_raw)
 
 
 async def revoke_family(db: AsyncSession, family_id: str, reason: str) -> None:

@@ -1,15 +1,14 @@
 """accounts and tokens
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import draftsmith.db
-
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,131 @@
+"""Settings discovery, `draftsmith config`, `doctor`, `migrate` and `user` commands."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from draftsmith.config import ConfigError, Settings, describe, load_settings
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
+    clean["COLUMNS"] = "250"
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "draftsmith.cli", *args],
+        cwd=cwd, env=clean, input=stdin, capture_output=True, text=True, timeout=120,
+    )
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_env_file_found_from_another_working_directory(tmp_path):
+    env_file = tmp_path / "conf" / "draftsmith.env"
+    env_file.parent.mkdir()
+    env_file.write_text(f"DRAFTSMITH_DATA_DIR={tmp_path / 'data'}\nDRAFTSMITH_MAX_UPLOAD_MB=7\nDRAFTSMITH_LLM_API_KEY=sk-very-secret\n")
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    result = cli("config", cwd=elsewhere, env={"DRAFTSMITH_ENV_FILE": str(env_file), "DRAFTSMITH_LOG_LEVEL": "debug"})
+    assert result.returncode == 0, result.stderr
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") >= 3}
+    assert "7" in lines["DRAFTSMITH_MAX_UPLOAD_MB"] and str(env_file) in lines["DRAFTSMITH_MAX_UPLOAD_MB"]
+    assert "environment" in lines["DRAFTSMITH_LOG_LEVEL"]
+    assert "default" in lines["DRAFTSMITH_OPEN_REGISTRATION"]
+    assert "sk-very-secret" not in result.stdout and "****" in lines["DRAFTSMITH_LLM_API_KEY"]
+    assert f"Env file: {env_file}" in result.stdout
+
+
+def test_dotenv_in_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("DRAFTSMITH_MAX_UPLOAD_MB=9\nDRAFTSMITH_REDIS_URL=redis://:hunter2@db:6379/0\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DRAFTSMITH_ENV_FILE", raising=False)
+    monkeypatch.delenv("DRAFTSMITH_MAX_UPLOAD_MB", raising=False)
+    settings = load_settings()
+    assert settings.max_upload_mb == 9
+    env_file, rows = describe(settings)
+    assert env_file == tmp_path / ".env"
+    shown = {r.name: r for r in rows}
+    assert shown["DRAFTSMITH_REDIS_URL"].value == "redis://:****@db:6379/0"
+    assert shown["DRAFTSMITH_REDIS_URL"].source == str(tmp_path / ".env")
+
+
+def test_named_missing_env_file_is_an_error(tmp_path, monkeypatch):
+    missing = tmp_path / "nope.env"
+    monkeypatch.setenv("DRAFTSMITH_ENV_FILE", str(missing))
+    with pytest.raises(ConfigError, match="nope.env"):
+        load_settings()
+    result = cli("doctor", cwd=tmp_path, env={"DRAFTSMITH_ENV_FILE": str(missing)})
+    assert result.returncode == 2
+    assert "nope.env" in result.stderr
+
+
+def test_secret_is_generated_once_with_mode_0600(tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    first = settings.secret()
+    assert len(first) >= 40 and first == Settings(_env_file=None, data_dir=tmp_path).secret()
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_database_urls_get_async_drivers():
+    assert Settings(_env_file=None, database_url="postgresql://u@h/db").database == "postgresql+asyncpg://u@h/db"
+    assert Settings(_env_file=None, database_url="sqlite:////x.db").database == "sqlite+aiosqlite:////x.db"
+
+
+def test_doctor_passes_on_embedded_defaults(tmp_path):
+    assert cli("migrate", cwd=tmp_path).returncode == 0
+    result = cli("doctor", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "database" in result.stdout and "data_dir" in result.stdout
+    assert (tmp_path / "var" / "draftsmith.db").exists()
+
+
+def test_doctor_names_unmigrated_database(tmp_path):
+    result = cli("doctor", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "database" in result.stderr and "migrate" in result.stdout
+
+
+def test_doctor_against_a_closed_redis_port_names_redis(tmp_path):
+    cli("migrate", cwd=tmp_path)
+    result = cli("doctor", cwd=tmp_path, env={"DRAFTSMITH_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    assert result.returncode == 1
+    assert "Problems with: redis" in result.stderr
+
+
+def test_doctor_names_an_unreachable_llm_endpoint(tmp_path):
+    cli("migrate", cwd=tmp_path)
+    result = cli("doctor", cwd=tmp_path, env={"DRAFTSMITH_LLM_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1"})
+    assert result.returncode == 1
+    assert "llm" in result.stderr
+
+
+def test_serve_refuses_to_start_without_its_redis(tmp_path):
+    result = cli("serve", "--port", str(closed_port()), cwd=tmp_path, env={"DRAFTSMITH_REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    assert result.returncode == 1
+    assert "Cannot start" in result.stderr and "redis" in result.stderr
+
+
+def test_user_create_and_set_password(tmp_path):
+    cli("migrate", cwd=tmp_path)
+    created = cli("user", "create", "cli@example.com", "--name", "Cli", cwd=tmp_path, stdin="a cli passphrase!\n")
+    assert created.returncode == 0, created.stderr
+    assert "Created cli@example.com" in created.stdout
+    duplicate = cli("user", "create", "cli@example.com", cwd=tmp_path, stdin="a cli passphrase!\n")
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    weak = cli("user", "set-password", "cli@example.com", cwd=tmp_path, stdin="short\n")
+    assert weak.returncode == 1
+    changed = cli("user", "set-password", "cli@example.com", cwd=tmp_path, stdin="another cli passphrase\n")
+    assert changed.returncode == 0, changed.stderr
+    unknown = cli("user", "set-password", "ghost@example.com", cwd=tmp_path, stdin="another cli passphrase\n")
+    assert unknown.returncode == 1 and "No user" in unknown.stderr

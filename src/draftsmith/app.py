@@ -20,7 +20,9 @@ from draftsmith.auth.routes import routes as auth_routes
 from draftsmith.config import Settings, get_settings, mask_url
 from draftsmith.db import create_engine, session_factory
 from draftsmith.errors import install_error_handlers
+from draftsmith.documents.routes import routes as document_routes
 from draftsmith.health import routes as health_routes
+from draftsmith.jobs.service import Jobs
 from draftsmith.middleware import BodyLimit, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.web.pages import render
@@ -66,9 +68,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         RedisDenylist(app.state.redis) if app.state.redis else DatabaseDenylist(app.state.sessions)
     )
     app.state.login_limiter = LoginLimiter(settings)
+    app.state.jobs = Jobs(settings, app.state.sessions)
+    await app.state.jobs.start()
     try:
         yield
     finally:
+        await app.state.jobs.stop()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()
@@ -95,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for routes in (health_routes, auth_routes, web_routes, docs_routes):
+    for routes in (health_routes, auth_routes, document_routes, web_routes, docs_routes):
         app.include_router(routes)
     static = Path(__file__).parent / "web" / "static"
     swagger = Path(swagger_ui_bundle.swagger_ui_path)

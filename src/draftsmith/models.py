@@ -2,5 +2,6 @@
 
 from draftsmith.auth import models as auth_models  # noqa: F401
 from draftsmith.db import Base
+from draftsmith.documents import models as document_models  # noqa: F401
 
 metadata = Base.metadata

@@ -107,8 +107,9 @@ async def submitted_csrf_token(request: Request) -> str | None:
     header = request.headers.get("x-csrf-token")
     if header:
         return header
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    # Only small urlencoded forms carry the token as a field: a multipart body may be
+    # an upload that must stream to disk, so it needs the header.
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         value = (await request.form()).get("csrf_token")
         return value if isinstance(value, str) else None
     return None

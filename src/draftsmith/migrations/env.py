@@ -11,12 +11,20 @@ from draftsmith.models import metadata
 config = context.config
 
 
+def _include(obj, name, type_, reflected, compare_to) -> bool:
+    """Hide the full-text index objects that migrations manage by hand."""
+    if type_ == "table" and name and name.startswith("chunks_fts"):
+        return False
+    return not (type_ == "column" and name == "tsv")
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

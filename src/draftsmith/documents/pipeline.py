@@ -1,0 +1,107 @@
+"""Processing a stored document: extract → chunk → index → commit (idempotent)."""
+
+from __future__ import annotations
+
+import logging
+
+from pathlib import Path
+
+import anyio
+from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from draftsmith.config import Settings
+from draftsmith.db import utcnow
+from draftsmith.documents import storage
+from draftsmith.documents.chunking import Chunk as ChunkSpan
+from draftsmith.documents.chunking import chunk_extraction
+from draftsmith.documents.extract import Extraction, ExtractionError, extract_isolated
+from draftsmith.documents.models import Chunk, Document
+from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
+
+log = logging.getLogger(__name__)
+
+
+def extract_and_chunk(settings: Settings, path: Path, kind: str, encoding: str | None) -> tuple[Extraction, list[ChunkSpan]]:
+    """The CPU part, run in a worker thread (extraction itself runs in an isolated process)."""
+    extraction = extract_isolated(
+        path, kind, encoding, timeout_s=settings.extract_timeout_s, memory_mb=settings.extract_memory_mb
+    )
+    return extraction, chunk_extraction(extraction)
+
+
+async def save_extraction(
+    db: AsyncSession, document: Document, extraction: Extraction, spans: list[ChunkSpan], running_status: str = "processing"
+) -> bool:
+    """Replace the document's chunks and mark it ready, in one transaction.
+
+    Returns False (and writes nothing) when the row is no longer being processed
+    (deleted or reprocessed meanwhile)."""
+    sections = [
+        {"heading": s.heading, "page": s.page, "start": s.start, "end": s.end} for s in extraction.sections
+    ]
+    claimed = await db.execute(
+        update(Document)
+        .where(Document.id == document.id, Document.status == running_status)
+        .values(
+            status="ready",
+            error=None,
+            markdown=extraction.markdown,
+            sections=sections,
+            warnings=list(extraction.warnings) or None,
+            page_count=extraction.page_count,
+            word_count=extraction.word_count,
+            chunk_count=len(spans),
+            processed_at=utcnow(),
+            lease_expires_at=None,
+        )
+    )
+    if claimed.rowcount != 1:
+        await db.rollback()
+        return False
+    await db.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    if spans:
+        await db.execute(
+            insert(Chunk),
+            [
+                {
+                    "document_id": document.id,
+                    "user_id": document.user_id,
+                    "ordinal": span.ordinal,
+                    "text": span.text,
+                    "page": span.page,
+                    "heading": span.heading,
+                    "start": span.start,
+                    "end": span.end,
+                    "word_count": span.word_count,
+                }
+                for span in spans
+            ],
+        )
+    await db.commit()
+    return True
+
+
+async def process_document(ctx: JobContext, document_id: str) -> None:
+    async with ctx.sessions() as db:
+        document = await db.get(Document, document_id)
+    if document is None:
+        raise Cancelled()
+    path = storage.path_for(ctx.settings, document.storage_key)
+    if not path.is_file():
+        raise PermanentError("The stored file is missing; delete this document and upload it again.")
+    try:
+        extraction, spans = await anyio.to_thread.run_sync(
+            extract_and_chunk, ctx.settings, path, document.kind, document.encoding
+        )
+    except ExtractionError as exc:
+        raise PermanentError(str(exc)) from exc
+    async with ctx.sessions() as db:
+        if not await save_extraction(db, document, extraction, spans):
+            raise Cancelled()
+    log.info("document %s ready: %s pages, %s chunks", document_id, extraction.page_count, len(spans))
+
+
+DOCUMENT_JOB = JobKind("document", Document, process_document)
+
+

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+DocumentStatus = Literal["queued", "processing", "ready", "failed"]
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    status: DocumentStatus
+    error: str | None
+    page_count: int | None
+    word_count: int | None
+    chunk_count: int | None
+    created_at: datetime
+    processed_at: datetime | None
+
+
+class UploadOut(BaseModel):
+    documents: list[DocumentOut]
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    next_cursor: str | None
+
+
+class SectionOut(BaseModel):
+    heading: str | None
+    page: int | None
+    text: str
+
+
+class ContentOut(BaseModel):
+    document_id: str
+    markdown: str
+    sections: list[SectionOut]

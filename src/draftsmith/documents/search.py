@@ -1,0 +1,152 @@
+"""Full-text search over a user's chunks: one interface, two backends.
+
+SQLite uses FTS5 (its ``bm25()`` ranking); PostgreSQL uses a generated
+``tsvector`` column with a GIN index, and computes Okapi BM25 in SQL from the
+lexeme positions, so both rank the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# BM25 parameters (the FTS5 defaults).
+K1 = 1.2
+B = 0.75
+MAX_TERMS = 32
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_id: int
+    document_id: str
+    ordinal: int
+    text: str
+    page: int | None
+    heading: str | None
+    start: int
+    end: int
+    score: float  # higher is better
+
+
+def query_terms(query: str) -> list[str]:
+    """Distinct lower-cased words of a query, in order (at most MAX_TERMS)."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query.lower()):
+        if len(seen) >= MAX_TERMS:
+            break
+        seen.setdefault(word, None)
+    return list(seen)
+
+
+def _fts5_query(terms: list[str], match_all: bool) -> str:
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    return (" AND " if match_all else " OR ").join(quoted)
+
+
+_HIT_COLUMNS = "c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, c.start, c.\"end\""
+
+
+def _hit(row) -> ChunkHit:
+    return ChunkHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], float(row[8]))
+
+
+async def retrieve(
+    db: AsyncSession,
+    user_id: str,
+    query: str,
+    document_ids: list[str] | None = None,
+    k: int = 8,
+    match_all: bool = False,
+) -> list[ChunkHit]:
+    """The top-k chunks for a query, BM25-ranked, restricted to the user (and documents)."""
+    terms = query_terms(query)
+    if not terms or (document_ids is not None and not document_ids):
+        return []
+    if db.bind.dialect.name == "sqlite":
+        return await _retrieve_sqlite(db, user_id, terms, document_ids, k, match_all)
+    return await _retrieve_postgres(db, user_id, terms, document_ids, k, match_all)
+
+
+async def _retrieve_sqlite(db, user_id, terms, document_ids, k, match_all) -> list[ChunkHit]:
+    doc_filter = "AND c.document_id IN :document_ids" if document_ids is not None else ""
+    statement = text(
+        f"SELECT {_HIT_COLUMNS}, -bm25(chunks_fts) AS score "
+        "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+        f"WHERE chunks_fts MATCH :match AND c.user_id = :user_id {doc_filter} "
+        "ORDER BY bm25(chunks_fts) LIMIT :k"
+    )
+    params = {"match": _fts5_query(terms, match_all), "user_id": user_id, "k": k}
+    if document_ids is not None:
+        statement = statement.bindparams(bindparam("document_ids", expanding=True))
+        params["document_ids"] = list(document_ids)
+    rows = await db.execute(statement, params)
+    return [_hit(row) for row in rows]
+
+
+_PG_BM25 = f"""
+WITH q AS (
+    SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple', :query))
+),
+scope AS (
+    SELECT c.id, c.word_count, c.tsv FROM chunks c
+    WHERE c.user_id = :user_id {{doc_filter}}
+),
+stats AS (
+    SELECT count(*)::float AS n, greatest(avg(word_count), 1)::float AS avgdl FROM scope
+),
+matches AS (
+    SELECT s.id, s.word_count, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float AS tf
+    FROM scope s CROSS JOIN LATERAL unnest(s.tsv) AS u
+    WHERE s.tsv @@ to_tsquery('simple', :tsquery) AND u.lexeme IN (SELECT lexeme FROM q)
+),
+df AS (
+    SELECT lexeme, count(*)::float AS df FROM matches GROUP BY lexeme
+),
+scored AS (
+    SELECT m.id, sum(
+        ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
+        * m.tf * {K1 + 1} / (m.tf + {K1} * (1 - {B} + {B} * m.word_count / stats.avgdl))
+    ) AS score
+    FROM matches m JOIN df USING (lexeme) CROSS JOIN stats
+    GROUP BY m.id
+    ORDER BY score DESC
+    LIMIT :k
+)
+SELECT {_HIT_COLUMNS}, scored.score FROM scored JOIN chunks c ON c.id = scored.id
+ORDER BY scored.score DESC, c.id
+"""
+
+
+async def _retrieve_postgres(db, user_id, terms, document_ids, k, match_all) -> list[ChunkHit]:
+    doc_filter = "AND c.document_id IN :document_ids" if document_ids is not None else ""
+    # Lexemes as PostgreSQL's 'simple' parser sees them, each quoted as a tsquery literal.
+    lexemes = (
+        await db.execute(
+            text("SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple', :query))"),
+            {"query": " ".join(terms)},
+        )
+    ).scalars().all()
+    if not lexemes:
+        return []
+    tsquery = (" & " if match_all else " | ").join("'" + x.replace("'", "''") + "'" for x in lexemes)
+    statement = text(_PG_BM25.format(doc_filter=doc_filter))
+    params = {"query": " ".join(terms), "tsquery": tsquery, "user_id": user_id, "k": k}
+    if document_ids is not None:
+        statement = statement.bindparams(bindparam("document_ids", expanding=True))
+        params["document_ids"] = list(document_ids)
+    rows = await db.execute(statement, params)
+    return [_hit(row) for row in rows]
+
+
+async def rank_documents(db: AsyncSession, user_id: str, query: str, limit: int = 200) -> list[tuple[str, float]]:
+    """The user's documents matching every query word, best first (score of the best chunk)."""
+    hits = await retrieve(db, user_id, query, None, k=limit * 10, match_all=True)
+    best: dict[str, float] = {}
+    for hit in hits:
+        best[hit.document_id] = max(best.get(hit.document_id, float("-inf")), hit.score)
+    return sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]

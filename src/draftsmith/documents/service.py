@@ -1,0 +1,141 @@
+"""Documents of a user: intake of uploaded files, listing, content and removal."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from draftsmith.config import Settings
+from draftsmith.db import new_id
+from draftsmith.documents import search, storage
+from draftsmith.documents.models import Chunk, Document
+from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
+from draftsmith.documents.upload import ReceivedFile
+from draftsmith.errors import ApiError, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def _detect(received: ReceivedFile):
+    name = storage.sanitise_filename(received.filename)
+    try:
+        return detect_type(received.path)
+    except EmptyFile as exc:
+        raise ApiError(422, "empty_file", f"{name} is empty.") from exc
+    except UnsupportedType as exc:
+        raise ApiError(415, "unsupported_type", f"{name}: {exc}") from exc
+
+
+async def store_uploads(db: AsyncSession, settings: Settings, user_id: str, files: list[ReceivedFile]) -> list[Document]:
+    """Turn received temporary files into queued documents, all or nothing.
+
+    Files are renamed into place before the rows commit; if the commit fails
+    they are removed again, so no row points at a missing file and no file
+    outlives a failed request.
+    """
+    placed: list[str] = []
+    try:
+        detected = [_detect(received) for received in files]
+        documents = []
+        for received, kind in zip(files, detected, strict=True):
+            document_id = new_id()
+            key = storage.storage_key(user_id, document_id)
+            storage.place(settings, received.path, key)
+            placed.append(key)
+            documents.append(
+                Document(
+                    id=document_id, user_id=user_id, filename=storage.sanitise_filename(received.filename),
+                    content_type=kind.content_type, kind=kind.kind, encoding=kind.encoding,
+                    size_bytes=received.size, sha256=received.sha256, storage_key=key,
+                    status="queued", attempts=0,
+                )
+            )
+        db.add_all(documents)
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        for key in placed:
+            storage.remove(settings, key)
+        for received in files:
+            received.path.unlink(missing_ok=True)
+        raise
+    return documents
+
+
+async def get_owned(db: AsyncSession, user_id: str, document_id: str) -> Document:
+    document = await db.get(Document, document_id)
+    if document is None or document.user_id != user_id:
+        raise NotFound("Document")
+    return document
+
+
+def _encode_cursor(created_at: datetime, document_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{document_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, _, document_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), document_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(422, "invalid_cursor", "The cursor is not valid; start from the first page.") from exc
+
+
+async def list_documents(
+    db: AsyncSession, user_id: str, *, q: str | None, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[Document], str | None]:
+    if q and q.strip():
+        return await _search_documents(db, user_id, q, status, limit, cursor)
+    query = select(Document).where(Document.user_id == user_id)
+    if status:
+        query = query.where(Document.status == status)
+    if cursor:
+        created_at, document_id = _decode_cursor(cursor)
+        query = query.where(
+            (Document.created_at < created_at)
+            | ((Document.created_at == created_at) & (Document.id < document_id))
+        )
+    rows = (await db.scalars(query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit + 1))).all()
+    next_cursor = _encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    return list(rows[:limit]), next_cursor
+
+
+async def _search_documents(db, user_id, q, status, limit, cursor) -> tuple[list[Document], str | None]:
+    """Ranked by full-text relevance; the cursor is an offset into the ranking."""
+    offset = 0
+    if cursor:
+        try:
+            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
+        except ValueError as exc:
+            raise ApiError(422, "invalid_cursor", "The cursor is not valid; start from the first page.") from exc
+    ranked = [doc_id for doc_id, _ in await search.rank_documents(db, user_id, q)]
+    if ranked:
+        found = {d.id: d for d in await db.scalars(select(Document).where(Document.id.in_(ranked)))}
+        ordered = [found[i] for i in ranked if i in found and (not status or found[i].status == status)]
+    else:
+        ordered = []
+    page = ordered[offset : offset + limit]
+    more = offset + limit < len(ordered)
+    next_cursor = base64.urlsafe_b64encode(f"o:{offset + limit}".encode()).decode() if more else None
+    return page, next_cursor
+
+
+async def delete_document(db: AsyncSession, settings: Settings, document: Document) -> None:
+    """Remove the row, its chunks (and so their index entries), then the file."""
+    key = document.storage_key
+    await db.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    await db.delete(document)
+    await db.commit()
+    storage.remove(settings, key)
+
+
+def content_sections(document: Document) -> list[dict]:
+    markdown = document.markdown or ""
+    return [
+        {"heading": s.get("heading"), "page": s.get("page"), "text": markdown[s["start"] : s["end"]]}
+        for s in document.sections or []
+    ]

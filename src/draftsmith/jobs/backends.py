@@ -1,0 +1,80 @@
+"""The two ways work reaches a runner: in-process tasks, or arq on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+
+from draftsmith.jobs import runner
+
+log = logging.getLogger(__name__)
+
+ARQ_FUNCTION = "run_job"
+
+
+class InProcessQueue:
+    """Runs work as tasks of this process with bounded concurrency (the embedded default)."""
+
+    def __init__(self, ctx: runner.JobContext, concurrency: int) -> None:
+        self.ctx = ctx
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task] = set()
+
+    async def send(self, kind: str, row_id: str) -> None:
+        task = asyncio.create_task(self._run(kind, row_id), name=f"job:{kind}:{row_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, kind: str, row_id: str) -> None:
+        async with self._slots:
+            await runner.run(self.ctx, kind, row_id)
+
+    async def drain(self) -> None:
+        """Wait for the work sent so far (tests and the one-shot CLI use this)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class ArqQueue:
+    """Sends work to `draftsmith worker` processes through Redis (arq)."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_settings = redis_settings(redis_url)
+        self._pool: ArqRedis | None = None
+
+    async def _connection(self) -> ArqRedis:
+        if self._pool is None:
+            self._pool = await create_pool(self.redis_settings, retry=0)
+        return self._pool
+
+    async def send(self, kind: str, row_id: str) -> None:
+        pool = await self._connection()
+        try:
+            await pool.enqueue_job(ARQ_FUNCTION, kind, row_id)
+        except Exception:
+            # Drop the connection so the next attempt reconnects once Redis is back.
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                await pool.aclose()
+            except Exception:  # already broken
+                log.debug("closing the arq pool failed", exc_info=True)
+
+
+def redis_settings(url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 3
+    settings.conn_retries = 0
+    return settings

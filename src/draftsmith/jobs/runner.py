@@ -1,0 +1,233 @@
+"""Running background work whose state lives on a database row.
+
+A row is written ``queued`` before any message is sent.  Whoever receives a
+message *claims* the row with a conditional update (queued, or running with an
+expired lease → running with a fresh lease), so duplicate messages and several
+workers are harmless.  The recovery sweep re-sends work whose message was never
+sent (the outbox), was lost, or whose worker died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from draftsmith.config import Settings
+from draftsmith.db import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class PermanentError(Exception):
+    """The work cannot succeed (a bad file, a refused request): fail the row with this message."""
+
+
+class Cancelled(Exception):
+    """The row was cancelled (or deleted) while the work ran."""
+
+
+class Queue(Protocol):
+    async def send(self, kind: str, row_id: str) -> None:
+        """Hand the work to a runner; raises when the transport is unavailable."""
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    queue: Queue | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[JobContext, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How one kind of row is worked: its model, handler and status names."""
+
+    name: str
+    model: Any
+    handler: Handler
+    running_status: str = "processing"
+    done_status: str = "ready"
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> None:
+    KINDS[kind.name] = kind
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(300, 2 ** attempts * 5) * random.uniform(0.8, 1.2))
+
+
+async def claim(ctx: JobContext, kind: JobKind, row_id: str) -> bool:
+    now = utcnow()
+    model = kind.model
+    async with ctx.sessions() as db:
+        result = await db.execute(
+            update(model)
+            .where(
+                model.id == row_id,
+                or_(
+                    model.status == "queued",
+                    (model.status == kind.running_status) & (model.lease_expires_at < now),
+                ),
+                or_(model.run_after.is_(None), model.run_after <= now),
+            )
+            .values(
+                status=kind.running_status,
+                attempts=model.attempts + 1,
+                lease_expires_at=now + timedelta(seconds=ctx.settings.job_lease_s),
+                error=None,
+            )
+        )
+        await db.commit()
+        return result.rowcount == 1
+
+
+async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
+    """Keep the lease alive while the work runs."""
+    model = kind.model
+    interval = max(1.0, ctx.settings.job_lease_s / 3)
+    while True:
+        await asyncio.sleep(interval)
+        async with ctx.sessions() as db:
+            await db.execute(
+                update(model)
+                .where(model.id == row_id, model.status == kind.running_status)
+                .values(lease_expires_at=utcnow() + timedelta(seconds=ctx.settings.job_lease_s))
+            )
+            await db.commit()
+
+
+async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
+    """Claim and work one row; record failure or schedule a retry.  Never raises."""
+    kind = KINDS[kind_name]
+    try:
+        if not await claim(ctx, kind, row_id):
+            return  # done, running elsewhere, deleted or not due yet
+    except Exception:
+        log.exception("could not claim %s %s", kind_name, row_id)
+        return
+    heartbeat = asyncio.create_task(_heartbeat(ctx, kind, row_id))
+    try:
+        await kind.handler(ctx, row_id)
+    except Cancelled:
+        log.info("%s %s was cancelled", kind_name, row_id)
+    except PermanentError as exc:
+        await _finish(ctx, kind, row_id, status="failed", error=str(exc))
+    except asyncio.CancelledError:
+        # The process is stopping: hand the row back so it is picked up again at once.
+        await asyncio.shield(_release(ctx, kind, row_id))
+        raise
+    except Exception as exc:
+        log.exception("%s %s failed", kind_name, row_id)
+        await _retry_or_fail(ctx, kind, row_id, exc)
+    finally:
+        heartbeat.cancel()
+
+
+async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) -> None:
+    model = kind.model
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(model)
+            .where(model.id == row_id, model.status == kind.running_status)
+            .values(lease_expires_at=None, **values)
+        )
+        await db.commit()
+
+
+async def _release(ctx: JobContext, kind: JobKind, row_id: str) -> None:
+    model = kind.model
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(model)
+            .where(model.id == row_id, model.status == kind.running_status)
+            .values(status="queued", lease_expires_at=None, enqueued_at=None, attempts=model.attempts - 1)
+        )
+        await db.commit()
+
+
+async def _retry_or_fail(ctx: JobContext, kind: JobKind, row_id: str, exc: Exception) -> None:
+    async with ctx.sessions() as db:
+        attempts = await db.scalar(select(kind.model.attempts).where(kind.model.id == row_id))
+    if attempts is None:
+        return
+    if attempts >= MAX_ATTEMPTS:
+        await _finish(
+            ctx, kind, row_id, status="failed",
+            error=f"Processing failed {attempts} times; the last error was {type(exc).__name__}.",
+        )
+        return
+    # Queued again with a delay; the sweep sends it when it is due.
+    await _finish(ctx, kind, row_id, status="queued", enqueued_at=None, run_after=utcnow() + backoff(attempts))
+
+
+async def send(ctx: JobContext, kind_name: str, row_id: str) -> bool:
+    """Send the message for a queued row and mark it sent; False leaves it in the outbox."""
+    if ctx.queue is None:
+        return False
+    try:
+        await ctx.queue.send(kind_name, row_id)
+    except Exception as exc:
+        log.warning("queue unavailable, %s %s stays in the outbox: %s", kind_name, row_id, exc)
+        return False
+    model = KINDS[kind_name].model
+    async with ctx.sessions() as db:
+        await db.execute(
+            update(model).where(model.id == row_id, model.status == "queued").values(enqueued_at=utcnow())
+        )
+        await db.commit()
+    return True
+
+
+async def sweep(ctx: JobContext) -> int:
+    """Re-send work that is due: never sent, sent but lost, or whose worker died."""
+    now = utcnow()
+    lease = timedelta(seconds=ctx.settings.job_lease_s)
+    resent = 0
+    for kind in KINDS.values():
+        model = kind.model
+        async with ctx.sessions() as db:
+            # A worker died mid-run: its lease ran out.
+            await db.execute(
+                update(model)
+                .where(model.status == kind.running_status, model.lease_expires_at < now,
+                       model.attempts >= MAX_ATTEMPTS)
+                .values(status="failed", lease_expires_at=None,
+                        error="The work was interrupted too many times; try again.")
+            )
+            expired = await db.execute(
+                update(model)
+                .where(model.status == kind.running_status, model.lease_expires_at < now)
+                .values(status="queued", enqueued_at=None, lease_expires_at=None)
+                .returning(model.id)
+            )
+            ids = set(expired.scalars().all())
+            due = await db.execute(
+                select(model.id).where(
+                    model.status == "queued",
+                    or_(model.enqueued_at.is_(None), model.enqueued_at < now - lease),
+                    or_(model.run_after.is_(None), model.run_after <= now),
+                ).limit(500)
+            )
+            ids.update(due.scalars().all())
+            await db.commit()
+        for row_id in ids:
+            resent += await send(ctx, kind.name, row_id)
+    return resent

@@ -1,0 +1,62 @@
+"""The job system of one process: its queue backend and the recovery sweep loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from draftsmith.config import Settings
+from draftsmith.jobs import runner
+from draftsmith.jobs.backends import ArqQueue, InProcessQueue
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_S = 5.0
+
+
+def register_kinds() -> None:
+    """Every kind of background work; imported late so domains may import the runner."""
+    from draftsmith.documents.pipeline import DOCUMENT_JOB
+
+    runner.register(DOCUMENT_JOB)
+
+
+class Jobs:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        register_kinds()
+        self.context = runner.JobContext(settings, sessions)
+        if settings.redis_url:
+            self.queue: ArqQueue | InProcessQueue = ArqQueue(settings.redis_url)
+        else:
+            self.queue = InProcessQueue(self.context, settings.worker_concurrency)
+        self.context.queue = self.queue
+        self._sweeper: asyncio.Task | None = None
+
+    @property
+    def in_process(self) -> bool:
+        return isinstance(self.queue, InProcessQueue)
+
+    async def start(self, sweep_every: float = SWEEP_INTERVAL_S) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(sweep_every), name="job-sweep")
+
+    async def _sweep_forever(self, every: float) -> None:
+        while True:
+            try:
+                await runner.sweep(self.context)
+            except Exception:
+                log.exception("job sweep failed; trying again in %.0f s", every)
+            await asyncio.sleep(every)
+
+    async def submit(self, kind: str, row_id: str) -> bool:
+        """Send the message for a row already committed as queued (False: left in the outbox)."""
+        return await runner.send(self.context, kind, row_id)
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.queue.close()

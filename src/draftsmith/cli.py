@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -70,6 +71,74 @@ def serve(
 async def _preflight(settings, *checks):
     results = [await check(settings) for check in checks]
     return [r for r in results if r is not None]
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit once the queue is empty")] = False,
+) -> None:
+    """Run queued work from Redis (start any number, on any machine sharing the database and data directory)."""
+    from draftsmith.doctor import check_database, check_redis
+    from draftsmith.jobs.worker import build_worker
+
+    settings = _settings()
+    _setup_logging(settings)
+    _report_env_file()
+    if not settings.redis_url:
+        err.print("[red]DRAFTSMITH_REDIS_URL is not set.[/] Without Redis, `draftsmith serve` runs jobs itself.")
+        raise typer.Exit(2)
+    failures = [c for c in asyncio.run(_preflight(settings, check_database, check_redis)) if not c.ok]
+    for check in failures:
+        err.print(f"[red]Cannot start:[/] {check.component}: {check.message}")
+    if failures:
+        raise typer.Exit(1)
+    build_worker(settings, burst=burst).run()
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to ingest", exists=False)],
+    user: Annotated[str | None, typer.Option(help="Store into the configured database for this user's email")] = None,
+) -> None:
+    """Run the document pipeline (extract, chunk, index) in this process and report each file."""
+    from draftsmith.documents.local import ingest as run_ingest
+    from draftsmith.documents.local import local_context, local_user_id, scratch_settings
+
+    async def main():
+        if user:
+            settings = _settings()
+            async with local_context(settings) as ctx:
+                return await _ingest_with_progress(ctx, await local_user_id(ctx, user), files, run_ingest)
+        async with scratch_settings() as settings, local_context(settings) as ctx:
+            return await _ingest_with_progress(ctx, await local_user_id(ctx, None), files, run_ingest)
+
+    results = asyncio.run(main())
+    table = Table("file", "status", "pages", "words", "chunks", "pages/s", "detail")
+    for r in results:
+        rate = f"{r.pages / r.seconds:.0f}" if r.pages and r.seconds > 0 else "-"
+        colour = "green" if r.status == "ready" else "red"
+        table.add_row(r.path.name, f"[{colour}]{r.status}[/]", str(r.pages or "-"), str(r.words or "-"),
+                      str(r.chunks or "-"), rate, r.error or "")
+    console.print(table)
+    total_pages = sum(r.pages or 0 for r in results)
+    total_time = sum(r.seconds for r in results)
+    console.print(f"{sum(r.status == 'ready' for r in results)}/{len(results)} ready, {total_pages} pages "
+                  f"in {total_time:.1f} s ({total_pages / total_time if total_time else 0:.0f} pages/s)")
+    if any(r.status != "ready" for r in results):
+        raise typer.Exit(1)
+
+
+async def _ingest_with_progress(ctx, user_id, files, run_ingest):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("Ingesting", total=len(files))
+
+        def done(result):
+            progress.update(task, advance=1, description=f"Ingesting ({result.path.name}: {result.status})")
+
+        return await run_ingest(ctx, user_id, list(files), done)
 
 
 @app.command()

@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
+import logging
+
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from draftsmith.auth.models import RevokedAccessToken
 from draftsmith.db import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class Denylist(Protocol):
@@ -19,16 +24,30 @@ class Denylist(Protocol):
 
 
 class RedisDenylist:
+    """Denylist in Redis, shared by every server process.
+
+    While Redis is unreachable the check is skipped with a warning: every access
+    token also names its sign-in session, whose revocation is checked in the
+    database on each request, so a signed-out token stays refused.
+    """
+
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
     async def add(self, jti: str, expires_at: datetime) -> None:
         ttl = int((expires_at - datetime.now(UTC)).total_seconds()) + 1
         if ttl > 0:
-            await self.redis.set(f"draftsmith:denied-jti:{jti}", "1", ex=ttl)
+            try:
+                await self.redis.set(f"draftsmith:denied-jti:{jti}", "1", ex=ttl)
+            except RedisError as exc:
+                log.warning("Redis unreachable, token denylist not updated (session revoked in the database): %s", exc)
 
     async def contains(self, jti: str) -> bool:
-        return bool(await self.redis.exists(f"draftsmith:denied-jti:{jti}"))
+        try:
+            return bool(await self.redis.exists(f"draftsmith:denied-jti:{jti}"))
+        except RedisError as exc:
+            log.warning("Redis unreachable, token denylist not consulted (session checked in the database): %s", exc)
+            return False
 
 
 class DatabaseDenylist:

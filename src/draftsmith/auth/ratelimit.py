@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from contextlib import asynccontextmanager
 
 from limits import parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -11,6 +13,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from draftsmith.config import Settings
 from draftsmith.errors import ApiError
+
+log = logging.getLogger(__name__)
 
 
 class LoginLimiter:
@@ -39,12 +43,28 @@ class LoginLimiter:
 
     async def check(self, email: str, address: str) -> None:
         """Count this attempt for the address; refuse when either limit is used up."""
-        await self._refuse_if_exhausted(self._per_account, f"account:{email}")
-        await self._refuse_if_exhausted(self._per_address, f"address:{address}")
-        await self._limiter.hit(self._per_address, "login", f"address:{address}")
+        async with self._storage_errors():
+            await self._refuse_if_exhausted(self._per_account, f"account:{email}")
+            await self._refuse_if_exhausted(self._per_address, f"address:{address}")
+            await self._limiter.hit(self._per_address, "login", f"address:{address}")
 
     async def failed(self, email: str) -> None:
-        await self._limiter.hit(self._per_account, "login", f"account:{email}")
+        async with self._storage_errors():
+            await self._limiter.hit(self._per_account, "login", f"account:{email}")
+
+    @asynccontextmanager
+    async def _storage_errors(self):
+        """Sign-in fails closed (503) while the limit store is unreachable."""
+        try:
+            yield
+        except ApiError:
+            raise
+        except Exception as exc:
+            log.error("login rate-limit storage unreachable: %s", exc)
+            raise ApiError(
+                503, "service_unavailable", "Sign-in is briefly unavailable; try again in a moment.",
+                {"Retry-After": "5"},
+            ) from exc
 
     async def reset(self) -> None:
         await self._limiter.storage.reset()

@@ -10,8 +10,8 @@ finished (or user-edited) draft against the passages and scores grounding.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping, Sequence
 
 from .errors import GenerationError
 from .text import (
@@ -81,7 +81,10 @@ def rewrite_markers(text: str, mapping: Mapping[int, int | None]) -> str:
 
 
 def strip_markers(text: str) -> str:
-    return re.sub(r"[ \t]{2,}", " ", MARKER_RE.sub("", text)).strip()
+    """``text`` without ``[n]`` markers (and without the space they leave before punctuation)."""
+    out = MARKER_RE.sub("", text)
+    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
 
 
 # --------------------------------------------------------------------------
@@ -389,7 +392,9 @@ def verify(
     used = markers_in(body)
     unknown = [n for n in used if n not in known]
     if unknown:
-        problems.append(f"The draft cites unknown source numbers: {', '.join(f'[{n}]' for n in unknown)}.")
+        problems.append(
+            f"The draft cites unknown source numbers: {', '.join(f'[{n}]' for n in unknown)}."
+        )
         if strict:
             raise GenerationError(problems[-1], code="unknown_citation")
         body = rewrite_markers(body, {n: n for n in known})
@@ -400,7 +405,9 @@ def verify(
     for c in citations:
         p = by_chunk.get(c.chunk_id)
         if p is None:
-            problems.append(f"Source [{c.n}] refers to a passage that is not available ({c.document_name}).")
+            problems.append(
+                f"Source [{c.n}] refers to a passage that is not available ({c.document_name})."
+            )
             bad_quotes.append(c.n)
             fixed.append(c)
             continue
@@ -415,7 +422,9 @@ def verify(
                     ok = False
         if not ok:
             bad_quotes.append(c.n)
-            problems.append(f"The quote of source [{c.n}] does not occur verbatim in {c.document_name}.")
+            problems.append(
+                f"The quote of source [{c.n}] does not occur verbatim in {c.document_name}."
+            )
             if strict:
                 raise GenerationError(problems[-1], code="bad_quote")
             s, e = best_quote(p, claims.get(c.n, ""))
@@ -436,7 +445,11 @@ def verify(
     g = grounding(body, texts_by_n, threshold=threshold)
     used_after = set(markers_in(body))
     final_citations = [c for c in fixed if c.n in used_after]
-    markdown = body.rstrip() + "\n\n" + render_sources(final_citations) if final_citations else body.rstrip() + "\n"
+    markdown = (
+        body.rstrip() + "\n\n" + render_sources(final_citations)
+        if final_citations
+        else body.rstrip() + "\n"
+    )
     return Verification(
         markdown=markdown,
         citations=final_citations,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import anyio
 
@@ -46,15 +47,29 @@ class Progress:
         await self.emit("outline", {"title": title, "sections": [s.to_dict() for s in sections]})
 
     async def section(
-        self, index: int, heading: str | None, markdown: str, *, kind: str = "section", final: bool = True
+        self,
+        index: int,
+        heading: str | None,
+        markdown: str,
+        *,
+        kind: str = "section",
+        final: bool = True,
     ) -> None:
         await self.emit(
             "section",
-            {"index": index, "heading": heading, "kind": kind, "markdown": markdown, "final": final},
+            {
+                "index": index,
+                "heading": heading,
+                "kind": kind,
+                "markdown": markdown,
+                "final": final,
+            },
         )
 
 
-async def run_cancellable(fn: Callable[[], Awaitable[T]], cancelled: Cancelled, poll: float = 0.1) -> T:
+async def run_cancellable(
+    fn: Callable[[], Awaitable[T]], cancelled: Cancelled, poll: float = 0.1
+) -> T:
     """Run ``fn()``; if ``cancelled()`` becomes true meanwhile, stop it within
     ``poll`` seconds and raise :class:`GenerationCancelled`.
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from .text import content_words
 from .types import Passage
@@ -40,7 +40,8 @@ class InMemoryRetriever:
         n = len(self.passages)
         self._avgdl = (total / n) if n else 1.0
         self._idf = {
-            t: math.log(1.0 + (n - len(post) + 0.5) / (len(post) + 0.5)) for t, post in self._postings.items()
+            t: math.log(1.0 + (n - len(post) + 0.5) / (len(post) + 0.5))
+            for t, post in self._postings.items()
         }
 
     def __len__(self) -> int:
@@ -72,3 +73,29 @@ class InMemoryRetriever:
 
     async def __call__(self, query: str, k: int) -> list[Passage]:
         return self.search(query, k)
+
+
+async def retrieve_unique(
+    retrieve, query: str, k: int, *, rounds: int = 2, max_k: int = 2000
+) -> list[Passage]:
+    """``retrieve(query, k)`` without passages whose text repeats an earlier one
+    (the same document uploaded twice, boilerplate pages). If duplicates leave
+    fewer than ``k`` passages, asks again for more (bounded)."""
+    want = k
+    out: list[Passage] = []
+    for _ in range(rounds + 1):
+        got = list(await retrieve(query, want))
+        seen: set[int] = set()
+        out = []
+        for p in got:
+            h = hash(" ".join(p.text.split()))
+            if h in seen:
+                continue
+            seen.add(h)
+            out.append(p)
+            if len(out) >= k:
+                break
+        if len(out) >= k or len(got) < want or want >= max_k:
+            break
+        want = min(max_k, want * 4)
+    return out

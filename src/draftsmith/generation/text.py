@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 # --------------------------------------------------------------------------
 # stopwords and tokens
@@ -222,7 +222,7 @@ def markdown_blocks(text: str) -> list[Block]:
     in_fence = False
     fence = ""
     prev_kind = "blank"
-    for i, (s, e) in enumerate(lines):
+    for s, e in lines:
         line = text[s:e]
         stripped = line.strip()
         if in_fence:
@@ -326,13 +326,37 @@ def _is_boundary(text: str, term_start: int, end: int, block_end: int) -> bool:
         if m:
             word = m.group(1).lower().strip(".")
             if word in ABBREVIATIONS:
-                if word in ("no", "nos", "p", "pp", "fig", "figs", "eq", "eqs", "vol", "sec", "ch", "ref", "art", "para"):
-                    return not ch.isdigit() and word not in ("fig", "figs", "eq", "eqs", "ref", "refs")
+                if word in (
+                    "no",
+                    "nos",
+                    "p",
+                    "pp",
+                    "fig",
+                    "figs",
+                    "eq",
+                    "eqs",
+                    "vol",
+                    "sec",
+                    "ch",
+                    "ref",
+                    "art",
+                    "para",
+                ):
+                    return not ch.isdigit() and word not in (
+                        "fig",
+                        "figs",
+                        "eq",
+                        "eqs",
+                        "ref",
+                        "refs",
+                    )
                 return False
             raw = m.group(1)
             if len(raw) == 1 and raw.isupper():  # initial: "J. Smith"
                 return False
-            if "." in raw.strip(".") and all(len(p) <= 2 for p in raw.strip(".").split(".")):  # "U.S.", "e.g."
+            if "." in raw.strip(".") and all(
+                len(p) <= 2 for p in raw.strip(".").split(".")
+            ):  # "U.S.", "e.g."
                 return False
     return True
 
@@ -351,7 +375,7 @@ def split_sentences_in(text: str, start: int, end: int, kind: str = "prose") -> 
     if len(line_spans) > 1:
         maxlen = max(len(text[s:e].strip()) for s, e in line_spans)
         seg_start = start
-        for (s, e), (ns, ne) in zip(line_spans, line_spans[1:]):
+        for (s, e), (ns, ne) in zip(line_spans, line_spans[1:], strict=False):
             line = text[s:e].strip()
             nxt = text[ns:ne].lstrip()
             if (
@@ -400,9 +424,15 @@ def split_sentences(text: str, include_lists: bool = False) -> list[Sentence]:
             out.extend(split_sentences_in(text, b.start, b.end, "prose"))
         elif b.kind == "list" and include_lists:
             # each item separately
-            item_starts = [m.start() + b.start for m in re.finditer(r"(?m)^\s*(?:[-*+•▪‣◦●]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+", text[b.start : b.end])]
+            item_starts = [
+                m.start() + b.start
+                for m in re.finditer(
+                    r"(?m)^\s*(?:[-*+•▪‣◦●]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+",
+                    text[b.start : b.end],
+                )
+            ]
             item_starts.append(b.end)
-            for s, e in zip(item_starts, item_starts[1:]):
+            for s, e in zip(item_starts, item_starts[1:], strict=False):
                 m = _LIST_MARK_RE.match(text, s, e)
                 s2 = m.end() if m else s
                 out.extend(split_sentences_in(text, s2, e, "list"))
@@ -515,7 +545,7 @@ def extract_keyphrases(
             continue
         if words[0] in excl and len(words) == 1:
             continue
-        bonus = 1.0 + 0.5 * (len(words) - 1)
+        bonus = 1.0 + 0.8 * (len(words) - 1)
         scored.append((d * bonus + 0.01 * math.log1p(tf[key]), -first[key], key))
     scored.sort(reverse=True)
     chosen: list[tuple[str, float]] = []

@@ -7,8 +7,9 @@ of it over SSE without knowing the engine.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Awaitable, Callable, Literal, Protocol, Sequence, Union, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Length = Literal["short", "medium", "long"]
 
@@ -150,9 +151,9 @@ class Draft:
 Retrieve = Callable[[str, int], Awaitable[list[Passage]]]
 #: Either a retriever or a plain list of passages (then an in-memory BM25
 #: index is built over them).
-Sources = Union[Retrieve, Sequence[Passage]]
+Sources = Retrieve | Sequence[Passage]
 #: ``emit(type, data)``; may be sync or async. Types: status, outline, section.
-Emit = Callable[[str, dict[str, Any]], Union[Awaitable[None], None]]
+Emit = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 #: Returns True once the caller wants generation to stop.
 Cancelled = Callable[[], bool]
 

@@ -1,0 +1,130 @@
+"""The document pipeline in one process, without a server (CLI and benchmarks)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from draftsmith.auth import service as accounts
+from draftsmith.config import Settings
+from draftsmith.db import create_engine, session_factory
+from draftsmith.documents import service, storage
+from draftsmith.documents.models import Document
+from draftsmith.documents.upload import ReceivedFile
+from draftsmith.errors import ApiError
+from draftsmith.jobs import runner
+from draftsmith.jobs.service import register_kinds
+from draftsmith.migrate import upgrade
+
+LOCAL_EMAIL = "local@draftsmith.invalid"
+
+
+@dataclass
+class IngestResult:
+    path: Path
+    status: str
+    error: str | None
+    document_id: str | None
+    pages: int | None
+    words: int | None
+    chunks: int | None
+    seconds: float
+
+
+@asynccontextmanager
+async def local_context(settings: Settings):
+    """A job context over the settings' database, migrated if it is SQLite."""
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.database)
+    register_kinds()
+    engine = create_engine(settings.database)
+    try:
+        yield runner.JobContext(settings, session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def scratch_settings(**overrides):
+    """Settings for a throw-away SQLite database and data directory."""
+    directory = Path(tempfile.mkdtemp(prefix="draftsmith-"))
+    try:
+        yield Settings(_env_file=None, data_dir=directory, secret_key="local-" + "x" * 40, **overrides)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def local_user_id(ctx: runner.JobContext, email: str | None) -> str:
+    async with ctx.sessions() as db:
+        user = await accounts.user_by_email(db, email or LOCAL_EMAIL)
+        if user is not None:
+            return user.id
+        if email:
+            raise ApiError(404, "not_found", f"No user with email {email}.")
+        from draftsmith.auth.models import User
+        from draftsmith.auth.passwords import hash_password
+        import secrets
+
+        user = User(email=LOCAL_EMAIL, display_name="Local", password_hash=hash_password(secrets.token_urlsafe(24)))
+        db.add(user)
+        await db.commit()
+        return user.id
+
+
+async def ingest(
+    ctx: runner.JobContext,
+    user_id: str,
+    paths: list[Path],
+    on_done: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Store and process each file in turn; a bad file fails alone."""
+    results = []
+    for path in paths:
+        started = time.perf_counter()
+        try:
+            document = await _store(ctx, user_id, path)
+        except ApiError as exc:
+            result = IngestResult(path, "failed", exc.detail, None, None, None, None, time.perf_counter() - started)
+        else:
+            await runner.run(ctx, "document", document.id)
+            async with ctx.sessions() as db:
+                document = await db.get(Document, document.id)
+            result = IngestResult(
+                path, document.status, document.error, document.id, document.page_count,
+                document.word_count, document.chunk_count, time.perf_counter() - started,
+            )
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results
+
+
+async def _store(ctx: runner.JobContext, user_id: str, path: Path) -> Document:
+    if not path.is_file():
+        raise ApiError(404, "not_found", f"{path} does not exist.")
+    if path.stat().st_size > ctx.settings.max_upload_bytes:
+        raise ApiError(413, "file_too_large", f"{path.name} is larger than {ctx.settings.max_upload_mb} MB.")
+    handle = tempfile.NamedTemporaryFile(dir=storage.tmp_dir(ctx.settings), prefix="ingest-", delete=False)
+    with handle, path.open("rb") as source:
+        shutil.copyfileobj(source, handle, 1024 * 1024)
+    received = ReceivedFile(Path(handle.name), path.name, path.stat().st_size)
+    received.sha256 = _sha256(path)
+    async with ctx.sessions() as db:
+        (document,) = await service.store_uploads(db, ctx.settings, user_id, [received])
+    return document
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,225 @@
+"""Durable background jobs: Redis + separate worker processes, outbox, recovery sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from draftsmith.app import create_app
+from draftsmith.db import utcnow
+from draftsmith.documents.models import Document
+from draftsmith.jobs import runner
+from tests.conftest import client_for, make_settings, make_user, wipe
+from tests.documents.helpers import corpus, upload, wait_done
+
+
+def worker_process(settings) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
+    env.update(
+        DRAFTSMITH_DATA_DIR=str(settings.data_dir),
+        DRAFTSMITH_DATABASE_URL=settings.database,
+        DRAFTSMITH_REDIS_URL=settings.redis_url,
+        DRAFTSMITH_SECRET_KEY=settings.secret(),
+        DRAFTSMITH_LOG_LEVEL="warning",
+    )
+    return subprocess.Popen([sys.executable, "-m", "draftsmith.cli", "worker"], env=env)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+async def redis_app(tmp_path, postgres_url, redis_url):
+    app = create_app(make_settings(tmp_path, postgres_url, redis_url=redis_url))
+    async with app.router.lifespan_context(app):
+        await wipe(app)
+        yield app
+        await wipe(app)
+
+
+async def test_postgres_redis_and_separate_workers(redis_app):
+    workers = [worker_process(redis_app.state.settings) for _ in range(2)]
+    try:
+        async with client_for(redis_app) as client:
+            user = await make_user(client)
+            files = [corpus("pdf/pm_naacl06-shinyama.pdf"), corpus("docx/un_docx-tables.docx"),
+                     corpus("html/un_example-with-scripts.html"), corpus("md/docling_faq.md"),
+                     corpus("pdf/plumb_password-example.pdf")]
+            body = await upload(user, *files)
+            assert not redis_app.state.jobs.in_process
+            results = [await wait_done(user, d["id"], timeout=120) for d in body["documents"]]
+    finally:
+        for process in workers:
+            stop(process)
+    assert [r["status"] for r in results] == ["ready", "ready", "ready", "ready", "failed"]
+    assert "password" in results[-1]["error"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OwnRedis:
+    """A redis-server of this test, to stop and start at will."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+async def test_upload_succeeds_while_redis_is_down_and_the_job_is_sent_later(tmp_path, postgres_url):
+    redis = OwnRedis()
+    redis.start()
+    app = create_app(make_settings(tmp_path, postgres_url, redis_url=redis.url))
+    worker = None
+    try:
+        async with app.router.lifespan_context(app):
+            await wipe(app)
+            async with client_for(app) as client:
+                user = await make_user(client)
+                redis.stop()  # Redis goes away between sign-in and upload
+                body = await upload(user, corpus("md/docling_OCR.md"))
+                doc_id = body["documents"][0]["id"]
+                async with app.state.sessions() as db:
+                    document = await db.get(Document, doc_id)
+                    assert document.status == "queued" and document.enqueued_at is None  # in the outbox
+                redis.start()
+                worker = worker_process(app.state.settings)
+                # the app's sweep loop sends the outboxed job once Redis answers again
+                result = await wait_done(user, doc_id, timeout=90)
+                assert result["status"] == "ready"
+            await wipe(app)
+    finally:
+        if worker:
+            stop(worker)
+        redis.stop()
+
+
+async def test_sweep_recovers_work_of_a_dead_worker(app, user):
+    body = await upload(user, corpus("md/docling_faq.md"))
+    doc_id = body["documents"][0]["id"]
+    await wait_done(user, doc_id)
+    # simulate a worker that claimed the row and died: processing, lease long gone
+    async with app.state.sessions() as db:
+        await db.execute(
+            update(Document).where(Document.id == doc_id).values(
+                status="processing", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1), enqueued_at=utcnow()
+            )
+        )
+        await db.commit()
+    assert await runner.sweep(app.state.jobs.context) >= 1
+    assert (await wait_done(user, doc_id))["status"] == "ready"
+
+
+async def test_sweep_resends_a_lost_message(app, user):
+    body = await upload(user, corpus("md/docling_faq.md"))
+    doc_id = body["documents"][0]["id"]
+    await wait_done(user, doc_id)
+    async with app.state.sessions() as db:
+        stale = utcnow() - timedelta(seconds=app.state.settings.job_lease_s + 5)
+        await db.execute(update(Document).where(Document.id == doc_id).values(status="queued", attempts=0, enqueued_at=stale))
+        await db.commit()
+    assert await runner.sweep(app.state.jobs.context) == 1
+    assert (await wait_done(user, doc_id))["status"] == "ready"
+
+
+async def test_a_worker_that_keeps_dying_ends_failed(app, user):
+    body = await upload(user, corpus("md/docling_faq.md"))
+    doc_id = body["documents"][0]["id"]
+    await wait_done(user, doc_id)
+    async with app.state.sessions() as db:
+        await db.execute(
+            update(Document).where(Document.id == doc_id).values(
+                status="processing", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1)
+            )
+        )
+        await db.commit()
+    await runner.sweep(app.state.jobs.context)
+    async with app.state.sessions() as db:
+        document = await db.get(Document, doc_id)
+    assert document.status == "failed" and "interrupted" in document.error
+
+
+async def test_duplicate_messages_process_once(app, user):
+    body = await upload(user, corpus("md/pypdf_changelog-v1.md"))
+    doc_id = body["documents"][0]["id"]
+    first = await wait_done(user, doc_id)
+    # the same message delivered again (or to two workers) finds nothing to claim
+    await asyncio.gather(*(runner.run(app.state.jobs.context, "document", doc_id) for _ in range(3)))
+    async with app.state.sessions() as db:
+        document = await db.get(Document, doc_id)
+    assert document.status == "ready" and document.attempts == 1
+    assert document.chunk_count == first["chunk_count"]
+
+
+async def test_transient_errors_retry_with_backoff(app, user, monkeypatch):
+    from draftsmith.documents import pipeline
+
+    calls = {"n": 0}
+    real = pipeline.extract_and_chunk
+
+    def flaky(*args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk hiccup")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "extract_and_chunk", flaky)
+    body = await upload(user, ("n.md", b"# Note\n\nsome words to index"))
+    doc_id = body["documents"][0]["id"]
+    for _ in range(100):
+        async with app.state.sessions() as db:
+            document = await db.get(Document, doc_id)
+        if document.status == "queued" and document.run_after is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert document.attempts == 1 and document.run_after > utcnow()
+    async with app.state.sessions() as db:  # make it due now
+        await db.execute(update(Document).where(Document.id == doc_id).values(run_after=utcnow()))
+        await db.commit()
+    await runner.sweep(app.state.jobs.context)
+    done = await wait_done(user, doc_id)
+    assert done["status"] == "ready" and calls["n"] == 2
+    async with app.state.sessions() as db:
+        assert (await db.scalar(select(Document.attempts).where(Document.id == doc_id))) == 2

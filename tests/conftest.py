@@ -236,3 +236,20 @@ async def _wipe_url(url: str) -> None:
                 await connection.execute(text(f"DELETE FROM {table.name}"))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _openai_server_session():
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_server(_openai_server_session):
+    """A running fake OpenAI-compatible server (real HTTP on 127.0.0.1), reset for each test."""
+    _openai_server_session.reset()
+    yield _openai_server_session
+    _openai_server_session.reset()

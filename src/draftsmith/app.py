@@ -17,14 +17,16 @@ from draftsmith.access import public, router
 from draftsmith.auth.denylist import DatabaseDenylist, RedisDenylist
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.auth.routes import routes as auth_routes
+from draftsmith.blogs.routes import routes as blog_routes
 from draftsmith.config import Settings, get_settings, mask_url
 from draftsmith.db import create_engine, session_factory
-from draftsmith.errors import install_error_handlers
 from draftsmith.documents.routes import routes as document_routes
+from draftsmith.errors import install_error_handlers
 from draftsmith.health import routes as health_routes
 from draftsmith.jobs.service import Jobs
 from draftsmith.middleware import BodyLimit, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
+from draftsmith.sessions.routes import routes as session_routes
 from draftsmith.web.pages import render
 from draftsmith.web.routes import routes as web_routes
 
@@ -100,7 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for routes in (health_routes, auth_routes, document_routes, web_routes, docs_routes):
+    for routes in (
+        health_routes, auth_routes, document_routes, session_routes, blog_routes, web_routes, docs_routes,
+    ):
         app.include_router(routes)
     static = Path(__file__).parent / "web" / "static"
     swagger = Path(swagger_ui_bundle.swagger_ui_path)

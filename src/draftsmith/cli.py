@@ -142,6 +142,67 @@ async def _ingest_with_progress(ctx, user_id, files, run_ingest):
 
 
 @app.command()
+def generate(
+    files: Annotated[list[Path], typer.Argument(help="Source documents (PDF, DOCX, Markdown, HTML, text)")],
+    topic: Annotated[str, typer.Option(help="What the post is about")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the Markdown here (default: stdout)")] = None,
+    engine: Annotated[str | None, typer.Option(help="extractive (offline) or llm (needs DRAFTSMITH_LLM_BASE_URL)")] = None,
+    length: Annotated[str, typer.Option(help="short, medium or long")] = "medium",
+) -> None:
+    """Ingest the files and write a cited draft, all in this process (no server)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from draftsmith.blogs.local import generate_from_files
+    from draftsmith.documents.local import local_context, local_user_id, scratch_settings
+    from draftsmith.errors import ApiError
+
+    if engine not in (None, "extractive", "llm") or length not in ("short", "medium", "long"):
+        err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")
+        raise typer.Exit(2)
+    configured = _settings()
+    llm = {k: getattr(configured, k) for k in ("llm_base_url", "llm_api_key", "llm_model", "llm_timeout_s")}
+
+    async def main():
+        async with scratch_settings(**llm) as settings, local_context(settings) as ctx:
+            user_id = await local_user_id(ctx, None)
+            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                          TimeElapsedColumn(), console=err, transient=True) as progress:
+                reading = progress.add_task("Reading documents", total=len(files))
+                writing = progress.add_task("Writing", total=None, visible=False)
+
+                def ingested(result):
+                    mark = "" if result.status == "ready" else f" ([red]{result.status}[/]: {result.error})"
+                    progress.console.print(f"  {result.path.name}: {result.pages or '-'} pages{mark}")
+                    progress.advance(reading)
+
+                def event(kind, data):
+                    if kind == "outline":
+                        progress.update(writing, visible=True, total=len(data.get("sections", [])) + 2, completed=0)
+                    elif kind == "section" and data.get("final", True):
+                        progress.update(writing, advance=1, description=f"Writing: {data.get('heading') or ''}"[:60])
+                    elif kind == "status":
+                        progress.update(writing, visible=True, description=data.get("message") or data.get("stage", ""))
+
+                return await generate_from_files(ctx, user_id, list(files), topic, engine=engine or settings.default_engine,
+                                                 length=length, on_ingested=ingested, on_event=event)
+
+    try:
+        blog = asyncio.run(main())
+    except ApiError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1) from exc
+    if blog.status != "ready":
+        err.print(f"[red]Generation {blog.status}:[/] {blog.error}")
+        raise typer.Exit(1)
+    if output:
+        output.write_text(blog.markdown, encoding="utf-8")
+        err.print(f"Wrote {output} ({len(blog.markdown.split())} words, {len(blog.citations)} citations, "
+                  f"grounding {(blog.grounding or {}).get('score', 0):.2f}).")
+    else:
+        console.print(blog.markdown, markup=False, highlight=False)
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations."""
     from draftsmith.migrate import head_revision, upgrade

@@ -6,8 +6,13 @@ retries, so callers never handle token expiry themselves.
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -114,6 +119,165 @@ class DraftsmithClient:
             "/api/v1/auth/password",
             json={"current_password": current_password, "new_password": new_password},
         )
+
+
+    # -- documents -----------------------------------------------------------
+
+    def upload(self, *paths: str | Path) -> list[dict[str, Any]]:
+        """Upload files (streamed from disk); returns the queued documents."""
+        handles = [open(p, "rb") for p in paths]  # noqa: SIM115 - closed below
+        try:
+            files = [("files", (Path(h.name).name, h, "application/octet-stream")) for h in handles]
+            return self.request("POST", "/api/v1/documents/upload", files=files).json()["documents"]
+        finally:
+            for handle in handles:
+                handle.close()
+
+    def documents(self, q: str | None = None, status: str | None = None, limit: int = 50) -> Iterator[dict[str, Any]]:
+        """Every document (following cursors), optionally searched or filtered."""
+        yield from self._paged("/api/v1/documents", {"q": q, "status": status, "limit": limit})
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/api/v1/documents/{document_id}").json()
+
+    def document_content(self, document_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/api/v1/documents/{document_id}/content").json()
+
+    def download(self, document_id: str) -> bytes:
+        return self.request("GET", f"/api/v1/documents/{document_id}/download").content
+
+    def reprocess(self, document_id: str) -> dict[str, Any]:
+        return self.request("POST", f"/api/v1/documents/{document_id}/reprocess").json()
+
+    def delete_document(self, document_id: str) -> None:
+        self.request("DELETE", f"/api/v1/documents/{document_id}")
+
+    def wait_until_processed(self, document_id: str, timeout: float = 300, poll: float = 0.5) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            document = self.document(document_id)
+            if document["status"] in ("ready", "failed"):
+                return document
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"document {document_id} is still {document['status']}")
+            time.sleep(poll)
+
+    # -- sessions and generation --------------------------------------------
+
+    def create_session(self, topic: str, document_ids: list[str], **options: Any) -> dict[str, Any]:
+        body = {"topic": topic, "document_ids": document_ids, **options}
+        return self.request("POST", "/api/v1/sessions", json=body).json()
+
+    def sessions(self, limit: int = 50) -> Iterator[dict[str, Any]]:
+        yield from self._paged("/api/v1/sessions", {"limit": limit})
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/api/v1/sessions/{session_id}").json()
+
+    def update_session(self, session_id: str, **changes: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"/api/v1/sessions/{session_id}", json=changes).json()
+
+    def delete_session(self, session_id: str) -> None:
+        self.request("DELETE", f"/api/v1/sessions/{session_id}")
+
+    def generate(self, session_id: str) -> str:
+        """Start a generation; returns the new blog's id."""
+        return self.request("POST", f"/api/v1/sessions/{session_id}/generate").json()["blog_id"]
+
+    def events(self, session_id: str, last_event_id: int | None = None, blog_id: str | None = None) -> Iterator[Event]:
+        """Progress events, replaying what was missed; ends when no generation runs.
+
+        A dropped connection is resumed from the last event seen."""
+        last = last_event_id
+        while True:
+            headers = {"Accept": "text/event-stream"}
+            if last is not None:
+                headers["Last-Event-ID"] = str(last)
+            params = {"blog_id": blog_id} if blog_id else None
+            try:
+                with self._stream("GET", f"/api/v1/sessions/{session_id}/events", headers, params) as response:
+                    for event in _parse_sse(response.iter_lines()):
+                        last = event.id
+                        yield event
+                return
+            except httpx.TransportError:
+                time.sleep(1)
+
+    @contextmanager
+    def _stream(self, method: str, path: str, headers: dict[str, str], params: dict | None):
+        """A streamed authenticated request (refreshing once on a 401, like ``request``)."""
+        for attempt in (1, 2):
+            request_headers = dict(headers)
+            if self.access_token:
+                request_headers["Authorization"] = f"Bearer {self.access_token}"
+            with self._http.stream(method, path, headers=request_headers, params=params, timeout=None) as response:
+                if response.status_code == 401 and attempt == 1 and self.refresh_token:
+                    self.refresh()
+                    continue
+                if not response.is_success:
+                    response.read()
+                    self._raise_for(response)
+                yield response
+                return
+
+    # -- blogs ----------------------------------------------------------------
+
+    def blogs(self, limit: int = 50) -> Iterator[dict[str, Any]]:
+        yield from self._paged("/api/v1/blogs", {"limit": limit})
+
+    def blog(self, blog_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/api/v1/blogs/{blog_id}").json()
+
+    def edit_blog(self, blog_id: str, revision: int, *, title: str | None = None, markdown: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"revision": revision}
+        if title is not None:
+            body["title"] = title
+        if markdown is not None:
+            body["markdown"] = markdown
+        return self.request("PATCH", f"/api/v1/blogs/{blog_id}", json=body).json()
+
+    def revisions(self, blog_id: str) -> list[dict[str, Any]]:
+        return self.request("GET", f"/api/v1/blogs/{blog_id}/revisions").json()["items"]
+
+    def revision(self, blog_id: str, n: int) -> dict[str, Any]:
+        return self.request("GET", f"/api/v1/blogs/{blog_id}/revisions/{n}").json()
+
+    def export(self, blog_id: str, format: str = "md") -> bytes:
+        return self.request("GET", f"/api/v1/blogs/{blog_id}/export", params={"format": format}).content
+
+    def cancel(self, blog_id: str) -> dict[str, Any]:
+        return self.request("POST", f"/api/v1/blogs/{blog_id}/cancel").json()
+
+    def delete_blog(self, blog_id: str) -> None:
+        self.request("DELETE", f"/api/v1/blogs/{blog_id}")
+
+    def _paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        query = {k: v for k, v in params.items() if v is not None}
+        while True:
+            page = self.request("GET", path, params=query).json()
+            yield from page["items"]
+            if not page.get("next_cursor"):
+                return
+            query["cursor"] = page["next_cursor"]
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    type: str
+    data: dict[str, Any]
+
+
+def _parse_sse(lines: Iterator[str]) -> Iterator[Event]:
+    fields: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if "event" in fields and "data" in fields:
+                yield Event(int(fields.get("id", "0")), fields["event"], json.loads(fields["data"]))
+            fields = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(":")
+            fields[key] = value[1:] if value.startswith(" ") else value
 
 
 def _user(data: dict[str, Any]) -> User:

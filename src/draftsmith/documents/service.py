@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from draftsmith.documents.models import Chunk, Document
 from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
 from draftsmith.documents.upload import ReceivedFile
 from draftsmith.errors import ApiError, NotFound
+from draftsmith.pagination import newest_first
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,6 @@ async def get_owned(db: AsyncSession, user_id: str, document_id: str) -> Documen
     return document
 
 
-def _encode_cursor(created_at: datetime, document_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{document_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        stamp, _, document_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), document_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "invalid_cursor", "The cursor is not valid; start from the first page.") from exc
-
-
 async def list_documents(
     db: AsyncSession, user_id: str, *, q: str | None, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Document], str | None]:
@@ -93,15 +81,7 @@ async def list_documents(
     query = select(Document).where(Document.user_id == user_id)
     if status:
         query = query.where(Document.status == status)
-    if cursor:
-        created_at, document_id = _decode_cursor(cursor)
-        query = query.where(
-            (Document.created_at < created_at)
-            | ((Document.created_at == created_at) & (Document.id < document_id))
-        )
-    rows = (await db.scalars(query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit + 1))).all()
-    next_cursor = _encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return list(rows[:limit]), next_cursor
+    return await newest_first(db, query, Document, limit, cursor)
 
 
 async def _search_documents(db, user_id, q, status, limit, cursor) -> tuple[list[Document], str | None]:

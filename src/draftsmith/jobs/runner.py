@@ -26,6 +26,7 @@ from draftsmith.db import utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+INTERRUPTED = "The work was interrupted too many times; try again."
 
 
 class PermanentError(Exception):
@@ -61,6 +62,8 @@ class JobKind:
     handler: Handler
     running_status: str = "processing"
     done_status: str = "ready"
+    #: called in the transaction that marks a row failed (e.g. to record an event with it)
+    on_failed: Callable[[AsyncSession, str, str], Awaitable[None]] | None = None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -129,7 +132,7 @@ async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
     except Cancelled:
         log.info("%s %s was cancelled", kind_name, row_id)
     except PermanentError as exc:
-        await _finish(ctx, kind, row_id, status="failed", error=str(exc))
+        await _fail(ctx, kind, row_id, str(exc))
     except asyncio.CancelledError:
         # The process is stopping: hand the row back so it is picked up again at once.
         await asyncio.shield(_release(ctx, kind, row_id))
@@ -152,6 +155,19 @@ async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) ->
         await db.commit()
 
 
+async def _fail(ctx: JobContext, kind: JobKind, row_id: str, message: str) -> None:
+    model = kind.model
+    async with ctx.sessions() as db:
+        failed = await db.execute(
+            update(model)
+            .where(model.id == row_id, model.status == kind.running_status)
+            .values(status="failed", error=message, lease_expires_at=None)
+        )
+        if failed.rowcount == 1 and kind.on_failed is not None:
+            await kind.on_failed(db, row_id, message)
+        await db.commit()
+
+
 async def _release(ctx: JobContext, kind: JobKind, row_id: str) -> None:
     model = kind.model
     async with ctx.sessions() as db:
@@ -169,10 +185,7 @@ async def _retry_or_fail(ctx: JobContext, kind: JobKind, row_id: str, exc: Excep
     if attempts is None:
         return
     if attempts >= MAX_ATTEMPTS:
-        await _finish(
-            ctx, kind, row_id, status="failed",
-            error=f"Processing failed {attempts} times; the last error was {type(exc).__name__}.",
-        )
+        await _fail(ctx, kind, row_id, f"Processing failed {attempts} times; the last error was {type(exc).__name__}.")
         return
     # Queued again with a delay; the sweep sends it when it is due.
     await _finish(ctx, kind, row_id, status="queued", enqueued_at=None, run_after=utcnow() + backoff(attempts))
@@ -205,13 +218,16 @@ async def sweep(ctx: JobContext) -> int:
         model = kind.model
         async with ctx.sessions() as db:
             # A worker died mid-run: its lease ran out.
-            await db.execute(
+            interrupted = await db.execute(
                 update(model)
                 .where(model.status == kind.running_status, model.lease_expires_at < now,
                        model.attempts >= MAX_ATTEMPTS)
-                .values(status="failed", lease_expires_at=None,
-                        error="The work was interrupted too many times; try again.")
+                .values(status="failed", lease_expires_at=None, error=INTERRUPTED)
+                .returning(model.id)
             )
+            if kind.on_failed is not None:
+                for failed_id in interrupted.scalars().all():
+                    await kind.on_failed(db, failed_id, INTERRUPTED)
             expired = await db.execute(
                 update(model)
                 .where(model.status == kind.running_status, model.lease_expires_at < now)

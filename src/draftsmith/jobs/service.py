@@ -19,9 +19,11 @@ SWEEP_INTERVAL_S = 5.0
 
 def register_kinds() -> None:
     """Every kind of background work; imported late so domains may import the runner."""
+    from draftsmith.blogs.pipeline import BLOG_JOB
     from draftsmith.documents.pipeline import DOCUMENT_JOB
 
     runner.register(DOCUMENT_JOB)
+    runner.register(BLOG_JOB)
 
 
 class Jobs:

@@ -1,0 +1,207 @@
+"""Generation benchmark (run with `make bench`).
+
+Prints, in one run:
+- extractive generation time against the total words of the selected sources (10k → 1M);
+- the LLM pipeline's wall time against the sum of its raw LLM calls, replayed one
+  by one to the same loopback server with a fixed per-call latency (target ≤ 1.1×);
+- the time from `POST /sessions/{id}/generate` to the first server-sent event (target < 300 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+CORPUS = Path(os.environ.get("DRAFTSMITH_CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
+TOPIC = "how text is extracted from PDF documents and what goes wrong"
+
+
+def source_text() -> list[str]:
+    """Paragraphs of real prose from the corpus (Markdown files and a few text PDFs)."""
+    import pypdfium2 as pdfium
+
+    paragraphs = []
+    for path in sorted((CORPUS / "md").glob("*.md")):
+        paragraphs += [p for p in path.read_text().split("\n\n") if len(p.split()) > 12]
+    for name in ("pm_naacl06-shinyama.pdf", "un_multi-column.pdf", "un_fr_olap.pdf", "pm_i1040nr.pdf"):
+        document = pdfium.PdfDocument(CORPUS / "pdf" / name)
+        for page in document:
+            text = page.get_textpage().get_text_range().replace("\r\n", "\n")
+            paragraphs += [p.replace("\n", " ") for p in text.split("\n\n") if len(p.split()) > 12]
+        document.close()
+    return paragraphs
+
+
+def write_sources(directory: Path, paragraphs: list[str], words: int) -> list[Path]:
+    """Markdown files totalling about `words` words (the corpus repeated, as separate documents)."""
+    files, total, index = [], 0, 0
+    while total < words:
+        chunk, chunk_words = [], 0
+        while chunk_words < min(50_000, words - total):
+            paragraph = paragraphs[index % len(paragraphs)]
+            index += 1
+            chunk.append(paragraph)
+            chunk_words += len(paragraph.split())
+        path = directory / f"source-{len(files):03d}.md"
+        path.write_text(f"# Source {len(files)}\n\n" + "\n\n".join(chunk))
+        files.append(path)
+        total += chunk_words
+    return files
+
+
+async def extractive_scaling(paragraphs: list[str]) -> None:
+    from draftsmith.blogs.local import generate_from_files
+    from draftsmith.documents.local import local_context, local_user_id, scratch_settings
+
+    print("Extractive generation (long draft) against the selected sources:")
+    print(f"  {'source words':>12} {'documents':>9} {'ingest s':>9} {'generate s':>10} {'draft words':>11} {'citations':>9}")
+    for words in (10_000, 100_000, 1_000_000):
+        with tempfile.TemporaryDirectory() as directory:
+            files = write_sources(Path(directory), paragraphs, words)
+            async with scratch_settings(max_upload_mb=100) as settings, local_context(settings) as ctx:
+                user_id = await local_user_id(ctx, None)
+                timings: dict[str, float] = {}
+                started = time.perf_counter()
+
+                def ingested(_result, started=started, timings=timings):
+                    timings["ingest"] = time.perf_counter() - started
+
+                blog = await generate_from_files(ctx, user_id, files, TOPIC, engine="extractive", length="long",
+                                                 on_ingested=ingested)
+                total = time.perf_counter() - started
+                assert blog.status == "ready", blog.error
+                body = blog.markdown.split("## Sources")[0]
+                print(f"  {words:>12,} {len(files):>9} {timings['ingest']:>9.2f} {total - timings['ingest']:>10.2f} "
+                      f"{len(body.split()):>11} {len(blog.citations):>9}")
+
+
+def llm_overhead(latency: float = 0.25) -> None:
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    server = FakeOpenAIServer(latency=latency).start()
+    try:
+        wall, calls = asyncio.run(_llm_generation(server, latency))
+        raw = replay(server.base_url, calls)
+    finally:
+        server.stop()
+    print(f"\nLLM pipeline against a loopback server with {latency * 1000:.0f} ms per call: {len(calls)} calls, "
+          f"wall {wall:.2f} s vs raw calls {raw:.2f} s -> {wall / raw:.2f}x (target <= 1.1x: "
+          f"{'met' if wall / raw <= 1.1 else 'NOT MET'})")
+
+
+async def _llm_generation(server, latency: float):
+    from draftsmith.documents.local import ingest, local_context, local_user_id, scratch_settings
+
+    async with scratch_settings(llm_base_url=server.base_url, llm_api_key="bench") as settings, \
+            local_context(settings) as ctx:
+        user_id = await local_user_id(ctx, None)
+        files = [CORPUS / "md" / "pypdf_extract-text.md", CORPUS / "md" / "docling_faq.md"]
+        results = await ingest(ctx, user_id, files)
+        server.reset()
+        server.latency = latency
+        started = time.perf_counter()
+        blog = await _generate_on(ctx, user_id, [r.document_id for r in results])
+        wall = time.perf_counter() - started
+        assert blog.status == "ready", blog.error
+        return wall, list(server.chat_requests)
+
+
+def replay(base_url: str, calls) -> float:
+    """The same requests sent one by one, straight to the server: the raw cost of the calls."""
+    raw = 0.0
+    with httpx.Client(timeout=60) as client:
+        for call in calls:
+            started = time.perf_counter()
+            with client.stream("POST", base_url + "/chat/completions", json=call.body,
+                               headers={"Authorization": "Bearer bench"}) as response:
+                for _ in response.iter_bytes():
+                    pass
+            raw += time.perf_counter() - started
+    return raw
+
+
+async def _generate_on(ctx, user_id, document_ids):
+    from draftsmith.blogs.models import Blog
+    from draftsmith.jobs import runner
+    from draftsmith.sessions import service as sessions
+    from draftsmith.sessions.models import GenerationSession
+
+    async with ctx.sessions() as db:
+        session = GenerationSession(user_id=user_id, topic=TOPIC, document_ids=document_ids, length="medium", engine="llm")
+        db.add(session)
+        await db.commit()
+        blog = await sessions.start_generation(db, session)
+    await asyncio.wait_for(runner.run(ctx, "blog", blog.id), timeout=600)
+    async with ctx.sessions() as db:
+        return await db.get(Blog, blog.id)
+
+
+def first_event_latency(rounds: int = 5) -> None:
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as data:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
+        env.update(DRAFTSMITH_DATA_DIR=data, DRAFTSMITH_LOG_LEVEL="warning", DRAFTSMITH_BASE_URL=f"http://127.0.0.1:{port}")
+        server = subprocess.Popen([sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    httpx.get(base + "/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            with httpx.Client(base_url=base, timeout=60) as client:
+                client.post("/api/v1/auth/register", json={"email": "g@example.com", "password": "bench passphrase 2"})
+                token = client.post("/api/v1/auth/login", json={"email": "g@example.com", "password": "bench passphrase 2"}).json()["access_token"]
+                auth = {"Authorization": f"Bearer {token}"}
+                path = CORPUS / "md" / "docling_faq.md"
+                doc = client.post("/api/v1/documents/upload", headers=auth,
+                                  files=[("files", (path.name, path.read_bytes()))]).json()["documents"][0]
+                while client.get(f"/api/v1/documents/{doc['id']}", headers=auth).json()["status"] != "ready":
+                    time.sleep(0.1)
+                session = client.post("/api/v1/sessions", headers=auth,
+                                      json={"topic": "docling questions", "document_ids": [doc["id"]], "length": "short"}).json()
+                samples = []
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    blog_id = client.post(f"/api/v1/sessions/{session['id']}/generate", headers=auth).json()["blog_id"]
+                    with client.stream("GET", f"/api/v1/sessions/{session['id']}/events", headers=auth,
+                                       params={"blog_id": blog_id}) as response:
+                        for line in response.iter_lines():
+                            if line.startswith("event:"):
+                                samples.append(time.perf_counter() - started)
+                                break
+                    while client.get(f"/api/v1/blogs/{blog_id}", headers=auth).json()["status"] in ("queued", "generating"):
+                        time.sleep(0.05)
+            samples.sort()
+            median = samples[len(samples) // 2] * 1000
+            print(f"\nGenerate → first event over HTTP: median {median:.0f} ms, worst {samples[-1] * 1000:.0f} ms "
+                  f"(target < 300 ms: {'met' if samples[-1] * 1000 < 300 else 'NOT MET'})")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    paragraphs = source_text()
+    asyncio.run(extractive_scaling(paragraphs))
+    llm_overhead()
+    first_event_latency()
+
+
+if __name__ == "__main__":
+    main()

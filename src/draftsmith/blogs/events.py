@@ -1,0 +1,85 @@
+"""Progress events of generations: stored per blog, replayed and followed as SSE.
+
+Events live in the database, so any process (a worker elsewhere) can write them
+and any server can stream them; a reconnecting client resumes after the id it
+last saw (``Last-Event-ID``), and a finished generation replays at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from draftsmith.blogs.models import Blog, BlogEvent
+
+ACTIVE = ("queued", "generating")
+POLL_S = 0.2
+KEEPALIVE_S = 15.0
+
+
+def event_row(blog: Blog, type_: str, data: dict[str, Any]) -> BlogEvent:
+    return BlogEvent(blog_id=blog.id, session_id=blog.session_id, type=type_, data={"blog_id": blog.id, **data})
+
+
+def cancelled_event(blog: Blog) -> BlogEvent:
+    return event_row(blog, "error", {"status": "cancelled", "code": "cancelled", "detail": "The generation was cancelled."})
+
+
+async def publish(sessions: async_sessionmaker[AsyncSession], blog_id: str, type_: str, data: dict[str, Any]) -> None:
+    async with sessions() as db:
+        blog = await db.get(Blog, blog_id)
+        if blog is None:
+            return
+        db.add(event_row(blog, type_, data))
+        await db.commit()
+
+
+def format_sse(event: BlogEvent) -> str:
+    payload = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n"
+
+
+async def follow(
+    sessions: async_sessionmaker[AsyncSession],
+    session_id: str,
+    after_id: int,
+    blog_id: str | None = None,
+    is_disconnected=None,
+) -> AsyncIterator[str]:
+    """Yield SSE frames after ``after_id``; end once no blog of the session is active."""
+    yield "retry: 2000\n\n"
+    idle = 0.0
+    while True:
+        async with sessions() as db:
+            # Activity first: a blog's terminal event commits with its final status,
+            # so once it reads inactive, the fetch below includes that event.
+            active_query = select(Blog.id).where(Blog.session_id == session_id, Blog.status.in_(ACTIVE))
+            if blog_id:
+                active_query = active_query.where(Blog.id == blog_id)
+            active = (await db.execute(active_query.limit(1))).first() is not None
+            query = select(BlogEvent).where(BlogEvent.session_id == session_id, BlogEvent.id > after_id)
+            if blog_id:
+                query = query.where(BlogEvent.blog_id == blog_id)
+            events = (await db.scalars(query.order_by(BlogEvent.id).limit(500))).all()
+        for event in events:
+            after_id = event.id
+            yield format_sse(event)
+        if len(events) == 500:
+            continue  # more to replay
+        if not active:
+            return
+        if events:
+            idle = 0.0
+            continue
+        if is_disconnected is not None and await is_disconnected():
+            return
+        await asyncio.sleep(POLL_S)
+        idle += POLL_S
+        if idle >= KEEPALIVE_S:
+            idle = 0.0
+            yield ": keep-alive\n\n"

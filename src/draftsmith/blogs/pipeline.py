@@ -1,0 +1,167 @@
+"""The generation job: retrieve → outline → write → verify citations → ready.
+
+Runs on the same durable job system as document processing; progress events
+are stored per blog so any server can stream them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from draftsmith.blogs import events
+from draftsmith.blogs.models import Blog, BlogRevision
+from draftsmith.blogs.render import render_html
+from draftsmith.db import utcnow
+from draftsmith.documents import search
+from draftsmith.documents.models import Document
+from draftsmith.generation import (
+    Draft,
+    GenerationCancelled,
+    GenerationError,
+    GenerationRequest,
+    Passage,
+    get_engine,
+)
+from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
+from draftsmith.sessions.models import GenerationSession
+
+log = logging.getLogger(__name__)
+
+CANCEL_POLL_S = 0.5
+
+
+def engine_for(ctx: JobContext, name: str):
+    settings = ctx.settings
+    if name == "llm":
+        return get_engine("llm", settings, read_timeout=settings.llm_timeout_s)
+    return get_engine("extractive", settings)
+
+
+async def _load(ctx: JobContext, blog_id: str) -> tuple[Blog, GenerationSession, dict[str, Document]]:
+    async with ctx.sessions() as db:
+        blog = await db.get(Blog, blog_id)
+        if blog is None or blog.session_id is None:
+            raise Cancelled()
+        session = await db.get(GenerationSession, blog.session_id)
+        if session is None:
+            raise Cancelled()
+        documents = {
+            d.id: d
+            for d in await db.scalars(
+                select(Document).where(Document.id.in_(session.document_ids), Document.user_id == blog.user_id)
+            )
+        }
+    missing = [i for i in session.document_ids if i not in documents or documents[i].status != "ready"]
+    if missing:
+        raise PermanentError("A selected document was deleted or is not ready any more.")
+    return blog, session, documents
+
+
+async def generate_blog(ctx: JobContext, blog_id: str) -> None:
+    blog, session, documents = await _load(ctx, blog_id)
+
+    async def emit(type_: str, data: dict[str, Any]) -> None:
+        await events.publish(ctx.sessions, blog_id, type_, data)
+
+    async def retrieve(query: str, k: int) -> list[Passage]:
+        async with ctx.sessions() as db:
+            hits = await search.retrieve(db, blog.user_id, query, list(documents), k=k)
+        return [
+            Passage(
+                chunk_id=str(h.chunk_id), document_id=h.document_id, document_name=documents[h.document_id].filename,
+                page=h.page, start=h.start, end=h.end, text=h.text, heading=h.heading, score=h.score,
+            )
+            for h in hits
+        ]
+
+    cancel = asyncio.Event()
+    watcher = asyncio.create_task(_watch_cancel(ctx, blog_id, cancel))
+    await emit("status", {"status": "generating", "stage": "retrieving", "message": "Reading your documents"})
+    request = GenerationRequest(
+        topic=session.topic, title=session.title, audience=session.audience, tone=session.tone,
+        length=session.length, language=session.language, instructions=session.instructions,
+    )
+    try:
+        engine = engine_for(ctx, blog.engine)
+        draft = await engine.generate(request, retrieve, emit, cancel.is_set)
+    except GenerationCancelled as exc:
+        await _mark_cancelled(ctx, blog_id)
+        raise Cancelled() from exc
+    except GenerationError as exc:
+        raise PermanentError(exc.message) from exc
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    _check_quotes(draft, documents)
+    await _save(ctx, blog_id, draft)
+
+
+async def _watch_cancel(ctx: JobContext, blog_id: str, cancel: asyncio.Event) -> None:
+    while not cancel.is_set():
+        await asyncio.sleep(CANCEL_POLL_S)
+        async with ctx.sessions() as db:
+            requested = await db.scalar(select(Blog.cancel_requested).where(Blog.id == blog_id))
+        if requested is None or requested:
+            cancel.set()
+
+
+def _check_quotes(draft: Draft, documents: dict[str, Document]) -> None:
+    """Every citation quote must occur verbatim in its stored document text."""
+    for citation in draft.citations:
+        text = documents[citation.document_id].markdown or ""
+        if text[citation.start : citation.end] != citation.quote and citation.quote not in text:
+            raise PermanentError(f"Citation [{citation.n}] does not quote its source; the draft was not saved.")
+
+
+async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
+    data = draft.to_dict()
+    now = utcnow()
+    async with ctx.sessions() as db:
+        saved = await db.execute(
+            update(Blog)
+            .where(Blog.id == blog_id, Blog.status == "generating", Blog.cancel_requested.is_(False))
+            .values(
+                status="ready", error=None, title=draft.title, markdown=draft.markdown,
+                html=render_html(draft.markdown, data["citations"]), citations=data["citations"],
+                grounding=data["grounding"], outline=data["outline"], warnings=data["warnings"] or None,
+                model=draft.model, revision=1, updated_at=now, lease_expires_at=None,
+            )
+        )
+        if saved.rowcount != 1:
+            await db.rollback()
+            raise Cancelled()
+        await db.execute(BlogRevision.__table__.delete().where(BlogRevision.blog_id == blog_id))
+        db.add(BlogRevision(blog_id=blog_id, revision=1, title=draft.title, markdown=draft.markdown, source="generated"))
+        blog = await db.get(Blog, blog_id)
+        db.add(events.event_row(blog, "done", {
+            "status": "ready", "revision": 1, "title": draft.title, "word_count": draft.word_count,
+            "citations": len(draft.citations), "grounding_score": draft.grounding.score,
+        }))
+        await db.commit()
+
+
+async def _mark_cancelled(ctx: JobContext, blog_id: str) -> None:
+    """Status and terminal event in one transaction, so a follower never sees one without the other."""
+    async with ctx.sessions() as db:
+        blog = await db.get(Blog, blog_id)
+        if blog is None:
+            return
+        blog.status, blog.lease_expires_at, blog.updated_at = "cancelled", None, utcnow()
+        db.add(events.cancelled_event(blog))
+        await db.commit()
+
+
+async def _on_failed(db: AsyncSession, blog_id: str, message: str) -> None:
+    blog = await db.get(Blog, blog_id)
+    if blog is not None:
+        db.add(events.event_row(blog, "error", {"status": "failed", "code": "generation_failed", "detail": message}))
+
+
+BLOG_JOB = JobKind("blog", Blog, generate_blog, running_status="generating", on_failed=_on_failed)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BlogStatus = Literal["queued", "generating", "ready", "failed", "cancelled"]
+MAX_MARKDOWN = 500_000
+
+
+class CitationOut(BaseModel):
+    n: int
+    document_id: str
+    document_name: str
+    page: int | None
+    chunk_id: str | None = None
+    start: int | None = None
+    end: int | None = None
+    quote: str
+
+
+class BlogSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    session_id: str | None
+    title: str
+    status: BlogStatus
+    error: str | None
+    revision: int
+    engine: str
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BlogOut(BlogSummary):
+    markdown: str
+    html: str
+    citations: list[CitationOut]
+    grounding: dict[str, Any] | None
+    warnings: list[str] | None
+
+
+class BlogPage(BaseModel):
+    items: list[BlogSummary]
+    next_cursor: str | None
+
+
+class BlogPatch(BaseModel):
+    revision: int = Field(ge=0)
+    title: str | None = Field(None, min_length=1, max_length=300)
+    markdown: str | None = Field(None, max_length=MAX_MARKDOWN)
+
+
+class RevisionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    revision: int
+    title: str
+    source: str
+    created_at: datetime
+
+
+class RevisionOut(RevisionSummary):
+    markdown: str
+
+
+class RevisionList(BaseModel):
+    items: list[RevisionSummary]

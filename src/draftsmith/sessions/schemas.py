@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Length = Literal["short", "medium", "long"]
+EngineName = Literal["extractive", "llm"]
+
+
+class SessionIn(BaseModel):
+    topic: str = Field(min_length=3, max_length=2000)
+    document_ids: list[str] = Field(min_length=1, max_length=100)
+    title: str | None = Field(None, max_length=300)
+    audience: str | None = Field(None, max_length=300)
+    tone: str | None = Field(None, max_length=100)
+    length: Length = "medium"
+    language: str | None = Field(None, max_length=50)
+    instructions: str | None = Field(None, max_length=4000)
+    engine: EngineName | None = None
+
+
+class SessionPatch(BaseModel):
+    topic: str | None = Field(None, min_length=3, max_length=2000)
+    document_ids: list[str] | None = Field(None, min_length=1, max_length=100)
+    title: str | None = Field(None, max_length=300)
+    audience: str | None = Field(None, max_length=300)
+    tone: str | None = Field(None, max_length=100)
+    length: Length | None = None
+    language: str | None = Field(None, max_length=50)
+    instructions: str | None = Field(None, max_length=4000)
+    engine: EngineName | None = None
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str | None
+    topic: str
+    document_ids: list[str]
+    audience: str | None
+    tone: str | None
+    length: Length
+    language: str | None
+    instructions: str | None
+    engine: EngineName
+    created_at: datetime
+    updated_at: datetime
+
+
+class SessionPage(BaseModel):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
+class GenerateOut(BaseModel):
+    blog_id: str
+    status: Literal["queued"]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Protocol
-
-import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError

@@ -67,9 +67,10 @@ async def local_user_id(ctx: runner.JobContext, email: str | None) -> str:
             return user.id
         if email:
             raise ApiError(404, "not_found", f"No user with email {email}.")
+        import secrets
+
         from draftsmith.auth.models import User
         from draftsmith.auth.passwords import hash_password
-        import secrets
 
         user = User(email=LOCAL_EMAIL, display_name="Local", password_hash=hash_password(secrets.token_urlsafe(24)))
         db.add(user)

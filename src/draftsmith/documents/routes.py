@@ -12,7 +12,13 @@ from draftsmith.access import router
 from draftsmith.auth.deps import Caller, current_user, settings_of
 from draftsmith.db import get_db
 from draftsmith.documents import service, storage
-from draftsmith.documents.schemas import ContentOut, DocumentOut, DocumentPage, DocumentStatus, UploadOut
+from draftsmith.documents.schemas import (
+    ContentOut,
+    DocumentOut,
+    DocumentPage,
+    DocumentStatus,
+    UploadOut,
+)
 from draftsmith.documents.upload import receive_files
 from draftsmith.errors import ApiError
 

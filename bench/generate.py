@@ -83,7 +83,7 @@ async def extractive_scaling(paragraphs: list[str]) -> None:
                       f"{len(body.split()):>11} {len(blog.citations):>9}")
 
 
-def llm_overhead(latency: float = 0.25) -> None:
+def llm_overhead(latency: float) -> None:
     from tests.fakes.openai_server import FakeOpenAIServer
 
     server = FakeOpenAIServer(latency=latency).start()
@@ -199,7 +199,8 @@ def first_event_latency(rounds: int = 5) -> None:
 def main() -> None:
     paragraphs = source_text()
     asyncio.run(extractive_scaling(paragraphs))
-    llm_overhead()
+    for latency in (0.25, 1.0):
+        llm_overhead(latency)
     first_event_latency()
 
 

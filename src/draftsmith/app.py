@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +21,7 @@ from draftsmith.auth.routes import routes as auth_routes
 from draftsmith.blogs.routes import routes as blog_routes
 from draftsmith.config import Settings, get_settings, mask_url
 from draftsmith.db import create_engine, session_factory
+from draftsmith.documents.extract import warm_up
 from draftsmith.documents.routes import routes as document_routes
 from draftsmith.errors import install_error_handlers
 from draftsmith.health import routes as health_routes
@@ -71,6 +73,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.login_limiter = LoginLimiter(settings)
     app.state.jobs = Jobs(settings, app.state.sessions)
+    if app.state.jobs.in_process:
+        await anyio.to_thread.run_sync(warm_up)  # the extraction worker, before the first upload
     await app.state.jobs.start()
     try:
         yield

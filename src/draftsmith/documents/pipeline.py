@@ -14,7 +14,7 @@ from draftsmith.db import utcnow
 from draftsmith.documents import storage
 from draftsmith.documents.chunking import Chunk as ChunkSpan
 from draftsmith.documents.chunking import chunk_extraction
-from draftsmith.documents.extract import Extraction, ExtractionError, extract_isolated
+from draftsmith.documents.extract import Extraction, ExtractionError, ExtractorUnavailable, extract_isolated
 from draftsmith.documents.models import Chunk, Document
 from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
 
@@ -93,6 +93,8 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
         extraction, spans = await anyio.to_thread.run_sync(
             extract_and_chunk, ctx.settings, path, document.kind, document.encoding
         )
+    except ExtractorUnavailable:
+        raise  # the server's problem, not the document's: retried with backoff
     except ExtractionError as exc:
         raise PermanentError(str(exc)) from exc
     async with ctx.sessions() as db:

@@ -53,7 +53,7 @@ class Extraction:
         )
 
     @classmethod
-    def from_wire(cls, wire: tuple) -> "Extraction":
+    def from_wire(cls, wire: tuple) -> Extraction:
         markdown, secs, page_count, word_count, warnings = wire
         return cls(
             markdown=markdown,
@@ -162,7 +162,9 @@ class DocBuilder:
         self.new_section(text, page if page is not None else self._cur_page)
         self.block("#" * level + " " + text)
 
-    def finish(self, *, page_count: int | None = None, warnings: list[str] | None = None) -> Extraction:
+    def finish(
+        self, *, page_count: int | None = None, warnings: list[str] | None = None
+    ) -> Extraction:
         self._close()
         markdown = "".join(self._parts)
         sections = [Section(h, p, markdown[s:e], s, e) for (h, p, s, e) in self._sections]

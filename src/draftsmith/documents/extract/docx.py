@@ -30,7 +30,9 @@ def _w(name: str) -> str:
     return _W + name
 
 
-W_P, W_TBL, W_SDT, W_SDTCONTENT, W_CUSTOMXML = map(_w, ("p", "tbl", "sdt", "sdtContent", "customXml"))
+W_P, W_TBL, W_SDT, W_SDTCONTENT, W_CUSTOMXML = map(
+    _w, ("p", "tbl", "sdt", "sdtContent", "customXml")
+)
 W_R, W_T, W_TAB, W_PTAB, W_BR, W_CR = map(_w, ("r", "t", "tab", "ptab", "br", "cr"))
 W_NBH, W_HYPERLINK, W_SMARTTAG, W_INS, W_MOVETO, W_FLDSIMPLE = map(
     _w, ("noBreakHyphen", "hyperlink", "smartTag", "ins", "moveTo", "fldSimple")
@@ -44,7 +46,9 @@ W_PPR, W_PSTYLE, W_OUTLINELVL, W_NUMPR, W_ILVL, W_NUMID, W_VAL = map(
 W_TR, W_TC, W_TCPR, W_GRIDSPAN, W_VMERGE, W_TRPR, W_GRIDBEFORE, W_GRIDAFTER = map(
     _w, ("tr", "tc", "tcPr", "gridSpan", "vMerge", "trPr", "gridBefore", "gridAfter")
 )
-W_STYLE, W_NAME, W_BASEDON, W_STYLEID, W_TYPE = map(_w, ("style", "name", "basedOn", "styleId", "type"))
+W_STYLE, W_NAME, W_BASEDON, W_STYLEID, W_TYPE = map(
+    _w, ("style", "name", "basedOn", "styleId", "type")
+)
 W_NUM, W_ABSTRACTNUM, W_ABSTRACTNUMID, W_LVL, W_NUMFMT = map(
     _w, ("num", "abstractNum", "abstractNumId", "lvl", "numFmt")
 )
@@ -52,7 +56,16 @@ W_BODY, W_FOOTNOTE, W_ENDNOTE = map(_w, ("body", "footnote", "endnote"))
 MC_ALT, MC_CHOICE, MC_FALLBACK = _MC + "AlternateContent", _MC + "Choice", _MC + "Fallback"
 M_OMATH, M_OMATHPARA, M_T = _M + "oMath", _M + "oMathPara", _M + "t"
 
-_INLINE_CONTAINERS = {W_HYPERLINK, W_SMARTTAG, W_INS, W_MOVETO, W_FLDSIMPLE, W_CUSTOMXML, W_DIR, W_BDO}
+_INLINE_CONTAINERS = {
+    W_HYPERLINK,
+    W_SMARTTAG,
+    W_INS,
+    W_MOVETO,
+    W_FLDSIMPLE,
+    W_CUSTOMXML,
+    W_DIR,
+    W_BDO,
+}
 _BLOCK_CONTAINERS = {W_CUSTOMXML, W_INS, W_MOVETO}
 
 _HEADING_NAME_RE = re.compile(r"^heading\s*(\d)$")
@@ -115,7 +128,9 @@ class _Styles:
             for an in numbering_el.iter(W_ABSTRACTNUM):
                 lv: dict[int, str] = {}
                 for lvl in an.iter(W_LVL):
-                    lv[_int(lvl.get(W_ILVL), 0) or 0] = _val(lvl.find(W_NUMFMT), "decimal") or "decimal"
+                    lv[_int(lvl.get(W_ILVL), 0) or 0] = (
+                        _val(lvl.find(W_NUMFMT), "decimal") or "decimal"
+                    )
                 abstract[an.get(W_ABSTRACTNUMID, "")] = lv
             for num in numbering_el.iter(W_NUM):
                 aid = _val(num.find(W_ABSTRACTNUMID))
@@ -380,7 +395,9 @@ def _render(blocks: list[tuple], b: DocBuilder) -> None:
         kind = blk[0]
         if kind == "li":
             _, lk, ilvl, text = blk
-            pending_list.append("  " * ilvl + ("1. " if lk == "ol" else "- ") + " ".join(text.split()))
+            pending_list.append(
+                "  " * ilvl + ("1. " if lk == "ol" else "- ") + " ".join(text.split())
+            )
             continue
         flush_list()
         if kind == "h":
@@ -425,7 +442,9 @@ def _render_table(rows: list[list[list[tuple]]], b: DocBuilder) -> None:
 def _safe_parser():
     from lxml import etree
 
-    return etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False)
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
+    )
 
 
 _RT_HEADER = "/header"
@@ -521,7 +540,9 @@ def extract_docx(path: Path) -> Extraction:
     try:
         root, styles_el, numbering_el, extras = _open_with_python_docx(path)
     except zipfile.BadZipFile:
-        raise ExtractionError("This Word document is damaged (it is not a valid DOCX archive).") from None
+        raise ExtractionError(
+            "This Word document is damaged (it is not a valid DOCX archive)."
+        ) from None
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
@@ -531,7 +552,9 @@ def extract_docx(path: Path) -> Extraction:
         except ExtractionError:
             raise
         except zipfile.BadZipFile:
-            raise ExtractionError("This Word document is damaged (it is not a valid DOCX archive).") from None
+            raise ExtractionError(
+                "This Word document is damaged (it is not a valid DOCX archive)."
+            ) from None
         except (MemoryError, RecursionError):
             raise
         except Exception:

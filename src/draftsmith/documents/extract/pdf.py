@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ DAMAGED_MESSAGE = "This PDF is damaged and no text could be recovered from it."
 EMPTY_MESSAGE = "This file is empty."
 
 # Budget for the pure-Python pdfminer fallback when called in-process.
-PDFMINER_TIME_LIMIT_S = float(os.environ.get("DRAFTSMITH_PDFMINER_TIME_LIMIT_S", "60"))
+PDFMINER_TIME_LIMIT_S = 60.0
 
 # --- text clean-up -------------------------------------------------------------
 
@@ -64,9 +65,13 @@ def clean_pdf_text(s: str) -> str:
     s = _CTRL_RE.sub(_ctrl_repl, s)
     if _LIG_RE.search(s) is not None:
         s = _LIG_RE.sub(lambda m: _LIGATURES[m.group()], s)
-    s = _TRAILING_WS_RE.sub("\n", s)
-    s = _LEADING_BLANK_RE.sub("\n\n", s)
-    s = _MANY_NL_RE.sub("\n\n", s)
+    # substring pre-checks are much cheaper than a regex scan that finds nothing
+    if " \n" in s or "\t\n" in s or "\u00a0\n" in s:
+        s = _TRAILING_WS_RE.sub("\n", s)
+    if "\n " in s or "\n\t" in s or "\n\u00a0" in s:
+        s = _LEADING_BLANK_RE.sub("\n\n", s)
+    if "\n\n\n" in s:
+        s = _MANY_NL_RE.sub("\n\n", s)
     return s.strip()
 
 
@@ -96,30 +101,48 @@ def _toc_by_page(pdf, n_pages: int) -> dict[int, list[str]]:
     return out
 
 
-def _title_regex(title: str) -> re.Pattern | None:
-    words = title.split()[:12]
-    if not words:
-        return None
-    try:
-        return re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
-    except re.error:  # pragma: no cover - escaped, should not happen
-        return None
+def _find_title(flat: str, flat_lower: str | None, title: str, pos: int) -> int:
+    """Offset of ``title`` in the page text (newlines already turned to spaces), or -1."""
+    for hay, needle in ((flat, title), (flat_lower, title.lower())):
+        if hay is None:
+            continue
+        start = pos
+        for _ in range(20):
+            at = hay.find(needle, start)
+            if at < 0:
+                break
+            end = at + len(needle)
+            # whole words only ("A" must not match inside "Abomination")
+            if (at == 0 or not hay[at - 1].isalnum()) and (
+                end >= len(hay) or not hay[end].isalnum()
+            ):
+                return at
+            start = at + 1
+    return -1
 
 
-def _add_page(b: DocBuilder, text: str, page_no: int, titles: list[str], current: str | None) -> str | None:
+def _add_page(
+    b: DocBuilder, text: str, page_no: int, titles: list[str], current: str | None
+) -> str | None:
     """Add one page as one or more sections; returns the heading in force after it."""
     cuts: list[tuple[int, str]] = []
     pos = 0
+    # same length as ``text``, so offsets carry over
+    flat = text.replace("\n", " ")
+    lower = flat.lower()
+    flat_lower = lower if len(lower) == len(flat) else None
     for title in titles[:50]:
-        rx = _title_regex(title)
-        m = rx.search(text, pos) if rx is not None else None
-        if m is None:
-            # bookmark on this page but text not found: applies from the top
-            if not cuts and pos == 0:
+        at = _find_title(flat, flat_lower, title, pos)
+        if at < 0:
+            # bookmark on this page but its text not found: applies from the top
+            if not cuts:
                 current = title
             continue
-        cuts.append((m.start(), title))
-        pos = m.end()
+        if cuts and cuts[-1][0] == at:
+            cuts[-1] = (at, title)
+        else:
+            cuts.append((at, title))
+        pos = at + len(title)
     if not cuts or cuts[0][0] > 0:
         b.new_section(current, page_no)
         b.block(text[: cuts[0][0]] if cuts else text)
@@ -133,35 +156,109 @@ def _add_page(b: DocBuilder, text: str, page_no: int, titles: list[str], current
 
 # --- pypdfium2 ------------------------------------------------------------------------
 
+# Set by the isolation worker (a single-threaded process that may fork):
+# large PDFs are then split in two halves extracted concurrently.  Never
+# enabled in-process (forking a threaded server is unsafe).
+PARALLEL_PAGES = False
+PARALLEL_MIN_PAGES = 48
 
-def _pdfium_pages(path: Path):
-    """Yield (page_count, index, raw_text or None on page error); raises pdfium errors on open."""
+
+def _page_texts(pdf, start: int, stop: int):
+    """Cleaned text of pages [start, stop); None for a page pdfium cannot load."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(str(path))
+    for i in range(start, stop):
+        page = textpage = None
+        try:
+            page = pdf[i]
+            textpage = page.get_textpage()
+            raw = textpage.get_text_range()
+        except pdfium.PdfiumError:
+            yield None
+            continue
+        finally:
+            if textpage is not None:
+                textpage.close()
+            if page is not None:
+                page.close()
+        yield clean_pdf_text(raw)
+
+
+def _fork_half(path: Path, start: int, stop: int):
+    """Extract pages [start, stop) in a forked child; returns (pid, read_fd) or None."""
+    import pickle
+
     try:
-        n = len(pdf)
-        toc = _toc_by_page(pdf, n) if n else {}
-        yield n, toc
-        for i in range(n):
-            page = textpage = None
-            try:
-                page = pdf[i]
-                textpage = page.get_textpage()
-                raw = textpage.get_text_range()
-            except pdfium.PdfiumError:
-                raw = None
-            finally:
-                if textpage is not None:
-                    textpage.close()
-                if page is not None:
-                    page.close()
-            yield raw
+        r, w = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:  # child: never returns
+        code = 1
+        try:
+            os.close(r)
+            _die_with_parent()
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(str(path))  # own file handle
+            data = pickle.dumps(
+                list(_page_texts(pdf, start, stop)), protocol=pickle.HIGHEST_PROTOCOL
+            )
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view) :]
+            code = 0
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    return pid, r
+
+
+def _join_half(handle) -> list | None:
+    import pickle
+
+    pid, r = handle
+    chunks = []
+    try:
+        while True:
+            data = os.read(r, 1 << 20)
+            if not data:
+                break
+            chunks.append(data)
     finally:
-        pdf.close()
+        os.close(r)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # pragma: no cover
+        status = 1
+    if status != 0:
+        return None
+    try:
+        return pickle.loads(b"".join(chunks))
+    except Exception:  # pragma: no cover - truncated payload
+        return None
 
 
-def _finish(b: DocBuilder, n_pages: int, empty_pages: int, failed_pages: int, warnings: list[str]) -> Extraction:
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except Exception:  # pragma: no cover
+            pass
+
+
+def _finish(
+    b: DocBuilder, n_pages: int, empty_pages: int, failed_pages: int, warnings: list[str]
+) -> Extraction:
     if b.empty:
         if failed_pages and failed_pages == n_pages:
             raise ExtractionError(DAMAGED_MESSAGE)
@@ -182,63 +279,162 @@ def extract_pdf(path: Path) -> Extraction:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    warnings: list[str] = []
     try:
-        gen = _pdfium_pages(path)
-        n, toc = next(gen)
+        pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise ExtractionError(PASSWORD_MESSAGE) from None
         log.info("pypdfium2 could not open %s (%s); trying pdfminer", path, exc)
         return extract_pdf_pdfminer(path, reason=str(exc))
-    if n == 0:
-        gen.close()
-        return extract_pdf_pdfminer(path, reason="pypdfium2 found no pages")
+    try:
+        n = len(pdf)
+        if n == 0:
+            return extract_pdf_pdfminer(path, reason="pypdfium2 found no pages")
+        toc = _toc_by_page(pdf, n)
+
+        # optionally hand the second half to a forked child
+        mid = n
+        half = None
+        if (
+            PARALLEL_PAGES
+            and n >= PARALLEL_MIN_PAGES
+            and (os.cpu_count() or 1) >= 2
+            and hasattr(os, "fork")
+        ):
+            mid = n // 2
+            half = _fork_half(path, mid, n)
+            if half is None:
+                mid = n
+        try:
+            texts = list(_page_texts(pdf, 0, mid))
+        except BaseException:
+            if half is not None:  # never leave the child behind
+                try:
+                    os.kill(half[0], signal.SIGKILL)
+                except OSError:
+                    pass
+                _join_half(half)
+            raise
+        if half is not None:
+            rest = _join_half(half)
+            if rest is None or len(rest) != n - mid:
+                log.info("parallel half failed for %s; extracting it here", path)
+                rest = list(_page_texts(pdf, mid, n))
+            texts.extend(rest)
+    finally:
+        pdf.close()
 
     b = DocBuilder()
     empty = failed = 0
     heading: str | None = None
-    try:
-        for i, raw in enumerate(gen):
-            if raw is None:
-                failed += 1
-                continue
-            text = clean_pdf_text(raw)
-            titles = toc.get(i)
-            if not text:
-                empty += 1
-                if titles:
-                    heading = titles[-1]
-                continue
+    for i, text in enumerate(texts):
+        if text is None:
+            failed += 1
+            continue
+        titles = toc.get(i)
+        if not text:
+            empty += 1
             if titles:
-                heading = _add_page(b, text, i + 1, titles, heading)
-            else:
-                b.new_section(heading, i + 1)
-                b.block(text)
-    finally:
-        gen.close()
-    return _finish(b, n, empty, failed, warnings)
+                heading = titles[-1]
+            continue
+        if titles:
+            heading = _add_page(b, text, i + 1, titles, heading)
+        else:
+            b.new_section(heading, i + 1)
+            b.block(text)
+    return _finish(b, n, empty, failed, [])
 
 
 # --- pdfminer.six fallback ---------------------------------------------------------
 
 
-class _Deadline(Exception):
-    pass
+class _Deadline(ExtractionError):
+    # an ExtractionError, so that even a late-delivered alarm surfaces as a
+    # clear message rather than an internal error
+    def __init__(self) -> None:
+        super().__init__(
+            "This PDF is damaged and recovering its text took too long; "
+            "repair or re-export it and upload it again."
+        )
 
 
-def _alarm_handler(signum, frame):  # pragma: no cover - timing dependent
-    raise _Deadline()
+class _Alarm:
+    """SIGALRM handler raising _Deadline.  The timer repeats until the deadline
+    is acknowledged, because an exception raised while the interpreter runs a
+    finalizer/GC callback is swallowed ("Exception ignored in ...")."""
+
+    def __init__(self) -> None:
+        self.acknowledged = False
+
+    def __call__(self, signum, frame):  # pragma: no cover - timing dependent
+        if not self.acknowledged:
+            raise _Deadline()
 
 
-def extract_pdf_pdfminer(path: Path, *, reason: str = "", time_limit_s: float | None = None) -> Extraction:
+def extract_pdf_pdfminer(
+    path: Path, *, reason: str = "", time_limit_s: float | None = None
+) -> Extraction:
     """Recover text with pdfminer.six (pure Python; slower, more forgiving).
 
-    Runs under a time budget: between pages always, and inside a page too when
-    called from the main thread (SIGALRM), which is the case in the isolation
-    worker.
+    Runs under a time budget: checked between pages always, and enforced
+    inside a page too (SIGALRM) when called from the main thread, which is
+    the case in the isolation worker.
     """
+    limit = PDFMINER_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    deadline = time.monotonic() + limit
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(
+        signal, "setitimer"
+    )
+    pdfminer_log = logging.getLogger("pdfminer")
+    old_level = pdfminer_log.level
+    pdfminer_log.setLevel(logging.ERROR)
+    old_handler = None
+    state = {"n": 0, "empty": 0, "errors": 0}
+    b = DocBuilder()
+    warnings = [
+        "Recovered with the fallback PDF reader (the file is damaged); layout may be imperfect."
+    ]
+    timed_out = False
+    try:
+        if use_alarm:
+            alarm = _Alarm()
+            old_handler = signal.signal(signal.SIGALRM, alarm)
+            signal.setitimer(signal.ITIMER_REAL, max(limit, 0.001), 0.25)
+        try:
+            _pdfminer_pages(path, b, deadline, state, warnings)
+        except _Deadline:
+            timed_out = True
+            if use_alarm:
+                alarm.acknowledged = True
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+        pdfminer_log.setLevel(old_level)
+
+    n, page_errors = state["n"], state["errors"]
+    if timed_out:
+        if b.empty:
+            raise ExtractionError(
+                "This PDF is damaged and recovering its text took too long; "
+                "repair or re-export it and upload it again."
+            )
+        warnings.append(
+            "Recovering text from this damaged PDF took too long; only the first pages were kept."
+        )
+    if n == 0:
+        raise ExtractionError(DAMAGED_MESSAGE)
+    if b.empty:
+        # Every page failed to parse: damaged.  Pages parsed but held no text:
+        # an image-only PDF.
+        raise ExtractionError(DAMAGED_MESSAGE if page_errors >= n else NO_TEXT_MESSAGE)
+    return _finish(b, n, state["empty"], page_errors, warnings)
+
+
+def _pdfminer_pages(
+    path: Path, b: DocBuilder, deadline: float, state: dict, warnings: list[str]
+) -> None:
     import io
 
     from pdfminer.converter import TextConverter
@@ -252,78 +448,38 @@ def extract_pdf_pdfminer(path: Path, *, reason: str = "", time_limit_s: float | 
     except ImportError:  # pragma: no cover
         PDFEncryptionError = PDFPasswordIncorrect  # type: ignore
 
-    limit = PDFMINER_TIME_LIMIT_S if time_limit_s is None else time_limit_s
-    deadline = time.monotonic() + limit
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    old_handler = None
-    if use_alarm:
-        old_handler = signal.signal(signal.SIGALRM, _alarm_handler)
-        signal.setitimer(signal.ITIMER_REAL, limit)
-
-    b = DocBuilder()
-    warnings = ["Recovered with the fallback PDF reader (the file is damaged); layout may be imperfect."]
-    n = empty = page_errors = 0
-    timed_out = False
-    pdfminer_log = logging.getLogger("pdfminer")
-    old_level = pdfminer_log.level
-    pdfminer_log.setLevel(logging.ERROR)
-    try:
-        rsrc = PDFResourceManager(caching=True)
-        laparams = LAParams()
-        with open(path, "rb") as fp:
-            try:
-                for i, page in enumerate(PDFPage.get_pages(fp, caching=True, check_extractable=False)):
-                    n = i + 1
-                    if time.monotonic() > deadline:
-                        timed_out = True
-                        break
-                    out = io.StringIO()
-                    device = TextConverter(rsrc, out, laparams=laparams)
-                    try:
-                        PDFPageInterpreter(rsrc, device).process_page(page)
-                    except _Deadline:
-                        raise
-                    except Exception:
-                        log.debug("pdfminer failed on page %d", n, exc_info=True)
-                        page_errors += 1
-                        continue
-                    finally:
-                        device.close()
-                    text = clean_pdf_text(out.getvalue())
-                    if not text:
-                        empty += 1
-                        continue
-                    b.new_section(None, n)
-                    b.block(text)
-            except _Deadline:
-                timed_out = True
-            except (PDFPasswordIncorrect, PDFEncryptionError):
-                raise ExtractionError(PASSWORD_MESSAGE) from None
-            except ExtractionError:
-                raise
-            except (MemoryError, RecursionError):
-                raise
-            except Exception as exc:
-                log.info("pdfminer could not read %s: %s", path, exc)
-                if b.empty:
-                    raise ExtractionError(DAMAGED_MESSAGE) from None
-                warnings.append("The end of the file is damaged; some pages may be missing.")
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old_handler)
-        pdfminer_log.setLevel(old_level)
-
-    if timed_out:
-        if b.empty:
-            raise ExtractionError(
-                "This PDF is damaged and recovering its text took too long; repair or re-export it and upload it again."
-            )
-        warnings.append("Recovering text from this damaged PDF took too long; only the first pages were kept.")
-    if n == 0:
-        raise ExtractionError(DAMAGED_MESSAGE)
-    if b.empty:
-        # Every page failed to parse: damaged.  Pages parsed but held no text:
-        # an image-only PDF.
-        raise ExtractionError(DAMAGED_MESSAGE if page_errors >= n else NO_TEXT_MESSAGE)
-    return _finish(b, n, empty, page_errors, warnings)
+    rsrc = PDFResourceManager(caching=True)
+    laparams = LAParams()
+    with open(path, "rb") as fp:
+        try:
+            for i, page in enumerate(PDFPage.get_pages(fp, caching=True, check_extractable=False)):
+                state["n"] = i + 1
+                if time.monotonic() > deadline:
+                    raise _Deadline()
+                out = io.StringIO()
+                device = TextConverter(rsrc, out, laparams=laparams)
+                try:
+                    PDFPageInterpreter(rsrc, device).process_page(page)
+                except (_Deadline, MemoryError, RecursionError):
+                    raise
+                except Exception:
+                    log.debug("pdfminer failed on page %d", i + 1, exc_info=True)
+                    state["errors"] += 1
+                    continue
+                finally:
+                    device.close()
+                text = clean_pdf_text(out.getvalue())
+                if not text:
+                    state["empty"] += 1
+                    continue
+                b.new_section(None, i + 1)
+                b.block(text)
+        except (_Deadline, MemoryError, RecursionError):
+            raise
+        except (PDFPasswordIncorrect, PDFEncryptionError):
+            raise ExtractionError(PASSWORD_MESSAGE) from None
+        except Exception as exc:
+            log.info("pdfminer could not read %s: %s", path, exc)
+            if b.empty:
+                raise ExtractionError(DAMAGED_MESSAGE) from None
+            warnings.append("The end of the file is damaged; some pages may be missing.")

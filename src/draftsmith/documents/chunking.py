@@ -1,0 +1,285 @@
+"""Structure-aware chunking of an :class:`Extraction` for retrieval and citation.
+
+Every chunk is an exact slice of the extraction's Markdown
+(``chunk.text == ex.markdown[chunk.start:chunk.end]``), so a citation can
+quote it verbatim and point back to its page/heading.
+
+Algorithm (pure string/regex work, linear in the text):
+
+1. Each section (heading / page) is cut into paragraphs at blank lines; a
+   paragraph longer than a unit limit is split at sentence ends, then line
+   breaks, then spaces (then characters, for pathological "words").
+2. Consecutive sections are grouped so that every group holds at least
+   ``min_words`` (a heading-only or tiny section travels with the content
+   that follows it; a tiny last section joins the one before).  Chunks never
+   straddle a group boundary, so sections/pages of a reasonable size always
+   start a new chunk.
+3. Inside a group, units are packed into ``round(words / target_words)``
+   balanced chunks, never over ``max_words - overlap_words`` (nor a
+   character cap, for text without spaces); a short last chunk borrows
+   units from its predecessor or merges with it.
+4. A chunk that continues the previous chunk's section starts
+   ``overlap_words`` words earlier (overlap), so the total stays within
+   ``max_words``.
+
+Word counts use the same measure as the extraction (whitespace tokens; CJK
+ideographs/kana count one each).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .extract._base import Extraction, count_words
+
+__all__ = ["Chunk", "chunk_extraction"]
+
+
+@dataclass(slots=True)
+class Chunk:
+    ordinal: int
+    text: str
+    page: int | None
+    heading: str | None
+    start: int
+    end: int
+    word_count: int
+
+
+_PARA_RE = re.compile(r"\n[ \t]*\n\s*")
+# sentence end: punctuation (+ closing quotes/brackets) then whitespace; CJK
+# full stops need no whitespace after them.
+_SENT_RE = re.compile(
+    r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+|(?<=[\u3002\uff01\uff1f])[\u300d\u300f\"'\u201d)\]]*\s*"
+)
+_LINE_RE = re.compile(r"\s*\n\s*")
+_SPACE_RE = re.compile(r"\s+")
+_TOKEN_RE = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
+    "|[^\\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+"
+)
+_CHARS_PER_WORD_CAP = 12  # a unit/chunk may not exceed words * this many characters
+_OVERLAP_CHARS_PER_WORD = 16  # the overlap reaches back at most overlap_words * this
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _cut(text: str, s: int, e: int, rx: re.Pattern) -> list[tuple[int, int]]:
+    """Non-blank spans of text[s:e] between matches of rx."""
+    out = []
+    pos = s
+    for m in rx.finditer(text, s, e):
+        a, b = _trim(text, pos, m.start())
+        if b > a:
+            out.append((a, b))
+        pos = m.end()
+    a, b = _trim(text, pos, e)
+    if b > a:
+        out.append((a, b))
+    return out
+
+
+_SPLITTERS = (_SENT_RE, _LINE_RE, _SPACE_RE)
+
+
+def _split(text: str, s: int, e: int, limit: int, level: int, out: list) -> None:
+    """Append (start, end, words) pieces of text[s:e], each <= limit words, to out."""
+    w = count_words(text[s:e])
+    max_chars = limit * _CHARS_PER_WORD_CAP
+    if w <= limit and e - s <= max_chars:
+        out.append((s, e, w))
+        return
+    if level >= len(_SPLITTERS):
+        # no whitespace left to split on: hard character split
+        step = max(max_chars, 1)
+        for a in range(s, e, step):
+            b = min(a + step, e)
+            out.append((a, b, max(count_words(text[a:b]), 1)))
+        return
+    pieces = _cut(text, s, e, _SPLITTERS[level])
+    if len(pieces) <= 1:
+        _split(text, s, e, limit, level + 1, out)
+        return
+    cur_s = cur_e = -1
+    cur_w = 0
+    for a, b in pieces:
+        pw = count_words(text[a:b])
+        if pw > limit or b - a > max_chars:
+            if cur_s >= 0:
+                out.append((cur_s, cur_e, cur_w))
+                cur_s = -1
+            _split(text, a, b, limit, level + 1, out)
+            continue
+        if cur_s >= 0 and (cur_w + pw > limit or b - cur_s > max_chars):
+            out.append((cur_s, cur_e, cur_w))
+            cur_s = -1
+        if cur_s < 0:
+            cur_s, cur_w = a, 0
+        cur_e = b
+        cur_w += pw
+    if cur_s >= 0:
+        out.append((cur_s, cur_e, cur_w))
+
+
+def _overlap_start(text: str, lo: int, s: int, n: int) -> int:
+    """Start of the last n words before s (not before lo, nor too far back)."""
+    if n <= 0 or s <= lo:
+        return s
+    a = max(lo, s - n * _OVERLAP_CHARS_PER_WORD)
+    starts = [m.start() for m in _TOKEN_RE.finditer(text, a, s)]
+    if starts and starts[0] == a and a > lo and not text[a - 1].isspace():
+        starts.pop(0)  # a word cut by the window
+    if not starts:
+        return s
+    return starts[-n] if len(starts) >= n else starts[0]
+
+
+def _fix_tail(
+    spans: list[list[int]], u_words, u_start, u_end, min_words: int, budget: int, char_budget: int
+) -> None:
+    """Make a short last chunk of a group viable: borrow units, else merge."""
+    if len(spans) < 2 or spans[-1][2] >= min_words:
+        return
+    prev, last = spans[-2], spans[-1]
+    while prev[1] > prev[0] and last[2] < min_words:
+        u = prev[1]
+        w = u_words[u]
+        if (
+            prev[2] - w < min_words
+            or last[2] + w > budget
+            or u_end[last[1]] - u_start[u] > char_budget
+        ):
+            break
+        prev[1] -= 1
+        prev[2] -= w
+        last[0] = u
+        last[2] += w
+    if (
+        last[2] < min_words
+        and prev[2] + last[2] <= budget
+        and u_end[last[1]] - u_start[prev[0]] <= char_budget
+    ):
+        prev[1] = last[1]
+        prev[2] += last[2]
+        spans.pop()
+
+
+def chunk_extraction(
+    ex: Extraction,
+    *,
+    target_words: int = 250,
+    min_words: int = 150,
+    max_words: int = 400,
+    overlap_words: int = 30,
+) -> list[Chunk]:
+    if not (0 < min_words <= target_words <= max_words):
+        raise ValueError("need 0 < min_words <= target_words <= max_words")
+    overlap_words = max(0, min(overlap_words, max_words // 4))
+    text = ex.markdown
+    n = len(text)
+    budget = max_words - overlap_words  # words of new content per chunk
+    # Units are paragraphs, or pieces of a long paragraph (whole sentences)
+    # of at most about min_words / 2: fine enough to balance chunks, and a
+    # chunk below min_words always has room for the next unit.
+    unit_limit = max(1, min(target_words, budget - min_words, max(min_words // 2, 1)))
+
+    # --- sections (sorted, clipped, non-overlapping) -------------------------
+    secs: list[tuple[int, int, str | None, int | None]] = []
+    for sec in sorted(ex.sections, key=lambda x: (x.start, x.end)):
+        s = max(0, min(sec.start, n))
+        e = max(s, min(sec.end, n))
+        if secs and s < secs[-1][1]:
+            s = secs[-1][1]
+        if e > s:
+            secs.append((s, e, sec.heading, sec.page))
+    if not secs and text.strip():
+        secs = [(0, n, None, None)]
+
+    # --- units ------------------------------------------------------------------
+    u_start: list[int] = []
+    u_end: list[int] = []
+    u_words: list[int] = []
+    u_sec: list[int] = []
+    u_para: list[bool] = []  # unit starts a paragraph (a preferred break)
+    pieces: list[tuple[int, int, int]] = []
+    for si, (s, e, _h, _p) in enumerate(secs):
+        for a, b in _cut(text, s, e, _PARA_RE):
+            pieces.clear()
+            _split(text, a, b, unit_limit, 0, pieces)
+            for j, (pa, pb, w) in enumerate(pieces):
+                u_start.append(pa)
+                u_end.append(pb)
+                u_words.append(w)
+                u_sec.append(si)
+                u_para.append(j == 0)
+    nu = len(u_start)
+    if nu == 0:
+        return []
+
+    char_budget = max_words * _CHARS_PER_WORD_CAP - overlap_words * _OVERLAP_CHARS_PER_WORD
+
+    # --- groups: consecutive sections, small ones joined to the next -----------
+    # (a heading-only or tiny section travels with the content that follows)
+    groups: list[list[int]] = []  # [first_unit, last_unit]
+    g_first, g_words = 0, 0
+    for i in range(nu):
+        if i > g_first and u_sec[i] != u_sec[i - 1] and g_words >= min_words:
+            groups.append([g_first, i - 1])
+            g_first, g_words = i, 0
+        g_words += u_words[i]
+    if groups and g_words < min_words:
+        groups[-1][1] = nu - 1  # a small tail joins the previous group
+    else:
+        groups.append([g_first, nu - 1])
+
+    # --- balanced packing inside each group ----------------------------------------
+    spans: list[list[int]] = []  # [first_unit, last_unit, words]
+    for gf, gl in groups:
+        total = sum(u_words[gf : gl + 1])
+        k = max(1, -(-total // budget), round(total / target_words))
+        left_words, left_chunks = total, k
+        g_spans: list[list[int]] = []
+        first, words = gf, 0
+        for i in range(gf, gl + 1):
+            w = u_words[i]
+            if i > first:
+                goal = left_words / max(left_chunks, 1)
+                close = (
+                    words + w > budget
+                    or u_end[i] - u_start[first] > char_budget
+                    or (
+                        words >= min_words
+                        and words + w / 2 > goal
+                        # inside a paragraph, run on a little to reach its end
+                        and (u_para[i] or words + w > goal * 1.2)
+                    )
+                )
+                if close:
+                    g_spans.append([first, i - 1, words])
+                    left_words -= words
+                    left_chunks -= 1
+                    first, words = i, 0
+            words += w
+        g_spans.append([first, gl, words])
+        _fix_tail(g_spans, u_words, u_start, u_end, min_words, budget, char_budget)
+        spans.extend(g_spans)
+
+    # --- chunks with overlap ---------------------------------------------------------
+    chunks: list[Chunk] = []
+    prev_start = 0
+    for k, (fu, lu, _w) in enumerate(spans):
+        s, e = u_start[fu], u_end[lu]
+        if k > 0 and overlap_words and u_sec[fu] == u_sec[fu - 1]:
+            s = _overlap_start(text, prev_start, s, overlap_words)
+        sec = secs[u_sec[fu]]
+        body = text[s:e]
+        chunks.append(Chunk(k, body, sec[3], sec[2], s, e, count_words(body)))
+        prev_start = u_start[fu]
+    return chunks

@@ -1,0 +1,188 @@
+"""Extraction worker process: ``python -m draftsmith.documents.extract._worker RFD WFD [PARALLEL]``.
+
+Reads length-prefixed pickled requests from fd RFD and answers on fd WFD,
+one task at a time, until the parent closes the pipe.  Each task runs under
+RLIMIT_AS (baseline + the task's memory budget) and a CPU-time backstop; the
+parent enforces the wall-clock limit by killing this process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import time
+import traceback
+
+_MB = 1024 * 1024
+
+
+def _vms_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _Limits:
+    def __init__(self) -> None:
+        try:
+            import resource
+        except ImportError:  # pragma: no cover - non-Unix
+            resource = None
+        self.resource = resource
+        if resource is not None:
+            self.as_hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+            self.as_soft0 = resource.getrlimit(resource.RLIMIT_AS)[0]
+            self.cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+
+    def apply(self, memory_mb: int | None, timeout_s: float | None) -> None:
+        r = self.resource
+        if r is None:
+            return
+        if memory_mb:
+            base = _vms_bytes()
+            if base is not None:
+                soft = base + int(memory_mb) * _MB
+                if self.as_hard != r.RLIM_INFINITY:
+                    soft = min(soft, self.as_hard)
+                try:
+                    r.setrlimit(r.RLIMIT_AS, (soft, self.as_hard))
+                except (ValueError, OSError):
+                    pass
+        if timeout_s:
+            # Backstop only (the parent kills us at the wall-clock limit): if
+            # the parent vanished, a runaway task still dies of SIGXCPU.
+            used = time.process_time()
+            soft = int(used + 2 * timeout_s + 5)
+            if self.cpu_hard != r.RLIM_INFINITY:
+                soft = min(soft, self.cpu_hard)
+            try:
+                r.setrlimit(r.RLIMIT_CPU, (soft, self.cpu_hard))
+            except (ValueError, OSError):
+                pass
+
+    def clear(self) -> None:
+        r = self.resource
+        if r is None:
+            return
+        try:
+            r.setrlimit(r.RLIMIT_AS, (self.as_soft0, self.as_hard))
+        except (ValueError, OSError):
+            pass
+
+
+# --- operations -------------------------------------------------------------------------
+
+
+def _op_extract(path: str, kind: str, encoding: str | None):
+    from draftsmith.documents.extract import _extract_guarded
+
+    return _extract_guarded(path, kind, encoding).to_wire()
+
+
+def _op_sleep(seconds: float):  # test hook
+    time.sleep(seconds)
+    return seconds
+
+
+def _op_allocate(mb: int):  # test hook
+    blob = bytearray(mb * _MB)
+    return len(blob)
+
+
+def _op_crash():  # test hook
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _op_ping():
+    return os.getpid()
+
+
+OPS = {
+    "extract": _op_extract,
+    "_sleep": _op_sleep,
+    "_allocate": _op_allocate,
+    "_crash": _op_crash,
+    "_ping": _op_ping,
+}
+
+
+def _run(op: str, args: tuple):
+    from draftsmith.documents.extract import ExtractionError
+
+    fn = OPS.get(op)
+    if fn is None:
+        return ("error", "Internal error: unknown worker operation.", False)
+    try:
+        return ("ok", fn(*args), False)
+    except MemoryError:
+        return ("memory", None, True)
+    except ExtractionError as exc:
+        # pdfminer/lxml may turn an allocation failure into their own errors,
+        # but a MemoryError is what RLIMIT_AS produces in Python code.
+        return ("error", str(exc), False)
+    except RecursionError:
+        return ("error", "This document is too deeply nested to be processed.", True)
+    except BaseException as exc:  # noqa: BLE001 - must answer, whatever happened
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        traceback.print_exc(file=sys.stderr)
+        return ("unexpected", f"{type(exc).__name__}: {exc}"[:500], True)
+
+
+def main(rfd: int, wfd: int, pdf_parallel: bool = True) -> None:
+    from multiprocessing.connection import Connection
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    # No PR_SET_PDEATHSIG here: it fires when the *thread* that started us
+    # exits, and callers use thread pools.  Parent death closes our input
+    # pipe (EOF -> exit); a task stuck in C code is bounded by RLIMIT_CPU.
+    conn_in = Connection(rfd, writable=False)
+    conn_out = Connection(wfd, readable=False)
+    # Preload what nearly every task needs, before the first request.
+    import pypdfium2  # noqa: F401
+
+    import draftsmith.documents.extract  # noqa: F401
+    import draftsmith.documents.extract.pdf as pdf_mod
+
+    # this process is single-threaded, so it may fork to split large PDFs
+    pdf_mod.PARALLEL_PAGES = pdf_parallel
+
+    limits = _Limits()
+    conn_out.send_bytes(pickle.dumps(("ready", os.getpid(), False)))
+    while True:
+        try:
+            data = conn_in.recv_bytes()
+        except (EOFError, OSError):
+            return
+        op, args, memory_mb, timeout_s = pickle.loads(data)
+        limits.apply(memory_mb, timeout_s)
+        try:
+            result = _run(op, args)
+        finally:
+            limits.clear()
+        try:
+            payload = pickle.dumps(result + (_rss_bytes(),), protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            payload = pickle.dumps(("memory", None, True, None))
+        try:
+            conn_out.send_bytes(payload)
+        except (BrokenPipeError, OSError):
+            return
+        if result[2]:  # recycle: heap may be fragmented / state suspect
+            return
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]), pdf_parallel=sys.argv[3:4] != ["0"])

@@ -1,0 +1,142 @@
+"""Isolation: a runaway/hostile extraction fails alone; the caller carries on."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from draftsmith.documents.extract import Extraction, ExtractionError, extract, extract_isolated
+from draftsmith.documents.extract._isolation import pool, run_isolated
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+CORPUS = corpus_dir()
+
+
+def _small_doc(tmp_path: Path) -> Path:
+    p = tmp_path / "ok.md"
+    p.write_text("# Still alive\n\nThe parent process carries on.\n")
+    return p
+
+
+def test_time_limit_kills_the_task_and_the_caller_continues(tmp_path: Path):
+    t0 = time.monotonic()
+    with pytest.raises(ExtractionError) as ei:
+        run_isolated("_sleep", (30,), timeout_s=1.0, memory_mb=256)
+    assert time.monotonic() - t0 < 10
+    assert "took too long" in str(ei.value)
+    # the next task works (a fresh worker replaces the killed one)
+    ex = extract_isolated(_small_doc(tmp_path), "markdown", "utf-8")
+    assert ex.sections[0].heading == "Still alive"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
+def test_real_document_over_its_time_limit(tmp_path: Path):
+    with pytest.raises(ExtractionError) as ei:
+        extract_isolated(CORPUS / "pdf" / "un_DA-619p.pdf", "pdf", timeout_s=0.02)
+    assert "took too long" in str(ei.value)
+    ex = extract_isolated(CORPUS / "pdf" / "pm_dmca.pdf", "pdf")
+    assert ex.page_count == 18
+
+
+def test_memory_limit(tmp_path: Path):
+    with pytest.raises(ExtractionError) as ei:
+        run_isolated("_allocate", (4096,), timeout_s=30, memory_mb=256)
+    assert "too much memory" in str(ei.value)
+    assert run_isolated("_allocate", (16,), timeout_s=30, memory_mb=256) == 16 * 1024 * 1024
+    assert isinstance(extract_isolated(_small_doc(tmp_path), "markdown", "utf-8"), Extraction)
+
+
+def test_worker_crash_is_an_extraction_error(tmp_path: Path):
+    with pytest.raises(ExtractionError) as ei:
+        run_isolated("_crash", (), timeout_s=30, memory_mb=256)
+    assert "crashed" in str(ei.value)
+    assert isinstance(extract_isolated(_small_doc(tmp_path), "markdown", "utf-8"), Extraction)
+
+
+def test_errors_cross_the_boundary_with_their_message(tmp_path: Path):
+    p = tmp_path / "x.pdf"
+    p.write_bytes(b"%PDF-1.4\n" + b"garbage " * 100)
+    with pytest.raises(ExtractionError) as a:
+        extract(p, "pdf")
+    with pytest.raises(ExtractionError) as b:
+        extract_isolated(p, "pdf")
+    assert str(a.value) == str(b.value)
+
+
+def test_workers_are_reused(tmp_path: Path):
+    doc = _small_doc(tmp_path)
+    extract_isolated(doc, "markdown", "utf-8")
+    pid1 = run_isolated("_ping", (), timeout_s=10, memory_mb=None)
+    for _ in range(5):
+        extract_isolated(doc, "markdown", "utf-8")
+    assert run_isolated("_ping", (), timeout_s=10, memory_mb=None) == pid1
+
+
+def test_concurrent_callers(tmp_path: Path):
+    doc = _small_doc(tmp_path)
+    results: list = []
+    errors: list = []
+
+    def work(i: int):
+        try:
+            if i == 0:
+                try:
+                    run_isolated("_sleep", (30,), timeout_s=0.5, memory_mb=None)
+                except ExtractionError as exc:
+                    results.append(str(exc))
+            else:
+                results.append(extract_isolated(doc, "markdown", "utf-8").word_count)
+        except Exception as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert sorted(map(str, results)).count("8") == 5
+    assert any("took too long" in str(r) for r in results)
+    assert len(pool()._all) <= pool().max_workers
+
+
+def test_worker_start_failure_is_a_distinct_extraction_error(tmp_path: Path, monkeypatch):
+    from draftsmith.documents.extract import ExtractorUnavailable, _isolation
+
+    def broken(self, *args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(_isolation._Worker, "__init__", broken)
+    fresh = _isolation.WorkerPool(max_workers=1)
+    with pytest.raises(ExtractorUnavailable) as ei:
+        fresh.run("_ping", (), timeout_s=5, memory_mb=None)
+    assert isinstance(ei.value, ExtractionError)
+    assert "try again later" in str(ei.value)
+    # the semaphore was released: the pool is not wedged
+    monkeypatch.undo()
+    assert isinstance(fresh.run("_ping", (), timeout_s=30, memory_mb=None), int)
+    fresh.shutdown()
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
+def test_configure_workers_without_pdf_split():
+    from draftsmith.documents.extract import configure_workers
+
+    path = CORPUS / "pdf" / "sf_GeoTopo-komprimiert.pdf"  # 117 pages: split when allowed
+    try:
+        configure_workers(max_workers=1, pdf_parallel=False)
+        assert pool().max_workers == 1 and pool().pdf_parallel is False
+        sequential = extract_isolated(path, "pdf")
+    finally:
+        configure_workers()
+    assert pool().pdf_parallel is True
+    assert extract_isolated(path, "pdf") == sequential == extract(path, "pdf")

@@ -1,0 +1,125 @@
+"""Markdown (kept as is, sections at headings) and plain text (charset detected)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from draftsmith.documents.extract import ExtractionError, extract, extract_isolated
+from draftsmith.documents.sniff import detect_type
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+CORPUS = corpus_dir()
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+
+MD = """Preamble line.
+
+# Title
+
+Intro text.
+
+## Part A
+
+```python
+# not a heading
+x = 1
+```
+
+Setext heading
+--------------
+
+Body of setext section.
+
+### Part C ###
+
+Last words.
+"""
+
+
+def test_markdown_kept_and_sectioned(tmp_path: Path):
+    p = tmp_path / "doc.md"
+    p.write_text(MD, encoding="utf-8")
+    ex = extract(p, "markdown", "utf-8")
+    assert ex.markdown == MD  # as is
+    assert [s.heading for s in ex.sections] == [None, "Title", "Part A", "Setext heading", "Part C"]
+    for s in ex.sections:
+        assert s.text == ex.markdown[s.start : s.end] and s.text == s.text.strip()
+    assert "# not a heading" in ex.sections[2].text
+    assert ex.sections[3].text.startswith("Setext heading\n----")
+    assert ex.word_count == len(MD.split())
+
+
+def test_markdown_crlf_and_bom(tmp_path: Path):
+    p = tmp_path / "doc.md"
+    p.write_bytes(b"\xef\xbb\xbf# Hi\r\n\r\ntext\r\n")
+    ex = extract(p, "markdown", "utf-8-sig")
+    assert ex.markdown == "# Hi\n\ntext\n"
+    assert [s.heading for s in ex.sections] == ["Hi"]
+
+
+@needs_corpus
+def test_corpus_markdown_sections():
+    p = CORPUS / "md" / "pypdf_changelog-v1.md"
+    dt = detect_type(p)
+    ex = extract_isolated(p, dt.kind, dt.encoding)
+    assert ex.markdown == p.read_text("utf-8").replace("\r\n", "\n")
+    assert len(ex.sections) > 50
+    assert all(s.heading for s in ex.sections[1:])
+
+
+def test_plain_text_utf16(tmp_path: Path):
+    text = "Grüße aus Köln.\n\nZweiter Absatz — mit Gedankenstrich.\n"
+    p = tmp_path / "x.txt"
+    p.write_bytes(text.encode("utf-16"))
+    dt = detect_type(p)
+    ex = extract(p, dt.kind, dt.encoding)
+    assert ex.markdown == text
+    assert len(ex.sections) == 1  # small: one section
+
+
+def test_plain_text_latin1_without_declared_encoding(tmp_path: Path):
+    text = "Ça coûte très cher à Genève; déjà vu. Über die Brücke, schön.\n" * 10
+    p = tmp_path / "x.txt"
+    p.write_bytes(text.encode("latin-1"))
+    ex = extract(p, "text")  # encoding detected inside
+    assert ex.markdown == text
+    dt = detect_type(p)
+    assert extract(p, dt.kind, dt.encoding).markdown == text
+
+
+def test_plain_text_sections_are_grouped_blocks(tmp_path: Path):
+    para = " ".join(["word"] * 300)
+    text = "\n\n".join(f"Block {i}. {para}" for i in range(20))
+    p = tmp_path / "x.txt"
+    p.write_text(text)
+    ex = extract(p, "text", "utf-8")
+    assert 2 < len(ex.sections) < 20
+    for s in ex.sections:
+        assert s.text.startswith("Block ") and s.text == ex.markdown[s.start : s.end]
+    assert ex.sections[0].start == 0 and ex.sections[-1].end == len(text)
+
+
+def test_whitespace_only_text_is_an_error(tmp_path: Path):
+    p = tmp_path / "x.txt"
+    p.write_text("   \n\n\t  \n")
+    with pytest.raises(ExtractionError):
+        extract(p, "text", "utf-8")
+
+
+def test_unknown_kind_is_an_extraction_error(tmp_path: Path):
+    p = tmp_path / "x.bin"
+    p.write_bytes(b"x")
+    with pytest.raises(ExtractionError):
+        extract(p, "spreadsheet")
+
+
+def test_missing_file_is_an_extraction_error(tmp_path: Path):
+    with pytest.raises(ExtractionError):
+        extract(tmp_path / "gone.pdf", "pdf")

@@ -39,3 +39,40 @@ def test_client_reports_errors(live_server):
         with pytest.raises(DraftsmithError) as exc:
             client.register("weak@example.com", "password1234")
         assert exc.value.code == "weak_password"
+
+
+def test_client_covers_documents_sessions_blogs_and_events(live_server):
+    from tests.conftest import CORPUS
+
+    with DraftsmithClient(live_server.url) as client:
+        client.register("writer@example.com", PASSWORD)
+        client.login("writer@example.com", PASSWORD)
+        paths = [CORPUS / "md" / "pypdf_extract-text.md", CORPUS / "md" / "docling_faq.md"]
+        documents = client.upload(*paths)
+        assert [d["filename"] for d in documents] == [p.name for p in paths]
+        ready = [client.wait_until_processed(d["id"], timeout=60) for d in documents]
+        assert all(d["status"] == "ready" for d in ready)
+        assert {d["id"] for d in client.documents(limit=1)} == {d["id"] for d in documents}  # follows cursors
+        assert client.download(documents[0]["id"]) == paths[0].read_bytes()
+        assert "markdown" in client.document_content(documents[0]["id"])
+
+        session = client.create_session("extracting text from PDF files", [d["id"] for d in documents], length="short")
+        blog_id = client.generate(session["id"])
+        events = list(client.events(session["id"]))  # the access token expires meanwhile: refreshed
+        assert events[-1].type == "done" and all(e.data["blog_id"] == blog_id for e in events)
+        assert [e.id for e in client.events(session["id"], last_event_id=events[-2].id)] == [events[-1].id]
+
+        blog = client.blog(blog_id)
+        assert blog["status"] == "ready" and blog["citations"]
+        edited = client.edit_blog(blog_id, blog["revision"], title="Edited from Python")
+        assert edited["revision"] == 2
+        with pytest.raises(DraftsmithError) as conflict:
+            client.edit_blog(blog_id, 1, title="stale")
+        assert conflict.value.status == 409 and conflict.value.code == "revision_conflict"
+        assert [r["revision"] for r in client.revisions(blog_id)] == [2, 1]
+        assert client.export(blog_id, "md").startswith(b"# Edited from Python")
+        assert [b["id"] for b in client.blogs()] == [blog_id]
+        client.delete_blog(blog_id)
+        client.delete_session(session["id"])
+        client.delete_document(documents[0]["id"])
+        assert len(list(client.documents())) == 1

@@ -14,7 +14,12 @@ from draftsmith.db import utcnow
 from draftsmith.documents import storage
 from draftsmith.documents.chunking import Chunk as ChunkSpan
 from draftsmith.documents.chunking import chunk_extraction
-from draftsmith.documents.extract import Extraction, ExtractionError, ExtractorUnavailable, extract_isolated
+from draftsmith.documents.extract import (
+    Extraction,
+    ExtractionError,
+    ExtractorUnavailable,
+    extract_isolated,
+)
 from draftsmith.documents.models import Chunk, Document
 from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
 

@@ -129,3 +129,31 @@ def test_user_create_and_set_password(tmp_path):
     assert changed.returncode == 0, changed.stderr
     unknown = cli("user", "set-password", "ghost@example.com", cwd=tmp_path, stdin="another cli passphrase\n")
     assert unknown.returncode == 1 and "No user" in unknown.stderr
+
+
+def test_ingest_reports_each_file(tmp_path):
+    from tests.conftest import CORPUS
+
+    result = cli("ingest", str(CORPUS / "pdf/pm_naacl06-shinyama.pdf"), str(CORPUS / "pdf/plumb_password-example.pdf"), cwd=tmp_path)
+    assert result.returncode == 1  # one file failed
+    assert "ready" in result.stdout and "failed" in result.stdout and "password" in result.stdout
+    assert "pages/s" in result.stdout and "1/2 ready, 8 pages" in result.stdout
+
+
+def test_generate_writes_a_cited_post_offline(tmp_path):
+    from tests.conftest import CORPUS
+
+    out = tmp_path / "post.md"
+    result = cli(
+        "generate", str(CORPUS / "pdf/pm_naacl06-shinyama.pdf"), str(CORPUS / "pdf/un_multi-column.pdf"),
+        "--topic", "relation discovery and dense passage retrieval", "--length", "short", "-o", str(out),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    post = out.read_text()
+    assert post.startswith("# ") and "## Sources" in post and "[1]" in post
+    sources = post.split("## Sources")[1].replace("\\", "")  # names are Markdown-escaped (pm\_naacl…)
+    assert "pm_naacl06-shinyama.pdf" in sources and "un_multi-column.pdf" in sources
+    assert "citations" in result.stderr
+    bad = cli("generate", str(CORPUS / "pdf/dl_ocr_test.pdf"), "--topic", "anything at all", cwd=tmp_path)
+    assert bad.returncode == 1 and "could be read" in bad.stderr

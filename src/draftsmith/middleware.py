@@ -46,8 +46,8 @@ class SecurityHeaders:
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
                 if self.settings.secure_cookies:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-                if "caller" in state:
-                    headers["Cache-Control"] = "no-store"
+                if "caller" in state or scope["path"].startswith("/api/"):
+                    headers["Cache-Control"] = "no-store"  # tokens and private data stay out of caches
                 for value in _cookie_headers(state, self.settings):
                     headers.append("set-cookie", value)
             await send(message)

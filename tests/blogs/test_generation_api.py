@@ -250,3 +250,39 @@ async def test_cancel_a_queued_generation(app, user):
     events = await read_events(user, session["id"])
     assert events[-1]["type"] == "error" and events[-1]["data"]["code"] == "cancelled"
     assert (await user.post(f"/api/v1/blogs/{blog_id}/cancel")).status_code == 409
+
+
+async def test_a_killed_workers_generation_is_resumed_by_the_sweep(app, user):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from draftsmith.blogs.models import Blog
+    from draftsmith.db import utcnow
+    from draftsmith.jobs import runner
+
+    doc_ids = await ready_documents(user, *SOURCES)
+    session = await new_session(user, doc_ids, length="short")
+    app.state.jobs.context.queue, queue = None, app.state.jobs.context.queue  # hold the message back
+    try:
+        blog_id = await generate(user, session["id"])
+    finally:
+        app.state.jobs.context.queue = queue
+    # as if a worker claimed it and died mid-generation
+    async with app.state.sessions() as db:
+        await db.execute(update(Blog).where(Blog.id == blog_id).values(
+            status="generating", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1)))
+        await db.commit()
+    assert await runner.sweep(app.state.jobs.context) >= 1
+    blog = await wait_blog(user, blog_id)
+    assert blog["status"] == "ready" and blog["revision"] == 1
+    # and one that keeps dying is failed with an error event, never left generating
+    async with app.state.sessions() as db:
+        await db.execute(update(Blog).where(Blog.id == blog_id).values(
+            status="generating", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1)))
+        await db.commit()
+    await runner.sweep(app.state.jobs.context)
+    blog = (await user.get(f"/api/v1/blogs/{blog_id}")).json()
+    assert blog["status"] == "failed" and "interrupted" in blog["error"]
+    events = await read_events(user, session["id"])
+    assert events[-1]["type"] == "error" and events[-1]["data"]["blog_id"] == blog_id

@@ -25,6 +25,27 @@ CORPUS = Path(os.environ.get("DRAFTSMITH_CORPUS_DIR", Path(__file__).resolve().p
 PASSWORD = "a sturdy test passphrase"
 
 
+def run_sync(coroutine_function, *args):
+    """Run a coroutine to completion from sync code, even while this thread has a running
+    loop (Playwright's sync API keeps one), by giving it a thread of its own."""
+    import threading
+
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine_function(*args))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def service_missing(what: str, exc: BaseException) -> None:
     """Locally a test needing an absent service skips; under CI it fails."""
     message = f"{what} is not reachable: {exc}"
@@ -45,13 +66,13 @@ def postgres_url() -> str:
             await connection.close()
 
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        run_sync(admin, f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as exc:
         service_missing("PostgreSQL", exc)
     url = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
     upgrade(url)
     yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_sync(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -221,9 +242,9 @@ def live_server(tmp_path, sqlite_url, settings_overrides):
     """A real HTTP server over the SQLite database (its own event loop and thread)."""
     application = create_app(make_settings(tmp_path, sqlite_url, base_url="http://127.0.0.1", **settings_overrides))
     with LiveServer(application) as server:
-        asyncio.run(_wipe_url(sqlite_url))
+        run_sync(_wipe_url, sqlite_url)
         yield server
-    asyncio.run(_wipe_url(sqlite_url))
+    run_sync(_wipe_url, sqlite_url)
 
 
 async def _wipe_url(url: str) -> None:
@@ -253,3 +274,9 @@ def openai_server(_openai_server_session):
     _openai_server_session.reset()
     yield _openai_server_session
     _openai_server_session.reset()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, where pytest-asyncio can no longer run."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath))

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-import swagger_ui_bundle
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(routes)
     static = Path(__file__).parent / "web" / "static"
-    swagger = Path(swagger_ui_bundle.swagger_ui_path)
+    swagger = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI assets, served locally
     app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_kb * 1024,

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 CORPUS = Path(os.environ.get("DRAFTSMITH_CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
 TOPIC = "how text is extracted from PDF documents and what goes wrong"
 
@@ -145,55 +145,31 @@ async def _generate_on(ctx, user_id, document_ids):
 
 
 def first_event_latency(rounds: int = 5) -> None:
-    import socket
-    import subprocess
+    from served import served
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as data:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
-        env.update(DRAFTSMITH_DATA_DIR=data, DRAFTSMITH_LOG_LEVEL="warning", DRAFTSMITH_BASE_URL=f"http://127.0.0.1:{port}")
-        server = subprocess.Popen([sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            with httpx.Client(base_url=base, timeout=60) as client:
-                client.post("/api/v1/auth/register", json={"email": "g@example.com", "password": "bench passphrase 2"})
-                token = client.post("/api/v1/auth/login", json={"email": "g@example.com", "password": "bench passphrase 2"}).json()["access_token"]
-                auth = {"Authorization": f"Bearer {token}"}
-                path = CORPUS / "md" / "docling_faq.md"
-                doc = client.post("/api/v1/documents/upload", headers=auth,
-                                  files=[("files", (path.name, path.read_bytes()))]).json()["documents"][0]
-                while client.get(f"/api/v1/documents/{doc['id']}", headers=auth).json()["status"] != "ready":
-                    time.sleep(0.1)
-                session = client.post("/api/v1/sessions", headers=auth,
-                                      json={"topic": "docling questions", "document_ids": [doc["id"]], "length": "short"}).json()
-                samples = []
-                for _ in range(rounds):
-                    started = time.perf_counter()
-                    blog_id = client.post(f"/api/v1/sessions/{session['id']}/generate", headers=auth).json()["blog_id"]
-                    with client.stream("GET", f"/api/v1/sessions/{session['id']}/events", headers=auth,
-                                       params={"blog_id": blog_id}) as response:
-                        for line in response.iter_lines():
-                            if line.startswith("event:"):
-                                samples.append(time.perf_counter() - started)
-                                break
-                    while client.get(f"/api/v1/blogs/{blog_id}", headers=auth).json()["status"] in ("queued", "generating"):
-                        time.sleep(0.05)
-            samples.sort()
-            median = samples[len(samples) // 2] * 1000
-            print(f"\nGenerate → first event over HTTP: median {median:.0f} ms, worst {samples[-1] * 1000:.0f} ms "
-                  f"(target < 300 ms: {'met' if samples[-1] * 1000 < 300 else 'NOT MET'})")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with served() as server:
+        client = server.client
+        path = CORPUS / "md" / "docling_faq.md"
+        doc = client.post("/api/v1/documents/upload", files=[("files", (path.name, path.read_bytes()))]).json()["documents"][0]
+        while client.get(f"/api/v1/documents/{doc['id']}").json()["status"] != "ready":
+            time.sleep(0.1)
+        session = client.post("/api/v1/sessions", json={"topic": "docling questions", "document_ids": [doc["id"]],
+                                                         "length": "short"}).json()
+        samples = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            blog_id = client.post(f"/api/v1/sessions/{session['id']}/generate").json()["blog_id"]
+            with client.stream("GET", f"/api/v1/sessions/{session['id']}/events", params={"blog_id": blog_id}) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        samples.append(time.perf_counter() - started)
+                        break
+            while client.get(f"/api/v1/blogs/{blog_id}").json()["status"] in ("queued", "generating"):
+                time.sleep(0.05)
+    samples.sort()
+    median = samples[len(samples) // 2] * 1000
+    print(f"\nGenerate → first event over HTTP: median {median:.0f} ms, worst {samples[-1] * 1000:.0f} ms "
+          f"(target < 300 ms: {'met' if samples[-1] * 1000 < 300 else 'NOT MET'})")
 
 
 def main() -> None:

@@ -15,18 +15,15 @@ import asyncio
 import os
 import random
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
 CORPUS = Path(os.environ.get("DRAFTSMITH_CORPUS_DIR", ROOT.parent / "shared" / "corpus"))
 TARGET_RATIO = 0.7
 
@@ -159,62 +156,37 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
         await engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def upload_rss(size_mb: int = 100) -> tuple[float, float]:
     """RSS of a real server process before and at peak while `size_mb` are uploaded."""
-    port = free_port()
-    with tempfile.TemporaryDirectory() as data:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
-        env.update(DRAFTSMITH_DATA_DIR=data, DRAFTSMITH_MAX_UPLOAD_MB=str(size_mb * 2), DRAFTSMITH_LOG_LEVEL="warning",
-                   DRAFTSMITH_BASE_URL=f"http://127.0.0.1:{port}")
-        server = subprocess.Popen([sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            with httpx.Client(base_url=base, timeout=120) as client:
-                client.post("/api/v1/auth/register", json={"email": "b@example.com", "password": "bench passphrase 1"})
-                token = client.post("/api/v1/auth/login", json={"email": "b@example.com", "password": "bench passphrase 1"}).json()["access_token"]
-                process = psutil.Process(server.pid)
-                before = process.memory_info().rss
-                peak = before
-                line = b"The quick brown fox jumps over the lazy dog; a ledger of harvests by the river.\n"
-                boundary = "benchboundary"
-                head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
-                        "Content-Type: text/plain\r\n\r\n").encode()
-                tail = f"\r\n--{boundary}--\r\n".encode()
-                block = line * (1024 * 1024 // len(line))
+    from served import served
 
-                def body():
-                    nonlocal peak
-                    yield head
-                    sent = 0
-                    while sent < size_mb * 1024 * 1024:
-                        yield block
-                        sent += len(block)
-                        if sent % (8 * 1024 * 1024) < len(block):
-                            peak = max(peak, process.memory_info().rss)
-                    yield tail
+    with served(max_upload_mb=str(size_mb * 2)) as server:
+        process = psutil.Process(server.pid)
+        before = process.memory_info().rss
+        peak = before
+        line = b"The quick brown fox jumps over the lazy dog; a ledger of harvests by the river.\n"
+        boundary = "benchboundary"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
+                "Content-Type: text/plain\r\n\r\n").encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        block = line * (1024 * 1024 // len(line))
 
-                response = client.post("/api/v1/documents/upload", content=body(),
-                                       headers={"Authorization": f"Bearer {token}",
-                                                "Content-Type": f"multipart/form-data; boundary={boundary}"})
-                peak = max(peak, process.memory_info().rss)
-                assert response.status_code == 202, response.text
-            return before / 2**20, peak / 2**20
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        def body():
+            nonlocal peak
+            yield head
+            sent = 0
+            while sent < size_mb * 1024 * 1024:
+                yield block
+                sent += len(block)
+                if sent % (8 * 1024 * 1024) < len(block):
+                    peak = max(peak, process.memory_info().rss)
+            yield tail
+
+        response = server.client.post("/api/v1/documents/upload", content=body(),
+                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        peak = max(peak, process.memory_info().rss)
+        assert response.status_code == 202, response.text
+    return before / 2**20, peak / 2**20
 
 
 def main() -> None:

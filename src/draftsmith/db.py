@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from draftsmith.errors import NotFound
+
+M = TypeVar("M")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -88,3 +92,14 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """Request-scoped session; the route commits what it means to keep."""
     async with request.app.state.sessions() as session:
         yield session
+
+
+Db = Annotated[AsyncSession, Depends(get_db)]
+
+
+async def get_owned(db: AsyncSession, model: type[M], user_id: str, row_id: str, what: str) -> M:
+    """The caller's row, or 404: another user's object is indistinguishable from a missing one."""
+    row = await db.get(model, row_id)
+    if row is None or row.user_id != user_id:
+        raise NotFound(what)
+    return row

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import lxml.html
 import pytest
 
-from draftsmith.blogs.render import MARKER_RE, plain_title, render_html, sanitize_html
+from draftsmith.blogs.render import plain_title, render_html, sanitize_html
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "#")
 
@@ -326,12 +326,6 @@ def test_control_characters_removed_and_output_deterministic():
     assert out == render_html(md)
     assert not any(ch in out for ch in "\x00\x07\x1b\ufffe")
     lxml.html.fragment_fromstring(out, create_parent="div")
-
-
-def test_marker_grammar_matches_generation():
-    from draftsmith.generation.citations import MARKER_RE as GENERATION_MARKER_RE
-
-    assert MARKER_RE.pattern == GENERATION_MARKER_RE.pattern
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -145,3 +146,6 @@ async def current_user(
             await _check_csrf(request, caller)
     request.state.caller = caller
     return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_user)]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import public, router
 from draftsmith.auth import service
-from draftsmith.auth.deps import Caller, current_user, settings_of
+from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.auth.schemas import (
     ChangePasswordIn,
     LoginIn,
@@ -19,13 +19,11 @@ from draftsmith.auth.schemas import (
     TokenOut,
     UserOut,
 )
-from draftsmith.db import get_db
+from draftsmith.db import Db
 from draftsmith.errors import ApiError
 
 routes = router(prefix="/api/v1/auth", tags=["auth"])
 
-Db = Annotated[AsyncSession, Depends(get_db)]
-CurrentCaller = Annotated[Caller, Depends(current_user)]
 
 
 def client_address(request: Request) -> str:

@@ -22,6 +22,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from draftsmith.generation.citations import MARKER_RE, parse_marker
+
 __all__ = [
     "LINK_REL",
     "MARKER_RE",
@@ -37,10 +39,6 @@ __all__ = [
     "strip_control_chars",
 ]
 
-#: Same grammar as ``draftsmith.generation.citations.MARKER_RE`` (kept as a
-#: copy so rendering does not import the generation engines; a test checks
-#: the two agree): ``[3]``, ``[1, 2]``, ``[1-3]``; not ``[1](`` or ``[1]:``.
-MARKER_RE = re.compile(r"\[(\d{1,4}(?:\s*(?:,|;|-|–)\s*\d{1,4})*)\](?![(:])")
 
 #: Characters XML 1.0 (and so python-docx/lxml) rejects, plus DEL and lone
 #: surrogates; tab, newline and carriage return are kept.
@@ -107,25 +105,6 @@ def safe_href(url: str) -> str | None:
     if m and m.group(1).lower() in _LINK_SCHEMES:
         return v
     return None
-
-
-def parse_marker(body: str) -> list[int]:
-    """``"1, 3-4"`` -> ``[1, 3, 4]`` (ranges capped at 20 numbers, no repeats)."""
-    nums: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", body):
-        m = re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", part)
-        if m:
-            a, b = int(m.group(1)), int(m.group(2))
-            if a <= b and b - a <= 20:
-                nums.extend(range(a, b + 1))
-            continue
-        if part.isdigit():
-            nums.append(int(part))
-    out: list[int] = []
-    for n in nums:
-        if n not in out:
-            out.append(n)
-    return out
 
 
 def citation_value(obj: Any, key: str) -> Any:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, Response
+from fastapi import Query, Response
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import router
-from draftsmith.auth.deps import Caller, current_user
+from draftsmith.auth.deps import CurrentCaller
 from draftsmith.blogs import export, service
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.schemas import (
@@ -20,14 +19,12 @@ from draftsmith.blogs.schemas import (
     RevisionList,
     RevisionOut,
 )
-from draftsmith.db import get_db
+from draftsmith.db import Db
 from draftsmith.errors import ApiError, NotFound
 from draftsmith.pagination import newest_first
 
 routes = router(prefix="/api/v1/blogs", tags=["blogs"])
 
-Db = Annotated[AsyncSession, Depends(get_db)]
-CurrentCaller = Annotated[Caller, Depends(current_user)]
 
 EXPORTS = {
     "md": ("text/markdown; charset=utf-8", export.export_markdown),

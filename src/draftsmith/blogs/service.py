@@ -8,15 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
+from draftsmith.db import get_owned as owned_or_404
 from draftsmith.db import utcnow
-from draftsmith.errors import ApiError, NotFound
+from draftsmith.errors import ApiError
 
 
 async def get_owned(db: AsyncSession, user_id: str, blog_id: str) -> Blog:
-    blog = await db.get(Blog, blog_id)
-    if blog is None or blog.user_id != user_id:
-        raise NotFound("Blog")
-    return blog
+    return await owned_or_404(db, Blog, user_id, blog_id, "Blog")
 
 
 async def edit(db: AsyncSession, blog: Blog, revision: int, title: str | None, markdown: str | None) -> Blog:

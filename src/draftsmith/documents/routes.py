@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import FileResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import router
-from draftsmith.auth.deps import Caller, current_user, settings_of
-from draftsmith.db import get_db
+from draftsmith.auth.deps import CurrentCaller, settings_of
+from draftsmith.db import Db
 from draftsmith.documents import service, storage
 from draftsmith.documents.schemas import (
     ContentOut,
@@ -24,8 +23,6 @@ from draftsmith.errors import ApiError
 
 routes = router(prefix="/api/v1/documents", tags=["documents"])
 
-Db = Annotated[AsyncSession, Depends(get_db)]
-CurrentCaller = Annotated[Caller, Depends(current_user)]
 
 
 @routes.post(

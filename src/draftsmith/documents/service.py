@@ -9,12 +9,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.config import Settings
+from draftsmith.db import get_owned as owned_or_404
 from draftsmith.db import new_id
 from draftsmith.documents import search, storage
 from draftsmith.documents.models import Chunk, Document
 from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
 from draftsmith.documents.upload import ReceivedFile
-from draftsmith.errors import ApiError, NotFound
+from draftsmith.errors import ApiError
 from draftsmith.pagination import newest_first
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,7 @@ async def store_uploads(db: AsyncSession, settings: Settings, user_id: str, file
 
 
 async def get_owned(db: AsyncSession, user_id: str, document_id: str) -> Document:
-    document = await db.get(Document, document_id)
-    if document is None or document.user_id != user_id:
-        raise NotFound("Document")
-    return document
+    return await owned_or_404(db, Document, user_id, document_id, "Document")
 
 
 async def list_documents(

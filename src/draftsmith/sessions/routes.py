@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import router
-from draftsmith.auth.deps import Caller, current_user, settings_of
+from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.blogs import events
-from draftsmith.db import get_db, utcnow
+from draftsmith.db import Db, utcnow
 from draftsmith.errors import ApiError
 from draftsmith.pagination import newest_first
 from draftsmith.sessions import service
@@ -27,8 +26,6 @@ from draftsmith.sessions.schemas import (
 
 routes = router(prefix="/api/v1/sessions", tags=["sessions"])
 
-Db = Annotated[AsyncSession, Depends(get_db)]
-CurrentCaller = Annotated[Caller, Depends(current_user)]
 
 
 @routes.post("", status_code=201, response_model=SessionOut, responses={422: {}})

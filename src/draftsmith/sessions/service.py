@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog
 from draftsmith.config import Settings
+from draftsmith.db import get_owned as owned_or_404
 from draftsmith.documents.models import Document
-from draftsmith.errors import ApiError, NotFound
+from draftsmith.errors import ApiError
 from draftsmith.sessions.models import GenerationSession
 
 
@@ -33,10 +34,7 @@ def resolve_engine(settings: Settings, requested: str | None) -> str:
 
 
 async def get_owned(db: AsyncSession, user_id: str, session_id: str) -> GenerationSession:
-    session = await db.get(GenerationSession, session_id)
-    if session is None or session.user_id != user_id:
-        raise NotFound("Session")
-    return session
+    return await owned_or_404(db, GenerationSession, user_id, session_id, "Session")
 
 
 async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog:

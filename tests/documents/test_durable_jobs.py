@@ -19,7 +19,7 @@ from draftsmith.app import create_app
 from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.jobs import runner
-from tests.conftest import client_for, make_settings, make_user, wipe
+from tests.conftest import client_for, make_settings, make_user, service_missing, wipe
 from tests.documents.helpers import corpus, upload, wait_done
 
 
@@ -87,7 +87,7 @@ class OwnRedis:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed")
+            service_missing("redis-server", FileNotFoundError("redis-server is not installed"))
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,

@@ -1,11 +1,15 @@
-"""Browser pages: sign-in, registration, sign-out and the dashboard."""
+"""Browser pages: sign-in, registration, sign-out and the dashboard pages.
+
+The dashboard pages are shells: their scripts load and change data through the
+JSON API (static/api.js), the same contract every other client uses.
+"""
 
 from __future__ import annotations
 
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,7 +82,9 @@ async def login_submit(
         _check_login_csrf(request, csrf_token)
         pair = await sign_in(request, db, email, password)
     except ApiError as exc:
-        response = _auth_page(request, "login.html", exc.status, next=target, email=email, error=exc.detail)
+        response = _auth_page(
+            request, "login.html", exc.status, next=target, email=email, error=exc.detail, error_code=exc.code
+        )
         response.headers.update(exc.headers)
         return response
     response = RedirectResponse(target, status_code=303)
@@ -111,9 +117,12 @@ async def register_submit(
             raise ApiError(422, "invalid_email", "Enter a valid email address.")
         user = await service.create_user(db, email, password, display_name)
     except ApiError as exc:
-        return _auth_page(
-            request, "register.html", exc.status, email=email, display_name=display_name, error=exc.detail
+        response = _auth_page(
+            request, "register.html", exc.status, email=email, display_name=display_name,
+            error=exc.detail, error_code=exc.code,
         )
+        response.headers.update(exc.headers)
+        return response
     pair = await service.start_session(db, settings, user)
     response = RedirectResponse("/dashboard", status_code=303)
     cookies.set_session(response, settings, pair)
@@ -131,6 +140,40 @@ async def logout(request: Request, caller: Annotated[Caller, Depends(current_use
     return response
 
 
+Signed = Annotated[Caller, Depends(current_user)]
+
+
 @routes.get("/dashboard")
-async def dashboard(request: Request, caller: Annotated[Caller, Depends(current_user)]):
+async def dashboard(request: Request, caller: Signed):
     return render(request, "dashboard.html", user=caller.user)
+
+
+@routes.get("/dashboard/documents")
+async def documents_page(request: Request, caller: Signed):
+    return render(request, "documents.html", max_upload_mb=settings_of(request).max_upload_mb)
+
+
+@routes.get("/dashboard/generate")
+async def generate_page(request: Request, caller: Signed):
+    settings = settings_of(request)
+    return render(
+        request, "generate.html", default_engine=settings.default_engine,
+        llm_configured=bool(settings.llm_base_url),
+    )
+
+
+@routes.get("/dashboard/blogs")
+async def blogs_page(request: Request, caller: Signed):
+    return render(request, "blogs.html")
+
+
+@routes.get("/dashboard/blogs/{blog_id}")
+async def editor_page(
+    request: Request, caller: Signed, blog_id: Annotated[str, Path(min_length=1, max_length=64)]
+):
+    return render(request, "editor.html", blog_id=blog_id)
+
+
+@routes.get("/dashboard/account")
+async def account_page(request: Request, caller: Signed):
+    return render(request, "account.html", user=caller.user)

@@ -110,6 +110,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
         base_url="http://testserver",
         login_limit_account="50/minute",
         login_limit_address="500/minute",
+        register_limit_address="500/minute",
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     refresh_family_ttl_days: int = Field(30, ge=1, le=30)
     login_limit_account: str = Field("10/15 minutes", description="failed logins per account")
     login_limit_address: str = Field("30/minute", description="login attempts per client address")
+    register_limit_address: str = Field("20/hour", description="registrations per client address")
     worker_concurrency: int = Field(2, ge=1, le=64)
     job_lease_s: int = Field(300, ge=5, description="after this a running job counts as lost")
     extract_timeout_s: int = Field(180, ge=1)

@@ -266,3 +266,20 @@ def test_decoding_pins_the_algorithm():
     hs512 = jwt.encode(claims_of(token), SECRET, algorithm="HS512")
     with pytest.raises(tokens.InvalidToken):
         tokens.decode_access_token(SECRET, hs512)
+
+
+async def test_registrations_are_rate_limited_per_address(tmp_path, sqlite_url):
+    from draftsmith.app import create_app
+    from tests.conftest import client_for, make_settings, wipe
+
+    app = create_app(make_settings(tmp_path, sqlite_url, register_limit_address="2/hour"))
+    async with app.router.lifespan_context(app):
+        await wipe(app)
+        async with client_for(app) as client:
+            for i in range(2):
+                response = await client.post("/api/v1/auth/register", json={"email": f"r{i}@example.com", "password": PASSWORD})
+                assert response.status_code == 201
+            limited = await client.post("/api/v1/auth/register", json={"email": "r9@example.com", "password": PASSWORD})
+            assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+            assert "registration" in limited.json()["detail"]
+        await wipe(app)

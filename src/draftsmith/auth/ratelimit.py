@@ -29,15 +29,16 @@ class LoginLimiter:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_account = parse(settings.login_limit_account)
         self._per_address = parse(settings.login_limit_address)
+        self._registrations = parse(settings.register_limit_address)
 
-    async def _refuse_if_exhausted(self, item, key: str) -> None:
+    async def _refuse_if_exhausted(self, item, key: str, what: str = "sign-in") -> None:
         if not await self._limiter.test(item, "login", key):
             stats = await self._limiter.get_window_stats(item, "login", key)
             retry = max(1, math.ceil(stats.reset_time - time.time()))
             raise ApiError(
                 429,
                 "rate_limited",
-                f"Too many sign-in attempts. Try again in {retry} seconds.",
+                f"Too many {what} attempts. Try again in {retry} seconds.",
                 {"Retry-After": str(retry)},
             )
 
@@ -47,6 +48,12 @@ class LoginLimiter:
             await self._refuse_if_exhausted(self._per_account, f"account:{email}")
             await self._refuse_if_exhausted(self._per_address, f"address:{address}")
             await self._limiter.hit(self._per_address, "login", f"address:{address}")
+
+    async def check_registration(self, address: str) -> None:
+        """Count a registration attempt from this address; refuse when the limit is used up."""
+        async with self._storage_errors():
+            await self._refuse_if_exhausted(self._registrations, f"register:{address}", "registration")
+            await self._limiter.hit(self._registrations, "login", f"register:{address}")
 
     async def failed(self, email: str) -> None:
         async with self._storage_errors():
@@ -62,7 +69,7 @@ class LoginLimiter:
         except Exception as exc:
             log.error("login rate-limit storage unreachable: %s", exc)
             raise ApiError(
-                503, "service_unavailable", "Sign-in is briefly unavailable; try again in a moment.",
+                503, "service_unavailable", "Signing in is briefly unavailable; try again in a moment.",
                 {"Retry-After": "5"},
             ) from exc
 

@@ -46,12 +46,18 @@ async def sign_in(request: Request, db: AsyncSession, email: str, password: str)
     return await service.start_session(db, settings_of(request), user)
 
 
-@routes.post("/register", status_code=201, response_model=UserOut, responses={409: {}, 403: {}})
-@public
-async def register(body: RegisterIn, request: Request, db: Db):
+async def register_account(request: Request, db: AsyncSession, email: str, password: str, display_name: str | None):
+    """Open-registration and rate-limit checks shared by the API and the browser form."""
     if not settings_of(request).open_registration:
         raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator.")
-    return await service.create_user(db, body.email, body.password, body.display_name)
+    await request.app.state.login_limiter.check_registration(client_address(request))
+    return await service.create_user(db, email, password, display_name)
+
+
+@routes.post("/register", status_code=201, response_model=UserOut, responses={409: {}, 403: {}, 429: {}})
+@public
+async def register(body: RegisterIn, request: Request, db: Db):
+    return await register_account(request, db, body.email, body.password, body.display_name)
 
 
 @routes.post("/login", response_model=TokenOut, responses={401: {}, 429: {}})

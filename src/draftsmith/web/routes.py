@@ -11,17 +11,20 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import public, router
 from draftsmith.auth import cookies, service, tokens
 from draftsmith.auth.deps import Caller, current_user, same_origin, settings_of
-from draftsmith.auth.routes import sign_in
+from draftsmith.auth.routes import register_account, sign_in
 from draftsmith.db import get_db
 from draftsmith.errors import ApiError
 from draftsmith.web.pages import render, safe_next
 
 routes = router(include_in_schema=False)
+
+EMAIL = TypeAdapter(EmailStr)
 
 Db = Annotated[AsyncSession, Depends(get_db)]
 
@@ -111,11 +114,11 @@ async def register_submit(
     settings = settings_of(request)
     try:
         _check_login_csrf(request, csrf_token)
-        if not settings.open_registration:
-            raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator.")
-        if "@" not in email or len(email) < 3:
-            raise ApiError(422, "invalid_email", "Enter a valid email address.")
-        user = await service.create_user(db, email, password, display_name)
+        try:
+            email = EMAIL.validate_python(email)
+        except ValidationError as exc:
+            raise ApiError(422, "invalid_email", "Enter a valid email address.") from exc
+        user = await register_account(request, db, email, password, display_name)
     except ApiError as exc:
         response = _auth_page(
             request, "register.html", exc.status, email=email, display_name=display_name,

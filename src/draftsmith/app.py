@@ -26,7 +26,7 @@ from draftsmith.documents.routes import routes as document_routes
 from draftsmith.errors import install_error_handlers
 from draftsmith.health import routes as health_routes
 from draftsmith.jobs.service import Jobs
-from draftsmith.middleware import BodyLimit, SecurityHeaders
+from draftsmith.middleware import BodyLimit, RejectNul, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.sessions.routes import routes as session_routes
 from draftsmith.web.pages import render
@@ -116,5 +116,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_kb * 1024,
                        multipart_max_bytes=settings.max_upload_bytes * 20 + 1024 * 1024)
+    app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app

@@ -118,3 +118,20 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit // 1024} KB.")
+
+
+class RejectNul:
+    """A NUL character in the path or query is refused (400) before any route sees it:
+    no database stores one, and no legitimate client sends one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+            if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope["path"]:
+                response = error_response(400, "invalid_characters", "The URL contains a NUL character.")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

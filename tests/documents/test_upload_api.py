@@ -236,3 +236,9 @@ async def test_search_ranks_documents(app, user):
     hits = (await user.get("/api/v1/documents", params={"q": "owl"})).json()["items"]
     assert [d["filename"] for d in hits] == ["b.md"] or "b.md" in [d["filename"] for d in hits]
     assert (await user.get("/api/v1/documents", params={"q": "\"' OR 1=1 --"})).status_code == 200
+
+
+async def test_text_with_nul_characters_is_refused_clearly(app, user):
+    text = "# Notes\n\nFirst line of the notes.\u0000 Second sentence of the notes here.\n" * 20
+    response = await user.post("/api/v1/documents/upload", files=[("files", ("notes.txt", text.encode("utf-16")))])
+    assert response.status_code == 415 and "binary" in response.json()["detail"]

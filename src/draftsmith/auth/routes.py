@@ -30,12 +30,19 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def refuse_nul(*values: str) -> None:
+    """Form fields bypass the body models' check; no database stores a NUL character."""
+    if any("\x00" in value for value in values):
+        raise ApiError(422, "invalid_characters", "The form contains a NUL character.")
+
+
 def _token_out(pair: service.TokenPair) -> TokenOut:
     return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
 async def sign_in(request: Request, db: AsyncSession, email: str, password: str) -> service.TokenPair:
     """Rate-limited credential check shared by the JSON, OAuth2-form and browser sign-ins."""
+    refuse_nul(email, password)
     limiter = request.app.state.login_limiter
     email = service.normalise_email(email)
     await limiter.check(email, client_address(request))
@@ -48,6 +55,7 @@ async def sign_in(request: Request, db: AsyncSession, email: str, password: str)
 
 async def register_account(request: Request, db: AsyncSession, email: str, password: str, display_name: str | None):
     """Open-registration and rate-limit checks shared by the API and the browser form."""
+    refuse_nul(email, password, display_name or "")
     if not settings_of(request).open_registration:
         raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator.")
     await request.app.state.login_limiter.check_registration(client_address(request))

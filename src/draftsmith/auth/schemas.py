@@ -5,26 +5,28 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from draftsmith.schemas import InputModel
+
 # Long enough for any policy message, short enough that a huge password is refused before hashing.
 PasswordField = Field(min_length=1, max_length=1024)
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(InputModel):
     email: EmailStr
     password: str = PasswordField
     display_name: str | None = Field(None, max_length=120)
 
 
-class LoginIn(BaseModel):
+class LoginIn(InputModel):
     email: str = Field(min_length=1, max_length=320)
     password: str = PasswordField
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(InputModel):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
-class ChangePasswordIn(BaseModel):
+class ChangePasswordIn(InputModel):
     current_password: str = PasswordField
     new_password: str = PasswordField
 

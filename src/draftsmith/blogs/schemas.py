@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from draftsmith.schemas import InputModel
+
 BlogStatus = Literal["queued", "generating", "ready", "failed", "cancelled"]
 MAX_MARKDOWN = 500_000
 
@@ -48,7 +50,7 @@ class BlogPage(BaseModel):
     next_cursor: str | None
 
 
-class BlogPatch(BaseModel):
+class BlogPatch(InputModel):
     revision: int = Field(ge=0)
     title: str | None = Field(None, min_length=1, max_length=300)
     markdown: str | None = Field(None, max_length=MAX_MARKDOWN)

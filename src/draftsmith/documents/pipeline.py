@@ -31,6 +31,10 @@ def extract_and_chunk(settings: Settings, path: Path, kind: str, encoding: str |
     extraction = extract_isolated(
         path, kind, encoding, timeout_s=settings.extract_timeout_s, memory_mb=settings.extract_memory_mb
     )
+    if "\x00" in extraction.markdown:  # no database stores NUL; a space keeps every offset
+        extraction.markdown = extraction.markdown.replace("\x00", " ")
+        for section in extraction.sections:
+            section.text = section.text.replace("\x00", " ")
     return extraction, chunk_extraction(extraction)
 
 

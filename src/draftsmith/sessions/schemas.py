@@ -5,11 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from draftsmith.schemas import InputModel
+
 Length = Literal["short", "medium", "long"]
 EngineName = Literal["extractive", "llm"]
 
 
-class SessionIn(BaseModel):
+class SessionIn(InputModel):
     topic: str = Field(min_length=3, max_length=2000)
     document_ids: list[str] = Field(min_length=1, max_length=100)
     title: str | None = Field(None, max_length=300)
@@ -21,7 +23,7 @@ class SessionIn(BaseModel):
     engine: EngineName | None = None
 
 
-class SessionPatch(BaseModel):
+class SessionPatch(InputModel):
     topic: str | None = Field(None, min_length=3, max_length=2000)
     document_ids: list[str] | None = Field(None, min_length=1, max_length=100)
     title: str | None = Field(None, max_length=300)

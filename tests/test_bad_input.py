@@ -50,6 +50,21 @@ async def test_no_500_on_odd_input(app, user):
     assert checked > 200
 
 
+async def test_huge_revision_numbers_on_a_real_blog(app, user):
+    from tests.blogs.helpers import generate, new_session, ready_documents
+    from tests.blogs.test_generation_api import wait_blog
+    from tests.documents.helpers import corpus
+
+    doc_ids = await ready_documents(user, corpus("md/docling_faq.md"))
+    blog_id = await generate(user, (await new_session(user, doc_ids, topic="docling questions", length="short"))["id"])
+    await wait_blog(user, blog_id)
+    for n in ("99999999999999999999", "2147483648", "-5"):
+        response = await user.get(f"/api/v1/blogs/{blog_id}/revisions/{n}")
+        assert response.status_code == 422, response.text
+    patch = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 2**40, "title": "x"})
+    assert patch.status_code == 422
+
+
 async def test_forms_with_nul_characters(app, client):
     page = await client.get("/login")
     csrf = client.cookies["ds_csrf"]

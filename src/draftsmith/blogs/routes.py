@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Query, Response
+from fastapi import Path, Query, Response
 from sqlalchemy import select
 
 from draftsmith.access import router
@@ -12,6 +12,7 @@ from draftsmith.auth.deps import CurrentCaller
 from draftsmith.blogs import export, service
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.schemas import (
+    MAX_REVISION,
     BlogOut,
     BlogPage,
     BlogPatch,
@@ -73,7 +74,7 @@ async def list_revisions(blog_id: str, caller: CurrentCaller, db: Db):
 
 
 @routes.get("/{blog_id}/revisions/{revision}", response_model=RevisionOut, responses={404: {}})
-async def get_revision(blog_id: str, revision: int, caller: CurrentCaller, db: Db):
+async def get_revision(blog_id: str, revision: Annotated[int, Path(ge=1, le=MAX_REVISION)], caller: CurrentCaller, db: Db):
     await service.get_owned(db, caller.user.id, blog_id)
     row = await db.scalar(
         select(BlogRevision).where(BlogRevision.blog_id == blog_id, BlogRevision.revision == revision)

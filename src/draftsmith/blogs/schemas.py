@@ -9,6 +9,7 @@ from draftsmith.schemas import InputModel
 
 BlogStatus = Literal["queued", "generating", "ready", "failed", "cancelled"]
 MAX_MARKDOWN = 500_000
+MAX_REVISION = 2**31 - 1  # the database column is a 32-bit integer
 
 
 class CitationOut(BaseModel):
@@ -51,7 +52,7 @@ class BlogPage(BaseModel):
 
 
 class BlogPatch(InputModel):
-    revision: int = Field(ge=0)
+    revision: int = Field(ge=0, le=MAX_REVISION)
     title: str | None = Field(None, min_length=1, max_length=300)
     markdown: str | None = Field(None, max_length=MAX_MARKDOWN)
 

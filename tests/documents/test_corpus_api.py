@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.conftest import CORPUS
-from tests.documents.helpers import upload, wait_done
+from tests.documents.helpers import wait_done
 
 EXPECTED_FAILURES = {
     "pdf/plumb_password-example.pdf": "password",

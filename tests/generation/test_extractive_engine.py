@@ -25,6 +25,7 @@ from draftsmith.generation import (
     verify,
 )
 from draftsmith.generation.citations import MARKER_RE, split_body, strip_markers
+from draftsmith.generation.engines.extractive import clean_display, is_framing_sentence
 from draftsmith.generation.text import split_sentences, word_count
 
 CORPUS = corpus_dir()
@@ -84,13 +85,21 @@ def check_draft(draft, passages, doc_texts):
         assert c.quote and len(c.quote) <= 300
         assert c.quote in by_chunk[c.chunk_id].text
         assert doc_texts[c.document_id][c.start : c.end] == c.quote
-    # every sentence of the body is a (whitespace-normalised) sentence of a cited passage
-    cited_text = " ".join(re.sub(r"\s+", " ", by_chunk[c.chunk_id].text) for c in draft.citations)
+    # every sentence of the body is a (tidied) sentence of a cited passage, except at most
+    # one templated framing sentence in the introduction and one recap in the conclusion
+    cited_text = " ".join(clean_display(by_chunk[c.chunk_id].text) for c in draft.citations)
     sentences = []
+    framing = []
     for para in body_paragraphs(md):
         for s in split_sentences(strip_markers(para)):
+            if is_framing_sentence(s.text):
+                framing.append(s.text)
+                continue
             sentences.append(s.text)
-            assert s.text.rstrip(".!?")[:60] in cited_text.replace("\u00ad", ""), s.text
+            assert s.text.rstrip(".!?")[:60] in cited_text, s.text
+    assert len(framing) <= 2
+    if framing:
+        assert is_framing_sentence(intro.split("\n\n")[-1].split("]. ")[-1])
     # no duplicates, no fragments, no tables, no figure debris
     assert len(sentences) == len(set(sentences))
     for s in sentences:

@@ -103,3 +103,43 @@ def test_token_estimate_and_truncation():
     assert estimate_tokens(cut) <= 40
     assert cut.endswith("…")
     assert estimate_tokens("漢字" * 10) == 20
+
+
+def test_wrapped_pdf_lines_join_only_when_asked():
+    pdf = (
+        "Preemptive Information Extraction is an\nattempt to automatically create all feasible\n"
+        "IE systems in advance without human intervention. We propose a technique.\n"
+        "2 Basic Idea\nIn Unrestricted Relation Discovery, the discovery process is clustering."
+    )
+    joined = texts(pdf, join_wrapped_lines=True)
+    assert joined[0].startswith("Preemptive Information Extraction is an\nattempt")
+    assert joined[0].endswith("without human intervention.")
+    assert "2 Basic Idea" in joined  # a heading line still ends the sentence before it
+    assert joined[-1].startswith("In Unrestricted Relation Discovery")
+    # the default keeps the old line rule for other callers
+    assert texts(pdf) == [s.text for s in split_sentences(pdf)]
+    md = "Solution Brief\nThe centre of excellence helps clients with experts in databases."
+    assert texts(md, join_wrapped_lines=True)[0] == "Solution Brief"
+
+
+def test_heading_lines():
+    from draftsmith.generation.text import looks_like_heading_line as heading
+
+    for line in (
+        "2 Basic Idea",
+        "3.1 Web Crawling and Basic Clustering",
+        "Increasing Basic Patterns",
+        "Abstract",
+        "Erforderliche Vorkenntnisse",
+        "Table 1: Sample discovered relation.",
+        "12",
+    ):
+        assert heading(line), line
+    for line in (
+        "Preemptive Information Extraction is an",
+        "attempt to automatically create all feasible",
+        "In this case",
+        "Vielen Dank für die Erlaubnis, Ihre",
+        "Unrestricted Relation Discovery that discovers",
+    ):
+        assert not heading(line), line

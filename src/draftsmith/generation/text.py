@@ -361,11 +361,80 @@ def _is_boundary(text: str, term_start: int, end: int, block_end: int) -> bool:
     return True
 
 
-def split_sentences_in(text: str, start: int, end: int, kind: str = "prose") -> list[Sentence]:
-    """Sentence spans inside ``text[start:end]`` (one prose block or list item)."""
+#: Words that do not end a heading (a line ending in one is wrapped prose).
+FUNCTION_WORDS: frozenset[str] = STOPWORDS | frozenset(
+    """
+der die das den dem des ein eine einen einem einer eines und oder aber von vom zu zum zur mit für auf aus bei
+nach im an am ist sind wird werden wurde als wie dass sich nicht auch
+le la les un une des du de et ou à au aux en pour par avec sur dans est sont que qui ne pas
+el los las unos unas y o del con por para es son se lo
+il gli di da e per che è
+""".split()
+)
+_CAPTION_LINE_RE = re.compile(
+    r"^(?:Figure|Fig\.|Table|Tab\.|Abbildung|Abb\.|Tabelle|Listing|Algorithm|Chart|Exhibit)\s*\d+[.:]",
+    re.IGNORECASE,
+)
+_NUMBERED_LINE_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.|[A-Z]\.)\s+[^\W\d_]")
+
+
+def looks_like_heading_line(line: str) -> bool:
+    """True if one line of extracted (e.g. PDF) text is a heading, caption or other
+    stand-alone line rather than a piece of wrapped prose.
+
+    Headings: numbered ("2 Basic Idea", "3.1 Overview"), captions ("Table 1: ..."),
+    lines without letters (page numbers), up to three words starting with a capitalised
+    content word ("Basic patterns"), or Title Case lines of up to ten words. A line that starts in lower case, ends in
+    a function word ("an", "the", "und") or with a comma is wrapped prose."""
+    s = line.strip()
+    if not s or len(s) > 120:
+        return False
+    if _CAPTION_LINE_RE.match(s):
+        return True
+    if not any(ch.isalpha() for ch in s):
+        return True
+    words = s.split()
+    if len(words) > 10:
+        return False
+    first = next((ch for ch in s if ch.isalnum()), "")
+    if first.islower():
+        return False
+    if s[-1] in ",;-–—(/&+":
+        return False
+    last = re.sub(r"^\W+|\W+$", "", words[-1]).lower()
+    if last in FUNCTION_WORDS:
+        return False
+    if _NUMBERED_LINE_RE.match(s):
+        return len(words) >= 2
+    if "," in s:
+        return False
+    if (
+        len(words) <= 3
+        and len(s) <= 40
+        and first.isupper()
+        and not any(ch.isdigit() for ch in s)
+        and re.sub(r"^\W+|\W+$", "", words[0]).lower() not in FUNCTION_WORDS
+    ):
+        return True
+    sig = [
+        w
+        for w in (re.sub(r"^\W+|\W+$", "", w) for w in words)
+        if w and w[0].isalpha() and (len(w) > 3 or w.isupper()) and w.lower() not in FUNCTION_WORDS
+    ]
+    return bool(sig) and all(w[0].isupper() for w in sig)
+
+
+def split_sentences_in(
+    text: str, start: int, end: int, kind: str = "prose", *, join_wrapped_lines: bool = False
+) -> list[Sentence]:
+    """Sentence spans inside ``text[start:end]`` (one prose block or list item).
+
+    By default a short line without final punctuation followed by a capitalised line
+    ends a sentence (a heading/caption line of a PDF page). With ``join_wrapped_lines``
+    only a line that :func:`looks_like_heading_line` (or the line before a caption)
+    does: a sentence wrapped over narrow columns ("... create all feasible\nIE systems
+    in advance ...") stays one sentence."""
     out: list[Sentence] = []
-    # hard line-level boundaries: a short line without final punctuation followed by a
-    # capitalised line is a heading/caption line of a PDF page, not part of a sentence
     line_spans: list[tuple[int, int]] = []
     pos = start
     for line in text[start:end].split("\n"):
@@ -378,13 +447,21 @@ def split_sentences_in(text: str, start: int, end: int, kind: str = "prose") -> 
         for (s, e), (ns, ne) in zip(line_spans, line_spans[1:], strict=False):
             line = text[s:e].strip()
             nxt = text[ns:ne].lstrip()
-            if (
-                line
-                and nxt
-                and line[-1] not in ".,;:!?-–—(\"'“”’)]。！？"
-                and (nxt[0].isupper() or nxt[0].isdigit())
-                and len(line) < 0.6 * maxlen
-            ):
+            if not (line and nxt):
+                continue
+            if join_wrapped_lines:
+                hard = (
+                    line[-1] not in ".,;:!?-–—(\"'“”’)]。！？"
+                    and (nxt[0].isupper() or nxt[0].isdigit())
+                    and looks_like_heading_line(line)
+                ) or bool(_CAPTION_LINE_RE.match(nxt))
+            else:
+                hard = (
+                    line[-1] not in ".,;:!?-–—(\"'“”’)]。！？"
+                    and (nxt[0].isupper() or nxt[0].isdigit())
+                    and len(line) < 0.6 * maxlen
+                )
+            if hard:
                 segments.append((seg_start, e))
                 seg_start = ns
         segments.append((seg_start, end))
@@ -412,30 +489,45 @@ def _emit(text: str, s: int, e: int, kind: str, out: list[Sentence]) -> None:
 _LIST_MARK_RE = re.compile(r"\s*(?:[-*+•▪‣◦●]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
 
 
-def split_sentences(text: str, include_lists: bool = False) -> list[Sentence]:
+def list_items(text: str, block: Block) -> list[tuple[int, int]]:
+    """(start, end) of the items of a "list" block, without their markers."""
+    item_starts = [
+        m.start() + block.start
+        for m in re.finditer(
+            r"(?m)^\s*(?:[-*+•▪‣◦●]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+",
+            text[block.start : block.end],
+        )
+    ]
+    item_starts.append(block.end)
+    out: list[tuple[int, int]] = []
+    for s, e in zip(item_starts, item_starts[1:], strict=False):
+        m = _LIST_MARK_RE.match(text, s, e)
+        out.append((m.end() if m else s, e))
+    return out
+
+
+def split_sentences(
+    text: str, include_lists: bool = False, *, join_wrapped_lines: bool = False
+) -> list[Sentence]:
     """Sentences of the prose in Markdown ``text``.
 
     Headings, code, tables, quotes, HTML and directives are skipped. List items
     are skipped unless ``include_lists`` (then their marker is not part of the
-    sentence and ``kind == "list"``)."""
+    sentence and ``kind == "list"``). ``join_wrapped_lines``: see
+    :func:`split_sentences_in`."""
     out: list[Sentence] = []
     for b in markdown_blocks(text):
         if b.kind == "prose":
-            out.extend(split_sentences_in(text, b.start, b.end, "prose"))
-        elif b.kind == "list" and include_lists:
-            # each item separately
-            item_starts = [
-                m.start() + b.start
-                for m in re.finditer(
-                    r"(?m)^\s*(?:[-*+•▪‣◦●]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+",
-                    text[b.start : b.end],
+            out.extend(
+                split_sentences_in(
+                    text, b.start, b.end, "prose", join_wrapped_lines=join_wrapped_lines
                 )
-            ]
-            item_starts.append(b.end)
-            for s, e in zip(item_starts, item_starts[1:], strict=False):
-                m = _LIST_MARK_RE.match(text, s, e)
-                s2 = m.end() if m else s
-                out.extend(split_sentences_in(text, s2, e, "list"))
+            )
+        elif b.kind == "list" and include_lists:
+            for s, e in list_items(text, b):
+                out.extend(
+                    split_sentences_in(text, s, e, "list", join_wrapped_lines=join_wrapped_lines)
+                )
     return out
 
 

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     login_limit_address: str = Field("30/minute", description="login attempts per client address")
     register_limit_address: str = Field("20/hour", description="registrations per client address")
     worker_concurrency: int = Field(2, ge=1, le=64)
-    job_lease_s: int = Field(300, ge=5, description="after this a running job counts as lost")
+    job_lease_s: int = Field(120, ge=5, description="a running job whose heartbeat stops this long counts as lost")
     extract_timeout_s: int = Field(180, ge=1)
     extract_memory_mb: int = Field(1536, ge=128)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

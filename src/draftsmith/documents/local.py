@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import time
@@ -84,26 +85,33 @@ async def ingest(
     paths: list[Path],
     on_done: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Store and process each file in turn; a bad file fails alone."""
-    results = []
-    for path in paths:
-        started = time.perf_counter()
-        try:
-            document = await _store(ctx, user_id, path)
-        except ApiError as exc:
-            result = IngestResult(path, "failed", exc.detail, None, None, None, None, time.perf_counter() - started)
-        else:
-            await runner.run(ctx, "document", document.id)
-            async with ctx.sessions() as db:
-                document = await db.get(Document, document.id)
-            result = IngestResult(
-                path, document.status, document.error, document.id, document.page_count,
-                document.word_count, document.chunk_count, time.perf_counter() - started,
-            )
-        results.append(result)
+    """Store and process the files, as many at once as the server's worker would
+    (WORKER_CONCURRENCY); a bad file fails alone. Results keep the input order."""
+    slots = asyncio.Semaphore(ctx.settings.worker_concurrency)
+
+    async def one(path: Path) -> IngestResult:
+        async with slots:
+            result = await _ingest_one(ctx, user_id, path)
         if on_done:
             on_done(result)
-    return results
+        return result
+
+    return list(await asyncio.gather(*(one(path) for path in paths)))
+
+
+async def _ingest_one(ctx: runner.JobContext, user_id: str, path: Path) -> IngestResult:
+    started = time.perf_counter()
+    try:
+        document = await _store(ctx, user_id, path)
+    except ApiError as exc:
+        return IngestResult(path, "failed", exc.detail, None, None, None, None, time.perf_counter() - started)
+    await runner.run(ctx, "document", document.id)
+    async with ctx.sessions() as db:
+        document = await db.get(Document, document.id)
+    return IngestResult(
+        path, document.status, document.error, document.id, document.page_count,
+        document.word_count, document.chunk_count, time.perf_counter() - started,
+    )
 
 
 async def _store(ctx: runner.JobContext, user_id: str, path: Path) -> Document:

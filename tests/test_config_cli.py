@@ -157,3 +157,10 @@ def test_generate_writes_a_cited_post_offline(tmp_path):
     assert "citations" in result.stderr
     bad = cli("generate", str(CORPUS / "pdf/dl_ocr_test.pdf"), "--topic", "anything at all", cwd=tmp_path)
     assert bad.returncode == 1 and "could be read" in bad.stderr
+
+
+def test_serve_refuses_to_start_without_its_llm_endpoint(tmp_path):
+    result = cli("serve", "--port", str(closed_port()), cwd=tmp_path,
+                 env={"DRAFTSMITH_LLM_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1"})
+    assert result.returncode == 1
+    assert "Cannot start" in result.stderr and "llm" in result.stderr

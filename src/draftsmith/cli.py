@@ -51,7 +51,6 @@ def serve(
     import uvicorn
 
     from draftsmith.app import create_app
-    from draftsmith.doctor import check_database, check_redis
     from draftsmith.migrate import upgrade
 
     settings = _settings()
@@ -60,18 +59,23 @@ def serve(
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database)
-    failures = [c for c in asyncio.run(_preflight(settings, check_database, check_redis)) if not c.ok]
-    for check in failures:
-        err.print(f"[red]Cannot start:[/] {check.component}: {check.message}")
-    if failures:
-        raise typer.Exit(1)
+    _require_services(settings)
     console.print(f"Draftsmith on [bold]http://{host}:{port}[/] (database {mask_url(settings.database)})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=False)
 
 
-async def _preflight(settings, *checks):
-    results = [await check(settings) for check in checks]
-    return [r for r in results if r is not None]
+def _require_services(settings: Settings) -> None:
+    """A configured service that is unreachable stops the process, naming it."""
+    from draftsmith.doctor import check_database, check_llm, check_redis
+
+    async def run():
+        return [await check(settings) for check in (check_database, check_redis, check_llm)]
+
+    failures = [c for c in asyncio.run(run()) if c is not None and not c.ok]
+    for check in failures:
+        err.print(f"[red]Cannot start:[/] {check.component}: {check.message}")
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -79,7 +83,6 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit once the queue is empty")] = False,
 ) -> None:
     """Run queued work from Redis (start any number, on any machine sharing the database and data directory)."""
-    from draftsmith.doctor import check_database, check_redis
     from draftsmith.jobs.worker import build_worker
 
     settings = _settings()
@@ -88,11 +91,7 @@ def worker(
     if not settings.redis_url:
         err.print("[red]DRAFTSMITH_REDIS_URL is not set.[/] Without Redis, `draftsmith serve` runs jobs itself.")
         raise typer.Exit(2)
-    failures = [c for c in asyncio.run(_preflight(settings, check_database, check_redis)) if not c.ok]
-    for check in failures:
-        err.print(f"[red]Cannot start:[/] {check.component}: {check.message}")
-    if failures:
-        raise typer.Exit(1)
+    _require_services(settings)
     build_worker(settings, burst=burst).run()
 
 

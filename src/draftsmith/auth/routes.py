@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import public, router
 from draftsmith.auth import service
-from draftsmith.auth.deps import CurrentCaller, settings_of
+from draftsmith.auth.deps import Caller, CurrentCaller, settings_of
 from draftsmith.auth.schemas import (
     ChangePasswordIn,
     LoginIn,
@@ -93,11 +93,16 @@ async def refresh(body: RefreshIn, request: Request, db: Db):
     return _token_out(pair)
 
 
-@routes.post("/logout", status_code=204)
-async def logout(caller: CurrentCaller, request: Request, db: Db):
+async def sign_out(request: Request, db: AsyncSession, caller: Caller) -> None:
+    """Revoke the caller's sign-in session and denylist the access token in use."""
     await service.revoke_family(db, caller.session_id, "logout")
     if caller.access is not None:
         await request.app.state.denylist.add(caller.access.jti, caller.access.expires_at)
+
+
+@routes.post("/logout", status_code=204)
+async def logout(caller: CurrentCaller, request: Request, db: Db):
+    await sign_out(request, db, caller)
     return Response(status_code=204)
 
 

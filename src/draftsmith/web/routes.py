@@ -9,16 +9,15 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Form, Path, Request
+from fastapi import Form, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import EmailStr, TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.access import public, router
 from draftsmith.auth import cookies, service, tokens
-from draftsmith.auth.deps import Caller, current_user, same_origin, settings_of
-from draftsmith.auth.routes import register_account, sign_in
-from draftsmith.db import get_db
+from draftsmith.auth.deps import CurrentCaller, same_origin, settings_of
+from draftsmith.auth.routes import register_account, sign_in, sign_out
+from draftsmith.db import Db
 from draftsmith.errors import ApiError
 from draftsmith.web.pages import render, safe_next
 
@@ -26,7 +25,6 @@ routes = router(include_in_schema=False)
 
 EMAIL = TypeAdapter(EmailStr)
 
-Db = Annotated[AsyncSession, Depends(get_db)]
 
 
 def _form_csrf(request: Request) -> str:
@@ -133,31 +131,26 @@ async def register_submit(
 
 
 @routes.post("/logout")
-async def logout(request: Request, caller: Annotated[Caller, Depends(current_user)], db: Db):
-    await service.revoke_family(db, caller.session_id, "logout")
-    if caller.access is not None:
-        await request.app.state.denylist.add(caller.access.jti, caller.access.expires_at)
+async def logout(request: Request, caller: CurrentCaller, db: Db):
+    await sign_out(request, db, caller)
     response = RedirectResponse("/login", status_code=303)
     cookies.clear_session(response, settings_of(request))
     request.state.renewed_session = None
     return response
 
 
-Signed = Annotated[Caller, Depends(current_user)]
-
-
 @routes.get("/dashboard")
-async def dashboard(request: Request, caller: Signed):
+async def dashboard(request: Request, caller: CurrentCaller):
     return render(request, "dashboard.html", user=caller.user)
 
 
 @routes.get("/dashboard/documents")
-async def documents_page(request: Request, caller: Signed):
+async def documents_page(request: Request, caller: CurrentCaller):
     return render(request, "documents.html", max_upload_mb=settings_of(request).max_upload_mb)
 
 
 @routes.get("/dashboard/generate")
-async def generate_page(request: Request, caller: Signed):
+async def generate_page(request: Request, caller: CurrentCaller):
     settings = settings_of(request)
     return render(
         request, "generate.html", default_engine=settings.default_engine,
@@ -166,17 +159,17 @@ async def generate_page(request: Request, caller: Signed):
 
 
 @routes.get("/dashboard/blogs")
-async def blogs_page(request: Request, caller: Signed):
+async def blogs_page(request: Request, caller: CurrentCaller):
     return render(request, "blogs.html")
 
 
 @routes.get("/dashboard/blogs/{blog_id}")
 async def editor_page(
-    request: Request, caller: Signed, blog_id: Annotated[str, Path(min_length=1, max_length=64)]
+    request: Request, caller: CurrentCaller, blog_id: Annotated[str, Path(min_length=1, max_length=64)]
 ):
     return render(request, "editor.html", blog_id=blog_id)
 
 
 @routes.get("/dashboard/account")
-async def account_page(request: Request, caller: Signed):
+async def account_page(request: Request, caller: CurrentCaller):
     return render(request, "account.html", user=caller.user)

@@ -126,7 +126,8 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
             db.add(user)
             await db.flush()
             docs = [Document(user_id=user.id, filename=f"d{i}", content_type="text/plain", kind="text",
-                             size_bytes=1, sha256="0", storage_key=f"k{i}", status="ready", attempts=0)
+                             size_bytes=1, sha256="0", storage_key=f"k{i}", status="ready", attempts=0,
+                             chunk_count=chunks // 100, word_count=chunks // 100 * 200)
                     for i in range(100)]
             db.add_all(docs)
             await db.flush()

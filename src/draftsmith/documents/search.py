@@ -92,24 +92,25 @@ _PG_BM25 = f"""
 WITH q AS (
     SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple', :query))
 ),
-scope AS (
-    SELECT c.id, c.word_count, c.tsv FROM chunks c
-    WHERE c.user_id = :user_id {{doc_filter}}
-),
 stats AS (
-    SELECT count(*)::float AS n, greatest(avg(word_count), 1)::float AS avgdl FROM scope
+    -- collection statistics from the documents' counters: no scan of the chunks
+    SELECT greatest(sum(d.chunk_count), 1)::float AS n,
+           greatest(sum(d.word_count)::float / greatest(sum(d.chunk_count), 1), 1) AS avgdl
+    FROM documents d
+    WHERE d.user_id = :user_id AND d.status = 'ready' {{doc_filter_documents}}
 ),
 matches AS (
-    SELECT s.id, s.word_count, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float AS tf
-    FROM scope s CROSS JOIN LATERAL unnest(s.tsv) AS u
-    WHERE s.tsv @@ to_tsquery('simple', :tsquery) AND u.lexeme IN (SELECT lexeme FROM q)
+    SELECT c.id, c.word_count, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float AS tf
+    FROM chunks c CROSS JOIN LATERAL unnest(c.tsv) AS u
+    WHERE c.tsv @@ to_tsquery('simple', :tsquery) AND c.user_id = :user_id {{doc_filter}}
+      AND u.lexeme IN (SELECT lexeme FROM q)
 ),
 df AS (
     SELECT lexeme, count(*)::float AS df FROM matches GROUP BY lexeme
 ),
 scored AS (
     SELECT m.id, sum(
-        ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
+        ln(1 + greatest(stats.n - df.df + 0.5, 0.5) / (df.df + 0.5))
         * m.tf * {K1 + 1} / (m.tf + {K1} * (1 - {B} + {B} * m.word_count / stats.avgdl))
     ) AS score
     FROM matches m JOIN df USING (lexeme) CROSS JOIN stats
@@ -134,7 +135,10 @@ async def _retrieve_postgres(db, user_id, terms, document_ids, k, match_all) -> 
     if not lexemes:
         return []
     tsquery = (" & " if match_all else " | ").join("'" + x.replace("'", "''") + "'" for x in lexemes)
-    statement = text(_PG_BM25.format(doc_filter=doc_filter))
+    statement = text(_PG_BM25.format(
+        doc_filter=doc_filter,
+        doc_filter_documents="AND d.id IN :document_ids" if document_ids is not None else "",
+    ))
     params = {"query": " ".join(terms), "tsquery": tsquery, "user_id": user_id, "k": k}
     if document_ids is not None:
         statement = statement.bindparams(bindparam("document_ids", expanding=True))

@@ -136,6 +136,34 @@ async def test_upload_succeeds_while_redis_is_down_and_the_job_is_sent_later(tmp
         redis.stop()
 
 
+async def test_a_message_lost_with_redis_is_sent_again(tmp_path, postgres_url):
+    """Redis dies after the upload's message was queued (it keeps nothing on disk), comes back
+    empty, and the document still ends ready: the sweep re-sends what was never picked up."""
+    redis = OwnRedis()
+    redis.start()
+    app = create_app(make_settings(tmp_path, postgres_url, redis_url=redis.url, job_lease_s=5))
+    worker = None
+    try:
+        async with app.router.lifespan_context(app):
+            await wipe(app)
+            async with client_for(app) as client:
+                user = await make_user(client)
+                body = await upload(user, corpus("md/docling_faq.md"))  # no worker yet: stays queued
+                doc_id = body["documents"][0]["id"]
+                async with app.state.sessions() as db:
+                    assert (await db.get(Document, doc_id)).enqueued_at is not None  # sent to Redis
+                redis.stop()
+                redis.start()  # back, but empty: the message is gone
+                worker = worker_process(app.state.settings)
+                result = await wait_done(user, doc_id, timeout=90)
+                assert result["status"] == "ready"
+            await wipe(app)
+    finally:
+        if worker:
+            stop(worker)
+        redis.stop()
+
+
 async def test_sweep_recovers_work_of_a_dead_worker(app, user):
     body = await upload(user, corpus("md/docling_faq.md"))
     doc_id = body["documents"][0]["id"]

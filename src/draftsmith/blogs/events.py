@@ -19,6 +19,7 @@ from draftsmith.blogs.models import Blog, BlogEvent
 
 ACTIVE = ("queued", "generating")
 POLL_S = 0.2
+BATCH = 500
 KEEPALIVE_S = 15.0
 
 
@@ -44,6 +45,24 @@ def format_sse(event: BlogEvent) -> str:
     return f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n"
 
 
+async def _poll(
+    sessions: async_sessionmaker[AsyncSession], session_id: str, after_id: int, blog_id: str | None
+) -> tuple[bool, list[BlogEvent]]:
+    """Whether a generation is still running, and the events after ``after_id``."""
+    async with sessions() as db:
+        # Activity first: a blog's terminal event commits with its final status,
+        # so once it reads inactive, the fetch below includes that event.
+        active_query = select(Blog.id).where(Blog.session_id == session_id, Blog.status.in_(ACTIVE))
+        if blog_id:
+            active_query = active_query.where(Blog.id == blog_id)
+        active = (await db.execute(active_query.limit(1))).first() is not None
+        query = select(BlogEvent).where(BlogEvent.session_id == session_id, BlogEvent.id > after_id)
+        if blog_id:
+            query = query.where(BlogEvent.blog_id == blog_id)
+        events = list((await db.scalars(query.order_by(BlogEvent.id).limit(BATCH))).all())
+    return active, events
+
+
 async def follow(
     sessions: async_sessionmaker[AsyncSession],
     session_id: str,
@@ -55,21 +74,12 @@ async def follow(
     yield "retry: 2000\n\n"
     idle = 0.0
     while True:
-        async with sessions() as db:
-            # Activity first: a blog's terminal event commits with its final status,
-            # so once it reads inactive, the fetch below includes that event.
-            active_query = select(Blog.id).where(Blog.session_id == session_id, Blog.status.in_(ACTIVE))
-            if blog_id:
-                active_query = active_query.where(Blog.id == blog_id)
-            active = (await db.execute(active_query.limit(1))).first() is not None
-            query = select(BlogEvent).where(BlogEvent.session_id == session_id, BlogEvent.id > after_id)
-            if blog_id:
-                query = query.where(BlogEvent.blog_id == blog_id)
-            events = (await db.scalars(query.order_by(BlogEvent.id).limit(500))).all()
+        # Shielded: a client that disconnects mid-query must not cut a pooled connection in half.
+        active, events = await asyncio.shield(_poll(sessions, session_id, after_id, blog_id))
         for event in events:
             after_id = event.id
             yield format_sse(event)
-        if len(events) == 500:
+        if len(events) == BATCH:
             continue  # more to replay
         if not active:
             return

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from draftsmith.blogs.models import Blog, BlogEvent
@@ -24,20 +25,27 @@ KEEPALIVE_S = 15.0
 
 
 def event_row(blog: Blog, type_: str, data: dict[str, Any]) -> BlogEvent:
-    return BlogEvent(blog_id=blog.id, session_id=blog.session_id, type=type_, data={"blog_id": blog.id, **data})
+    return new_event(blog.id, blog.session_id, type_, data)
+
+
+def new_event(blog_id: str, session_id: str | None, type_: str, data: dict[str, Any]) -> BlogEvent:
+    return BlogEvent(blog_id=blog_id, session_id=session_id, type=type_, data={"blog_id": blog_id, **data})
 
 
 def cancelled_event(blog: Blog) -> BlogEvent:
     return event_row(blog, "error", {"status": "cancelled", "code": "cancelled", "detail": "The generation was cancelled."})
 
 
-async def publish(sessions: async_sessionmaker[AsyncSession], blog_id: str, type_: str, data: dict[str, Any]) -> None:
+async def publish(
+    sessions: async_sessionmaker[AsyncSession], blog_id: str, session_id: str | None, type_: str, data: dict[str, Any]
+) -> None:
+    """Store one event in its own transaction (a deleted blog's events are dropped)."""
     async with sessions() as db:
-        blog = await db.get(Blog, blog_id)
-        if blog is None:
-            return
-        db.add(event_row(blog, type_, data))
-        await db.commit()
+        db.add(new_event(blog_id, session_id, type_, data))
+        try:
+            await db.commit()
+        except IntegrityError:  # the blog was deleted meanwhile
+            await db.rollback()
 
 
 def format_sse(event: BlogEvent) -> str:

@@ -67,7 +67,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     blog, session, documents = await _load(ctx, blog_id)
 
     async def emit(type_: str, data: dict[str, Any]) -> None:
-        await events.publish(ctx.sessions, blog_id, type_, data)
+        await events.publish(ctx.sessions, blog_id, blog.session_id, type_, data)
 
     async def retrieve(query: str, k: int) -> list[Passage]:
         async with ctx.sessions() as db:

@@ -19,6 +19,7 @@ from draftsmith.app import create_app
 from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.jobs import runner
+from tests.blogs.helpers import generate, new_session, read_events
 from tests.conftest import client_for, make_settings, make_user, service_missing, wipe
 from tests.documents.helpers import corpus, upload, wait_done
 
@@ -63,11 +64,17 @@ async def test_postgres_redis_and_separate_workers(redis_app):
             body = await upload(user, *files)
             assert not redis_app.state.jobs.in_process
             results = [await wait_done(user, d["id"], timeout=120) for d in body["documents"]]
+            assert [r["status"] for r in results] == ["ready", "ready", "ready", "ready", "failed"]
+            assert "password" in results[-1]["error"]
+            # generation runs on the same workers, its events reach this server through the database
+            session = await new_session(user, [r["id"] for r in results[:4]], length="short")
+            blog_id = await generate(user, session["id"])
+            events = await read_events(user, session["id"])
+            assert events[-1]["type"] == "done" and events[-1]["data"]["blog_id"] == blog_id
+            assert (await user.get(f"/api/v1/blogs/{blog_id}")).json()["status"] == "ready"
     finally:
         for process in workers:
             stop(process)
-    assert [r["status"] for r in results] == ["ready", "ready", "ready", "ready", "failed"]
-    assert "password" in results[-1]["error"]
 
 
 def free_port() -> int:

@@ -242,3 +242,24 @@ async def test_text_with_nul_characters_is_refused_clearly(app, user):
     text = "# Notes\n\nFirst line of the notes.\u0000 Second sentence of the notes here.\n" * 20
     response = await user.post("/api/v1/documents/upload", files=[("files", ("notes.txt", text.encode("utf-16")))])
     assert response.status_code == 415 and "binary" in response.json()["detail"]
+
+
+async def test_a_full_disk_is_the_servers_problem_not_a_bad_request(app, user, monkeypatch):
+    import builtins
+
+    real_open = builtins.open
+
+    class FullDisk:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+        def close(self):
+            self.handle.close()
+
+    monkeypatch.setattr("draftsmith.documents.upload.os.fdopen", lambda fd, mode: FullDisk(real_open(fd, mode)))
+    response = await user.post("/api/v1/documents/upload", files=[("files", ("a.md", b"# A\n\nwords"))])
+    assert response.status_code == 507 and response.json()["code"] == "storage_unavailable"
+    assert temporaries(app) == [] and (await user.get("/api/v1/documents")).json()["items"] == []

@@ -123,6 +123,9 @@ async def receive_files(request: Request, directory: Path, max_file_bytes: int, 
     except ApiError:
         receiver.discard()
         raise
+    except OSError as exc:  # the server's disk, not the client's request
+        receiver.discard()
+        raise ApiError(507, "storage_unavailable", "The server could not store the upload (disk full or not writable).") from exc
     except Exception as exc:
         receiver.discard()
         if getattr(exc, "status_code", None) == 413:  # the request-body limit

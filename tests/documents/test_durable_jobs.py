@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -115,60 +116,63 @@ class OwnRedis:
             self.process = None
 
 
-async def test_upload_succeeds_while_redis_is_down_and_the_job_is_sent_later(tmp_path, postgres_url):
-    redis = OwnRedis()
-    redis.start()
-    app = create_app(make_settings(tmp_path, postgres_url, redis_url=redis.url))
-    worker = None
-    try:
-        async with app.router.lifespan_context(app):
-            await wipe(app)
-            async with client_for(app) as client:
-                user = await make_user(client)
-                redis.stop()  # Redis goes away between sign-in and upload
-                body = await upload(user, corpus("md/docling_OCR.md"))
-                doc_id = body["documents"][0]["id"]
-                async with app.state.sessions() as db:
-                    document = await db.get(Document, doc_id)
-                    assert document.status == "queued" and document.enqueued_at is None  # in the outbox
-                redis.start()
-                worker = worker_process(app.state.settings)
-                # the app's sweep loop sends the outboxed job once Redis answers again
-                result = await wait_done(user, doc_id, timeout=90)
-                assert result["status"] == "ready"
-            await wipe(app)
-    finally:
-        if worker:
-            stop(worker)
-        redis.stop()
+@dataclass
+class RedisScenario:
+    redis: OwnRedis
+    app: object
+    user: object
+    workers: list = field(default_factory=list)
+
+    def start_worker(self) -> None:
+        self.workers.append(worker_process(self.app.state.settings))
 
 
-async def test_a_message_lost_with_redis_is_sent_again(tmp_path, postgres_url):
-    """Redis dies after the upload's message was queued (it keeps nothing on disk), comes back
-    empty, and the document still ends ready: the sweep re-sends what was never picked up."""
+@pytest.fixture
+async def own_redis_app(tmp_path, postgres_url):
+    """The app over PostgreSQL and a Redis of this test (stoppable), with a signed-in user."""
     redis = OwnRedis()
     redis.start()
     app = create_app(make_settings(tmp_path, postgres_url, redis_url=redis.url, job_lease_s=5))
-    worker = None
+    scenario = None
     try:
         async with app.router.lifespan_context(app):
             await wipe(app)
             async with client_for(app) as client:
-                user = await make_user(client)
-                body = await upload(user, corpus("md/docling_faq.md"))  # no worker yet: stays queued
-                doc_id = body["documents"][0]["id"]
-                async with app.state.sessions() as db:
-                    assert (await db.get(Document, doc_id)).enqueued_at is not None  # sent to Redis
-                redis.stop()
-                redis.start()  # back, but empty: the message is gone
-                worker = worker_process(app.state.settings)
-                result = await wait_done(user, doc_id, timeout=90)
-                assert result["status"] == "ready"
+                scenario = RedisScenario(redis, app, await make_user(client))
+                yield scenario
             await wipe(app)
     finally:
-        if worker:
-            stop(worker)
+        for process in scenario.workers if scenario else []:
+            stop(process)
         redis.stop()
+
+
+async def test_upload_succeeds_while_redis_is_down_and_the_job_is_sent_later(own_redis_app):
+    s = own_redis_app
+    s.redis.stop()  # Redis goes away between sign-in and upload
+    body = await upload(s.user, corpus("md/docling_OCR.md"))
+    doc_id = body["documents"][0]["id"]
+    async with s.app.state.sessions() as db:
+        document = await db.get(Document, doc_id)
+        assert document.status == "queued" and document.enqueued_at is None  # in the outbox
+    s.redis.start()
+    s.start_worker()
+    # the app's sweep loop sends the outboxed job once Redis answers again
+    assert (await wait_done(s.user, doc_id, timeout=90))["status"] == "ready"
+
+
+async def test_a_message_lost_with_redis_is_sent_again(own_redis_app):
+    """Redis dies after the upload's message was queued (it keeps nothing on disk), comes back
+    empty, and the document still ends ready: the sweep re-sends what was never picked up."""
+    s = own_redis_app
+    body = await upload(s.user, corpus("md/docling_faq.md"))  # no worker yet: stays queued
+    doc_id = body["documents"][0]["id"]
+    async with s.app.state.sessions() as db:
+        assert (await db.get(Document, doc_id)).enqueued_at is not None  # sent to Redis
+    s.redis.stop()
+    s.redis.start()  # back, but empty: the message is gone
+    s.start_worker()
+    assert (await wait_done(s.user, doc_id, timeout=90))["status"] == "ready"
 
 
 async def test_sweep_recovers_work_of_a_dead_worker(app, user):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import secrets
 import shutil
 import tempfile
 import time
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from draftsmith.auth import service as accounts
+from draftsmith.auth.models import User
+from draftsmith.auth.passwords import hash_password
 from draftsmith.config import Settings
 from draftsmith.db import create_engine, session_factory
 from draftsmith.documents import service, storage
@@ -68,11 +72,6 @@ async def local_user_id(ctx: runner.JobContext, email: str | None) -> str:
             return user.id
         if email:
             raise ApiError(404, "not_found", f"No user with email {email}.")
-        import secrets
-
-        from draftsmith.auth.models import User
-        from draftsmith.auth.passwords import hash_password
-
         user = User(email=LOCAL_EMAIL, display_name="Local", password_hash=hash_password(secrets.token_urlsafe(24)))
         db.add(user)
         await db.commit()
@@ -120,20 +119,15 @@ async def _store(ctx: runner.JobContext, user_id: str, path: Path) -> Document:
     if path.stat().st_size > ctx.settings.max_upload_bytes:
         raise ApiError(413, "file_too_large", f"{path.name} is larger than {ctx.settings.max_upload_mb} MB.")
     handle = tempfile.NamedTemporaryFile(dir=storage.tmp_dir(ctx.settings), prefix="ingest-", delete=False)
-    with handle, path.open("rb") as source:
-        shutil.copyfileobj(source, handle, 1024 * 1024)
-    received = ReceivedFile(Path(handle.name), path.name, path.stat().st_size)
-    received.sha256 = _sha256(path)
+    received = ReceivedFile(Path(handle.name), path.name)
+    digest = hashlib.sha256()
+    with handle, path.open("rb") as source:  # copy and hash in one read
+        for block in iter(lambda: source.read(1024 * 1024), b""):
+            digest.update(block)
+            handle.write(block)
+            received.size += len(block)
+    received.sha256 = digest.hexdigest()
     async with ctx.sessions() as db:
         (document,) = await service.store_uploads(db, ctx.settings, user_id, [received])
     return document
 
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -175,18 +175,19 @@ async def test_a_message_lost_with_redis_is_sent_again(own_redis_app):
     assert (await wait_done(s.user, doc_id, timeout=90))["status"] == "ready"
 
 
+async def set_state(app, doc_id: str, **values) -> None:
+    """Put a document's job columns in the state a failure scenario leaves behind."""
+    async with app.state.sessions() as db:
+        await db.execute(update(Document).where(Document.id == doc_id).values(**values))
+        await db.commit()
+
+
 async def test_sweep_recovers_work_of_a_dead_worker(app, user):
     body = await upload(user, corpus("md/docling_faq.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
     # simulate a worker that claimed the row and died: processing, lease long gone
-    async with app.state.sessions() as db:
-        await db.execute(
-            update(Document).where(Document.id == doc_id).values(
-                status="processing", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1), enqueued_at=utcnow()
-            )
-        )
-        await db.commit()
+    await set_state(app, doc_id, status="processing", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1), enqueued_at=utcnow())
     assert await runner.sweep(app.state.jobs.context) >= 1
     assert (await wait_done(user, doc_id))["status"] == "ready"
 
@@ -195,10 +196,8 @@ async def test_sweep_resends_a_lost_message(app, user):
     body = await upload(user, corpus("md/docling_faq.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
-    async with app.state.sessions() as db:
-        stale = utcnow() - timedelta(seconds=app.state.settings.job_lease_s + 5)
-        await db.execute(update(Document).where(Document.id == doc_id).values(status="queued", attempts=0, enqueued_at=stale))
-        await db.commit()
+    stale = utcnow() - timedelta(seconds=app.state.settings.job_lease_s + 5)
+    await set_state(app, doc_id, status="queued", attempts=0, enqueued_at=stale)
     assert await runner.sweep(app.state.jobs.context) == 1
     assert (await wait_done(user, doc_id))["status"] == "ready"
 
@@ -207,13 +206,7 @@ async def test_a_worker_that_keeps_dying_ends_failed(app, user):
     body = await upload(user, corpus("md/docling_faq.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
-    async with app.state.sessions() as db:
-        await db.execute(
-            update(Document).where(Document.id == doc_id).values(
-                status="processing", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1)
-            )
-        )
-        await db.commit()
+    await set_state(app, doc_id, status="processing", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1))
     await runner.sweep(app.state.jobs.context)
     async with app.state.sessions() as db:
         document = await db.get(Document, doc_id)
@@ -254,9 +247,7 @@ async def test_transient_errors_retry_with_backoff(app, user, monkeypatch):
             break
         await asyncio.sleep(0.05)
     assert document.attempts == 1 and document.run_after > utcnow()
-    async with app.state.sessions() as db:  # make it due now
-        await db.execute(update(Document).where(Document.id == doc_id).values(run_after=utcnow()))
-        await db.commit()
+    await set_state(app, doc_id, run_after=utcnow())  # make it due now
     await runner.sweep(app.state.jobs.context)
     done = await wait_done(user, doc_id)
     assert done["status"] == "ready" and calls["n"] == 2

@@ -131,7 +131,9 @@ class Settings(BaseSettings):
         return _stored_secret(self.data_dir)
 
 
+@lru_cache(maxsize=8)
 def _stored_secret(data_dir: Path) -> str:
+    """Read (or create) the generated secret once per process: tokens are checked on every request."""
     path = data_dir / "secret_key"
     try:
         return path.read_text().strip()

@@ -56,11 +56,14 @@ class SecurityHeaders:
 
 
 def _cookie_headers(state: dict, settings: Settings) -> list[str]:
+    """Set-Cookie values for a session renewed or ended while resolving the caller."""
     carrier = Response()
     if state.get("renewed_session") is not None:
         cookies.set_session(carrier, settings, state["renewed_session"])
     elif state.get("clear_session_cookies"):
         cookies.clear_session(carrier, settings)
+    else:
+        return []
     return [v.decode("latin-1") for k, v in carrier.raw_headers if k == b"set-cookie"]
 
 

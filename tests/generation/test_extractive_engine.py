@@ -26,7 +26,8 @@ from draftsmith.generation import (
 )
 from draftsmith.generation.citations import MARKER_RE, split_body, strip_markers
 from draftsmith.generation.engines.extractive import clean_display, is_framing_sentence
-from draftsmith.generation.text import split_sentences, word_count
+from draftsmith.text.sentences import split_sentences
+from draftsmith.text.words import word_count
 
 CORPUS = corpus_dir()
 pytestmark = [

@@ -21,7 +21,9 @@ from draftsmith.generation.engines.extractive import (
     sentence_problem,
     title_case_phrase,
 )
-from draftsmith.generation.text import content_words, normalize_whitespace, split_sentences
+from draftsmith.text.sentences import split_sentences
+from draftsmith.text.tokens import content_words
+from draftsmith.text.words import normalize_whitespace
 
 # --------------------------------------------------------------------------
 # a two-column "PDF": numbered heading lines, prose wrapped at ~44 characters,

@@ -1,12 +1,7 @@
-from draftsmith.generation.text import (
-    content_words,
-    estimate_tokens,
-    extract_keyphrases,
-    keywords,
-    markdown_blocks,
-    split_sentences,
-    truncate_to_tokens,
-)
+from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.phrases import extract_keyphrases
+from draftsmith.text.sentences import split_sentences
+from draftsmith.text.tokens import content_words, estimate_tokens, keywords, truncate_to_tokens
 
 
 def texts(md: str, **kw) -> list[str]:
@@ -123,7 +118,7 @@ def test_wrapped_pdf_lines_join_only_when_asked():
 
 
 def test_heading_lines():
-    from draftsmith.generation.text import looks_like_heading_line as heading
+    from draftsmith.text.sentences import looks_like_heading_line as heading
 
     for line in (
         "2 Basic Idea",

@@ -37,7 +37,7 @@ from draftsmith.generation.engines.openai_compat import (
     extract_json_object,
     parse_retry_after,
 )
-from draftsmith.generation.text import estimate_tokens
+from draftsmith.text.tokens import estimate_tokens
 
 pytestmark = pytest.mark.asyncio
 KEY = "sk-test-secret-123456"

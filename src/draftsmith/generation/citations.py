@@ -13,14 +13,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.sentences import split_sentences, split_sentences_in
+from draftsmith.text.tokens import content_words
+from draftsmith.text.words import normalize_whitespace
+
 from .errors import GenerationError
-from .text import (
-    content_words,
-    markdown_blocks,
-    normalize_whitespace,
-    split_sentences,
-    split_sentences_in,
-)
 from .types import Citation, Grounding, Passage, WeakSentence
 
 #: ``[3]``, ``[1, 2]``, ``[1-3]``; not a link (``[1](...)``) or a reference definition (``[1]:``).

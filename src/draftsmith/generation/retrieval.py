@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .text import content_words
+from draftsmith.text.tokens import content_words
+
 from .types import Passage
 
 

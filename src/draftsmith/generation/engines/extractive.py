@@ -40,6 +40,18 @@ from dataclasses import dataclass, field, replace
 
 import anyio
 
+from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.phrases import extract_keyphrases
+from draftsmith.text.sentences import (
+    ABBREVIATIONS,
+    FUNCTION_WORDS,
+    list_items,
+    looks_like_heading_line,
+    split_sentences_in,
+)
+from draftsmith.text.tokens import content_words, stem, tokenize
+from draftsmith.text.words import normalize_whitespace, word_count
+
 from ..citations import (
     MARKER_RE,
     SourceRegistry,
@@ -52,20 +64,6 @@ from ..citations import (
 from ..errors import GenerationError
 from ..events import Progress
 from ..retrieval import InMemoryRetriever, retrieve_unique
-from ..text import (
-    ABBREVIATIONS,
-    FUNCTION_WORDS,
-    content_words,
-    extract_keyphrases,
-    list_items,
-    looks_like_heading_line,
-    markdown_blocks,
-    normalize_whitespace,
-    split_sentences_in,
-    stem,
-    tokenize,
-    word_count,
-)
 from ..types import (
     Cancelled,
     Draft,

@@ -26,6 +26,10 @@ from typing import Any
 import anyio
 import openai
 
+from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.tokens import estimate_tokens, truncate_to_tokens
+from draftsmith.text.words import normalize_whitespace, word_count
+
 from ..citations import (
     SourceRegistry,
     assemble_markdown,
@@ -39,13 +43,6 @@ from ..citations import (
 from ..errors import GenerationCancelled, GenerationError
 from ..events import Progress, run_cancellable, sleep_cancellable
 from ..retrieval import InMemoryRetriever, retrieve_unique
-from ..text import (
-    estimate_tokens,
-    markdown_blocks,
-    normalize_whitespace,
-    truncate_to_tokens,
-    word_count,
-)
 from ..types import (
     Cancelled,
     Draft,

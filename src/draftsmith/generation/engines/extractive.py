@@ -38,8 +38,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import anyio
-
 from draftsmith.text.blocks import markdown_blocks
 from draftsmith.text.phrases import extract_keyphrases
 from draftsmith.text.sentences import (
@@ -55,15 +53,13 @@ from draftsmith.text.words import normalize_whitespace, word_count
 from ..citations import (
     MARKER_RE,
     SourceRegistry,
-    assemble_markdown,
-    finalize,
     grounding,
     split_body,
-    verify,
 )
+from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationError
 from ..events import Progress
-from ..retrieval import InMemoryRetriever, retrieve_unique
+from ..retrieval import retrieve_unique
 from ..types import (
     Cancelled,
     Draft,
@@ -71,7 +67,6 @@ from ..types import (
     GenerationRequest,
     OutlineSection,
     Passage,
-    Retrieve,
     Sources,
     target_words,
 )
@@ -1475,16 +1470,7 @@ class ExtractiveEngine:
 
         # ---------------------------------------------------------------- retrieving
         await prog.status("retrieving", "Finding the passages that match the topic")
-        all_passages: list[Passage] | None = None
-        if callable(passages_for):
-            retrieve: Retrieve = passages_for  # type: ignore[assignment]
-        else:
-            all_passages = list(passages_for)
-            if len(all_passages) > 300:
-                index = await anyio.to_thread.run_sync(InMemoryRetriever, all_passages)
-            else:
-                index = InMemoryRetriever(all_passages)
-            retrieve = index
+        retrieve, all_passages = await as_retriever(passages_for)
         prog.check()
         query = " ".join(x for x in (req.topic, req.title or "") if x).strip()
         k0 = TOPIC_K.get(req.length, 60)
@@ -1578,21 +1564,14 @@ class ExtractiveEngine:
             parts_md.append(
                 (concl_heading, self._compose(conclusion, registry, lead=recap), "conclusion")
             )
-        body_chunks = []
-        for heading, md, _ in parts_md:
-            if heading:
-                body_chunks.append(f"## {heading}")
-            body_chunks.append(md)
-        body = "\n\n".join(c for c in body_chunks if c)
-        body, citations = finalize(body, registry)
         for i, (heading, md, kind) in enumerate(parts_md):
             await prog.section(i, heading, md, kind=kind)
 
         # ---------------------------------------------------------------- verifying
         await prog.status("verifying", "Checking citations and grounding")
-        markdown = assemble_markdown(title, body, citations)
+        body = join_parts([(heading, md) for heading, md, _ in parts_md])
+        v = finish_draft(title, body, registry, threshold=self.weak_threshold)
         used_passages = {p.chunk_id: p for p in registry.passages.values()}
-        v = verify(markdown, citations, used_passages, threshold=self.weak_threshold)
         templated = [t for t in (framing if intro else None, recap if conclusion else None) if t]
         if templated:
             # the framing and recap sentences name only the topic and the headings: they

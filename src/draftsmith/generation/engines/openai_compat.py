@@ -32,17 +32,15 @@ from draftsmith.text.words import normalize_whitespace, word_count
 
 from ..citations import (
     SourceRegistry,
-    assemble_markdown,
-    finalize,
     markers_in,
     rewrite_markers,
     strip_markers,
     support_score,
-    verify,
 )
+from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationCancelled, GenerationError
 from ..events import Progress, run_cancellable, sleep_cancellable
-from ..retrieval import InMemoryRetriever, retrieve_unique
+from ..retrieval import retrieve_unique
 from ..types import (
     Cancelled,
     Draft,
@@ -50,7 +48,6 @@ from ..types import (
     GenerationRequest,
     OutlineSection,
     Passage,
-    Retrieve,
     Sources,
     target_words,
 )
@@ -753,22 +750,13 @@ class OpenAICompatEngine:
         s = self.settings
         W = target_words(req.length)
         await prog.status("retrieving", "Finding the passages that match the topic")
-        if callable(passages_for):
-            retrieve: Retrieve = passages_for  # type: ignore[assignment]
-        else:
-            plist = list(passages_for)
-            index = (
-                await anyio.to_thread.run_sync(InMemoryRetriever, plist)
-                if len(plist) > 300
-                else InMemoryRetriever(plist)
-            )
-            retrieve = index
+        retrieve, all_passages = await as_retriever(passages_for)
         topic_query = " ".join(x for x in (req.topic, req.title or "") if x)
         topic_passages = await retrieve_unique(
             retrieve, topic_query, max(12, s.passages_per_section * 2)
         )
-        if not topic_passages and not callable(passages_for):
-            topic_passages = list(passages_for)[: s.passages_per_section * 2]
+        if not topic_passages and all_passages:
+            topic_passages = all_passages[: s.passages_per_section * 2]
         if not topic_passages:
             raise GenerationError(
                 "None of the selected documents has text about this topic; try other words or other documents.",
@@ -858,19 +846,8 @@ class OpenAICompatEngine:
                 await client.close()
 
         await prog.status("verifying", "Checking citations and grounding")
-        chunks: list[str] = []
-        for heading, md, _ in parts:
-            if heading:
-                chunks.append(f"## {heading}")
-            chunks.append(md)
-        body, citations = finalize("\n\n".join(chunks), registry)
-        markdown = assemble_markdown(title, body, citations)
-        v = verify(
-            markdown,
-            citations,
-            {p.chunk_id: p for p in registry.passages.values()},
-            threshold=s.weak_threshold,
-        )
+        body = join_parts([(heading, md) for heading, md, _ in parts])
+        v = finish_draft(title, body, registry, threshold=s.weak_threshold)
         body_words = word_count(strip_markers("\n\n".join(md for _, md, _ in parts)))
         await prog.status(
             "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"

@@ -1,39 +1,41 @@
 // Account: change the password through the API.
-(function () {
-  "use strict";
-  const $ = (id) => document.getElementById(id);
+import { api } from "./api.js";
+import { byId as $, errorMessage } from "./ui.js";
 
-  function result(message, kind) {
-    const box = $("password-result");
-    box.className = `alert alert-${kind}`;
-    box.textContent = message;
-    box.hidden = false;
+const form = $("password-form");
+
+function result(message, kind) {
+  const box = $("password-result");
+  box.className = `alert alert-${kind}`;
+  box.textContent = message;
+  box.hidden = false;
+}
+
+// Shows what is wrong with one field and puts the cursor there.
+function invalid(id, message) {
+  result(message, "error");
+  $(id).setAttribute("aria-invalid", "true");
+  $(id).focus();
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const current = $("current_password").value;
+  const next = $("new_password").value;
+  for (const id of ["current_password", "new_password", "confirm_password"]) $(id).removeAttribute("aria-invalid");
+  if (!current) return invalid("current_password", "Enter your current password.");
+  if (next.length < 12) return invalid("new_password", "The new password needs at least 12 characters.");
+  if (next !== $("confirm_password").value) return invalid("confirm_password", "The two new passwords don't match.");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    await api.post("/api/v1/auth/password", { current_password: current, new_password: next });
+    form.reset();
+    result("Password changed. Other sessions have been signed out.", "success");
+  } catch (error) {
+    result(errorMessage(error), "error");
+    $(error.code === "wrong_password" ? "current_password" : "new_password").focus();
+  } finally {
+    button.disabled = false;
   }
-
-  document.addEventListener("DOMContentLoaded", () => {
-    const form = $("password-form");
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const current = $("current_password").value;
-      const next = $("new_password").value;
-      const confirm = $("confirm_password").value;
-      for (const id of ["current_password", "new_password", "confirm_password"]) $(id).removeAttribute("aria-invalid");
-      if (!current) { result("Enter your current password.", "error"); $("current_password").setAttribute("aria-invalid", "true"); $("current_password").focus(); return; }
-      if (next.length < 12) { result("The new password needs at least 12 characters.", "error"); $("new_password").setAttribute("aria-invalid", "true"); $("new_password").focus(); return; }
-      if (next !== confirm) { result("The two new passwords don't match.", "error"); $("confirm_password").setAttribute("aria-invalid", "true"); $("confirm_password").focus(); return; }
-      const button = form.querySelector("button[type=submit]");
-      button.disabled = true;
-      try {
-        await window.api.post("/api/v1/auth/password", { current_password: current, new_password: next });
-        form.reset();
-        result("Password changed. Other sessions have been signed out.", "success");
-      } catch (error) {
-        result(window.ui.errorMessage(error), "error");
-        if (error.status === 400 || error.code === "invalid_credentials" || error.code === "wrong_password") $("current_password").focus();
-        else $("new_password").focus();
-      } finally {
-        button.disabled = false;
-      }
-    });
-  });
-})();
+});

@@ -1,66 +1,51 @@
 // Dashboard: recent documents, sessions and drafts, loaded through the API.
-(function () {
-  "use strict";
-  const { el, badge, items, timeEl, errorMessage, fileKind } = window.ui;
+import { api, path } from "./api.js";
+import { badge, byId as $, el, errorMessage, fileIcon, timeEl } from "./ui.js";
 
-  function fill(list, rows, empty) {
+// Fills a list with the rows of a settled request, its empty state, or why it failed.
+function fill(list, what, result, toRow, empty) {
+  if (result.status === "rejected") {
+    list.replaceChildren(el("li", { class: "mini-empty text-danger" }, `Couldn't load ${what}: ${errorMessage(result.reason)}`));
+  } else {
+    const rows = result.value.items.slice(0, 5).map(toRow);
     list.replaceChildren(...(rows.length ? rows : [el("li", { class: "mini-empty" }, ...empty)]));
-    list.removeAttribute("aria-busy");
   }
+  list.removeAttribute("aria-busy");
+}
 
-  function failed(list, what, error) {
-    list.replaceChildren(el("li", { class: "mini-empty text-danger" }, `Couldn't load ${what}: ${errorMessage(error)}`));
-    list.removeAttribute("aria-busy");
-  }
+const [docs, sessions, blogs] = await Promise.allSettled([
+  api.get("/api/v1/documents?limit=5"),
+  api.get("/api/v1/sessions"),
+  api.get("/api/v1/blogs"),
+]);
 
-  async function load() {
-    const docsList = document.getElementById("dash-documents");
-    const sessionsList = document.getElementById("dash-sessions");
-    const blogsList = document.getElementById("dash-blogs");
+fill($("dash-documents"), "documents", docs, (d) => el("li", { class: "mini-item" },
+  el("span", { class: "mini-main" },
+    fileIcon(d.filename, { tinted: false }),
+    el("span", { class: "mini-title", title: d.filename }, d.filename)),
+  el("span", { class: "mini-meta" }, badge(d.status))),
+["No documents yet — ", el("a", { href: "/dashboard/documents" }, "upload some"), "."]);
 
-    const [docs, sessions, blogs] = await Promise.allSettled([
-      window.api.get("/api/v1/documents?limit=5"),
-      window.api.get("/api/v1/sessions"),
-      window.api.get("/api/v1/blogs"),
-    ]);
+// A session links to its latest draft, or back to the generate form when it has none.
+const latestBlogBySession = new Map();
+for (const blog of blogs.status === "fulfilled" ? blogs.value.items : []) {
+  const known = latestBlogBySession.get(blog.session_id);
+  if (!known || blog.created_at > known.created_at) latestBlogBySession.set(blog.session_id, blog);
+}
 
-    if (docs.status === "fulfilled") {
-      fill(docsList, items(docs.value).slice(0, 5).map((d) => el("li", { class: "mini-item" },
-        el("span", { class: "mini-main" },
-          el("span", { class: "file-icon", "aria-hidden": "true" }, fileKind(d.filename)),
-          el("span", { class: "mini-title", title: d.filename }, d.filename)),
-        el("span", { class: "mini-meta" }, badge(d.status)))),
-      ["No documents yet — ", el("a", { href: "/dashboard/documents" }, "upload some"), "."]);
-    } else failed(docsList, "documents", docs.reason);
+fill($("dash-sessions"), "sessions", sessions, (s) => {
+  const blog = latestBlogBySession.get(s.id);
+  const href = blog ? path`/dashboard/blogs/${blog.id}` : path`/dashboard/generate?session=${s.id}`;
+  const count = s.document_ids.length;
+  return el("li", { class: "mini-item" },
+    el("span", { class: "mini-main mini-stack" },
+      el("a", { href, class: "mini-title" }, s.title || s.topic),
+      el("span", { class: "muted small" }, `${count} document${count === 1 ? "" : "s"} · `, timeEl(s.created_at))));
+}, ["No sessions yet — ", el("a", { href: "/dashboard/generate" }, "start one"), "."]);
 
-    const blogRows = blogs.status === "fulfilled" ? items(blogs.value) : [];
-    const latestBlogBySession = new Map();
-    for (const blog of blogRows) {
-      const known = latestBlogBySession.get(blog.session_id);
-      if (!known || String(blog.created_at) > String(known.created_at)) latestBlogBySession.set(blog.session_id, blog);
-    }
-
-    if (sessions.status === "fulfilled") {
-      fill(sessionsList, items(sessions.value).slice(0, 5).map((s) => {
-        const blog = latestBlogBySession.get(s.id);
-        const href = blog ? `/dashboard/blogs/${encodeURIComponent(blog.id)}` : `/dashboard/generate?session=${encodeURIComponent(s.id)}`;
-        const count = (s.document_ids || []).length;
-        return el("li", { class: "mini-item" },
-          el("span", { class: "mini-main mini-stack" },
-            el("a", { href, class: "mini-title" }, s.title || s.topic || "Untitled session"),
-            el("span", { class: "muted small" }, `${count} document${count === 1 ? "" : "s"} · `, timeEl(s.created_at))));
-      }), ["No sessions yet — ", el("a", { href: "/dashboard/generate" }, "start one"), "."]);
-    } else failed(sessionsList, "sessions", sessions.reason);
-
-    if (blogs.status === "fulfilled") {
-      fill(blogsList, blogRows.slice(0, 5).map((b) => el("li", { class: "mini-item" },
-        el("span", { class: "mini-main mini-stack" },
-          el("a", { href: `/dashboard/blogs/${encodeURIComponent(b.id)}`, class: "mini-title" }, b.title || "Untitled draft"),
-          el("span", { class: "muted small" }, "Updated ", timeEl(b.updated_at || b.created_at))),
-        el("span", { class: "mini-meta" }, badge(b.status)))),
-      ["No drafts yet — ", el("a", { href: "/dashboard/generate" }, "generate one"), "."]);
-    } else failed(blogsList, "drafts", blogs.reason);
-  }
-
-  document.addEventListener("DOMContentLoaded", load);
-})();
+fill($("dash-blogs"), "drafts", blogs, (b) => el("li", { class: "mini-item" },
+  el("span", { class: "mini-main mini-stack" },
+    el("a", { href: path`/dashboard/blogs/${b.id}`, class: "mini-title" }, b.title || "Untitled draft"),
+    el("span", { class: "muted small" }, "Updated ", timeEl(b.updated_at))),
+  el("span", { class: "mini-meta" }, badge(b.status))),
+["No drafts yet — ", el("a", { href: "/dashboard/generate" }, "generate one"), "."]);

@@ -1,431 +1,361 @@
 // Editor: Markdown with the server's sanitised preview, citations, autosave with a
 // revision-conflict flow, revision history with restore, export and regenerate.
-(function () {
-  "use strict";
-  const { el, items, timeEl, formatDate, toast, confirmDialog, showDialog, errorMessage, badge } = window.ui;
-  const $ = (id) => document.getElementById(id);
+import { api, path } from "./api.js";
+import { trackGeneration } from "./progress.js";
+import { badge, byId as $, confirmDialog, el, errorMessage, formatDate, showDialog, showMessage, timeEl, toast } from "./ui.js";
 
-  const AUTOSAVE_MS = 2000;
-  const BUSY = new Set(["queued", "generating"]);
-  const blogId = $("editor").dataset.blogId;
-  const blogUrl = `/api/v1/blogs/${encodeURIComponent(blogId)}`;
+const AUTOSAVE_MS = 2000;
+const BUSY = new Set(["queued", "generating"]);
+const blogId = $("editor").dataset.blogId;
+const blogUrl = path`/api/v1/blogs/${blogId}`;
 
-  const state = {
-    blog: null,
-    revision: null,
-    saved: { title: "", markdown: "" }, // what the server has at state.revision
-    saving: null, // the in-flight save promise
-    timer: null,
-    conflict: false,
-    follower: null,
-    citations: new Map(),
-    historyLoaded: false,
-  };
+const state = {
+  blog: null,
+  revision: null,
+  saved: { title: "", markdown: "" }, // what the server has at state.revision
+  saving: null, // the in-flight save promise
+  timer: null,
+  conflict: false,
+  historyLoaded: false,
+};
 
-  const current = () => ({ title: $("title").value, markdown: $("markdown").value });
-  // An emptied title is not a change (a draft always has a title); it is restored on blur.
-  const isDirty = () => {
-    const c = current();
-    return (c.title.trim() !== "" && c.title !== state.saved.title) || c.markdown !== state.saved.markdown;
-  };
+const current = () => ({ title: $("title").value, markdown: $("markdown").value });
+// An emptied title is not a change (a draft always has a title); it is restored on blur.
+const isDirty = () => {
+  const c = current();
+  return (c.title.trim() !== "" && c.title !== state.saved.title) || c.markdown !== state.saved.markdown;
+};
 
-  // ---- save state ----------------------------------------------------------
-  function setSaveState(text, kind = "") {
-    const node = $("save-state");
-    node.textContent = text;
-    node.className = `save-state${kind ? ` save-${kind}` : ""}`;
+// ---- save state ----------------------------------------------------------
+function setSaveState(text, kind = "") {
+  const node = $("save-state");
+  node.textContent = text;
+  node.className = `save-state${kind ? ` save-${kind}` : ""}`;
+}
+
+const showError = (message) => showMessage($("editor-error"), message);
+
+// ---- rendering -----------------------------------------------------------
+// `blog` is the API's whole blog (GET or PATCH answer); `replaceText` puts its text in the fields.
+function applyBlog(blog, { replaceText = true } = {}) {
+  state.blog = blog;
+  state.revision = blog.revision;
+  const { title, markdown } = blog;
+  state.saved = { title, markdown };
+  if (replaceText) {
+    $("title").value = title;
+    $("markdown").value = markdown;
   }
+  $("crumb-title").textContent = title || "Untitled draft";
+  document.title = `${title || "Untitled draft"} · Draftsmith`;
+  renderPreview(blog.html);
+  renderCitations(blog);
+  renderMeta();
+  updateWordCount();
+}
 
-  function showError(message) {
-    $("editor-error").textContent = message || "";
-    $("editor-error").hidden = !message;
+function renderMeta() {
+  const b = state.blog;
+  const parts = [`Revision ${state.revision}`, b.model ? `${b.engine} · ${b.model}` : b.engine];
+  $("editor-meta").replaceChildren(badge(b.status), " ", parts.join(" · "), " · updated ", timeEl(b.updated_at));
+}
+
+function updateWordCount() {
+  const words = $("markdown").value.replace(/\[\d+\]/g, "").split(/\s+/).filter((w) => /\w/.test(w)).length;
+  $("word-count").textContent = `${words.toLocaleString()} words`;
+}
+
+// The server's html is sanitised (nh3), its [n] markers already links to #source-n.
+function renderPreview(html) {
+  const preview = $("preview");
+  preview.innerHTML = html;
+  if (!html) preview.append(el("p", { class: "muted" }, "Nothing to preview yet."));
+}
+
+function renderCitations(blog) {
+  const citations = blog.citations.slice().sort((a, b) => a.n - b.n);
+  $("citations").replaceChildren(...citations.map((c) => el("li", { class: "citation", id: `citation-${c.n}`, tabindex: "-1" },
+    el("div", { class: "citation-head" },
+      el("span", { class: "cite-n" }, `[${c.n}]`),
+      el("span", { class: "citation-doc", title: c.document_name }, c.document_name),
+      c.page ? el("span", { class: "muted small citation-page" }, `p. ${c.page}`) : null),
+    c.quote ? el("blockquote", { class: "citation-quote" }, c.quote) : null)));
+  $("citation-count").textContent = citations.length ? `(${citations.length})` : "";
+  $("citations-empty").hidden = citations.length > 0;
+
+  const box = $("grounding");
+  box.replaceChildren();
+  const grounding = blog.grounding;
+  const weak = grounding ? grounding.weak : [];
+  if (grounding) {
+    const pct = Math.round(grounding.score * 100);
+    const meter = el("div", { class: "meter", role: "img", "aria-label": `Grounding ${pct}%` }, el("span", { class: "meter-fill" }));
+    meter.firstChild.style.width = `${pct}%`;
+    meter.classList.add(pct >= 75 ? "meter-good" : pct >= 50 ? "meter-fair" : "meter-poor");
+    box.append(el("div", { class: "grounding-score" }, el("span", { class: "small" }, `Grounding ${pct}%`), meter));
   }
-
-  // ---- rendering -----------------------------------------------------------
-  function applyBlog(blog, { replaceText = true } = {}) {
-    state.blog = { ...(state.blog || {}), ...blog };
-    if (blog.revision !== undefined) state.revision = blog.revision;
-    const title = blog.title !== undefined ? (blog.title || "") : state.saved.title;
-    const markdown = blog.markdown !== undefined ? (blog.markdown || "") : state.saved.markdown;
-    state.saved = { title, markdown };
-    if (replaceText) {
-      $("title").value = title;
-      $("markdown").value = markdown;
-    }
-    $("crumb-title").textContent = title || "Untitled draft";
-    document.title = `${title || "Untitled draft"} · Draftsmith`;
-    if (blog.html !== undefined) renderPreview(blog.html);
-    if (blog.citations !== undefined || blog.grounding !== undefined) renderCitations(state.blog);
-    renderMeta();
-    updateWordCount();
+  if (weak.length) {
+    box.append(el("div", { class: "alert alert-warning weak" },
+      el("strong", { class: "alert-title" }, `${weak.length} weakly supported sentence${weak.length === 1 ? "" : "s"}`),
+      el("ul", { class: "weak-list" }, ...weak.map((w) => el("li", {},
+        `“${w.sentence}”`,
+        w.n.length ? el("span", { class: "muted small" }, ` — cites ${w.n.map((n) => `[${n}]`).join(" ")}`) : el("span", { class: "muted small" }, " — cites nothing"))))));
   }
+  for (const warning of blog.warnings || []) box.append(el("p", { class: "alert alert-warning" }, warning));
+}
 
-  function renderMeta() {
-    const b = state.blog || {};
-    const parts = [];
-    if (state.revision !== null && state.revision !== undefined) parts.push(`Revision ${state.revision}`);
-    if (b.engine) parts.push(b.model ? `${b.engine} · ${b.model}` : b.engine);
-    const meta = $("editor-meta");
-    meta.replaceChildren(badge(b.status || "ready"), " ", parts.join(" · "));
-    if (b.updated_at) meta.append(" · updated ", timeEl(b.updated_at));
-  }
+function focusCitation(n) {
+  const item = $(`citation-${n}`);
+  if (!item) return;
+  item.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  item.classList.remove("flash");
+  void item.offsetWidth; // restart the animation
+  item.classList.add("flash");
+  item.focus({ preventScroll: true });
+}
 
-  function updateWordCount() {
-    const words = $("markdown").value.replace(/\[\d+\]/g, "").split(/\s+/).filter((w) => /\w/.test(w)).length;
-    $("word-count").textContent = `${words.toLocaleString()} words`;
-  }
+// ---- saving --------------------------------------------------------------
+function scheduleAutosave() {
+  window.clearTimeout(state.timer);
+  if (state.conflict) return;
+  state.timer = window.setTimeout(() => save(), AUTOSAVE_MS);
+}
 
-  // The server's html is sanitised (nh3); we only add citation buttons around [n] text.
-  function renderPreview(html) {
-    const preview = $("preview");
-    preview.innerHTML = html || "";
-    if (!html) preview.append(el("p", { class: "muted" }, "Nothing to preview yet."));
-    linkCitations(preview);
-  }
+function onEdit() {
+  updateWordCount();
+  if (state.conflict) { setSaveState("Not saved — resolve the conflict", "error"); return; }
+  if (isDirty()) { setSaveState("Unsaved changes", "dirty"); scheduleAutosave(); } else setSaveState("All changes saved", "ok");
+}
 
-  function linkCitations(root) {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
-      acceptNode: (node) => (node.parentElement.closest("code, pre, a, button") ? NodeFilter.FILTER_REJECT
-        : /\[\d+\]/.test(node.nodeValue) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP),
-    });
-    const nodes = [];
-    while (walker.nextNode()) nodes.push(walker.currentNode);
-    for (const node of nodes) {
-      const parts = node.nodeValue.split(/(\[\d+\])/);
-      const fragment = document.createDocumentFragment();
-      for (const part of parts) {
-        const match = /^\[(\d+)\]$/.exec(part);
-        const citation = match && state.citations.get(Number(match[1]));
-        if (citation) {
-          fragment.append(el("button", {
-            type: "button", class: "cite-ref", dataset: { n: match[1] },
-            "aria-label": `Source ${match[1]}: ${citation.document_name || "document"}${citation.page ? `, page ${citation.page}` : ""}`,
-          }, part));
-        } else if (part) fragment.append(part);
-      }
-      node.replaceWith(fragment);
-    }
-  }
-
-  function renderCitations(blog) {
-    const list = $("citations");
-    const citations = (blog.citations || []).slice().sort((a, b) => a.n - b.n);
-    state.citations = new Map(citations.map((c) => [Number(c.n), c]));
-    list.replaceChildren(...citations.map((c) => el("li", { class: "citation", id: `citation-${c.n}`, tabindex: "-1" },
-      el("div", { class: "citation-head" },
-        el("span", { class: "cite-n" }, `[${c.n}]`),
-        el("span", { class: "citation-doc", title: c.document_name }, c.document_name || "Unknown document"),
-        c.page ? el("span", { class: "muted small citation-page" }, `p. ${c.page}`) : null),
-      c.quote ? el("blockquote", { class: "citation-quote" }, c.quote) : null)));
-    $("citation-count").textContent = citations.length ? `(${citations.length})` : "";
-    $("citations-empty").hidden = citations.length > 0;
-
-    const box = $("grounding");
-    box.replaceChildren();
-    const grounding = blog.grounding;
-    const weak = (grounding && grounding.weak) || [];
-    if (grounding && typeof grounding.score === "number") {
-      const pct = Math.round(grounding.score * 100);
-      const meter = el("div", { class: "meter", role: "img", "aria-label": `Grounding ${pct}%` }, el("span", { class: "meter-fill" }));
-      meter.firstChild.style.width = `${pct}%`;
-      meter.classList.add(pct >= 75 ? "meter-good" : pct >= 50 ? "meter-fair" : "meter-poor");
-      box.append(el("div", { class: "grounding-score" }, el("span", { class: "small" }, `Grounding ${pct}%`), meter));
-    }
-    if (weak.length) {
-      box.append(el("div", { class: "alert alert-warning weak" },
-        el("strong", { class: "alert-title" }, `${weak.length} weakly supported sentence${weak.length === 1 ? "" : "s"}`),
-        el("ul", { class: "weak-list" }, ...weak.map((w) => el("li", {},
-          `“${w.sentence}”`,
-          (w.n && w.n.length) ? el("span", { class: "muted small" }, ` — cites ${w.n.map((n) => `[${n}]`).join(" ")}`) : el("span", { class: "muted small" }, " — cites nothing"))))));
-    }
-    for (const warning of blog.warnings || []) box.append(el("p", { class: "alert alert-warning" }, warning));
-  }
-
-  function focusCitation(n) {
-    const item = $(`citation-${n}`);
-    if (!item) return;
-    item.scrollIntoView({ behavior: "smooth", block: "nearest" });
-    item.classList.remove("flash");
-    void item.offsetWidth; // restart the animation
-    item.classList.add("flash");
-    item.focus({ preventScroll: true });
-  }
-
-  // ---- saving --------------------------------------------------------------
-  function scheduleAutosave() {
-    window.clearTimeout(state.timer);
-    if (state.conflict) return;
-    state.timer = window.setTimeout(() => save(), AUTOSAVE_MS);
-  }
-
-  function onEdit() {
-    updateWordCount();
-    if (state.conflict) { setSaveState("Not saved — resolve the conflict", "error"); return; }
-    if (isDirty()) { setSaveState("Unsaved changes", "dirty"); scheduleAutosave(); } else setSaveState("All changes saved", "ok");
-  }
-
-  // Saves the editor's text; resolves true when the server has it.
-  async function save({ force = false } = {}) {
-    window.clearTimeout(state.timer);
-    if (state.saving) { await state.saving; return save({ force }); }
-    if (state.conflict && !force) return false;
-    if (!isDirty() && !force) { setSaveState("All changes saved", "ok"); return true; }
-    const snapshot = current();
-    state.saving = (async () => {
-      setSaveState("Saving…", "busy");
-      try {
-        const body = { revision: state.revision, markdown: snapshot.markdown };
-        if (snapshot.title.trim()) body.title = snapshot.title;
-        const blog = await window.api.patch(blogUrl, body);
-        // What the editor holds is what was saved (even if the server tidied it), so no save loop.
-        applyBlog({ ...blog, title: body.title ?? blog.title ?? state.saved.title, markdown: snapshot.markdown }, { replaceText: false });
-        state.conflict = false;
-        $("conflict").hidden = true;
-        showError("");
-        if (isDirty()) { setSaveState("Unsaved changes", "dirty"); scheduleAutosave(); } else setSaveState("All changes saved", "ok");
-        if (state.historyLoaded) loadHistory();
-        return true;
-      } catch (error) {
-        if (error.status === 409) {
-          showConflict();
-        } else if (error.status === 0 || error.status >= 500) {
-          setSaveState("Couldn't save — retrying…", "error");
-          state.timer = window.setTimeout(() => save(), 5000);
-        } else {
-          setSaveState("Not saved", "error");
-          showError(`Couldn't save: ${errorMessage(error)}`);
-        }
-        return false;
-      }
-    })();
-    try { return await state.saving; } finally { state.saving = null; }
-  }
-
-  function showConflict() {
-    state.conflict = true;
-    window.clearTimeout(state.timer);
-    setSaveState("Not saved — conflict", "error");
-    $("conflict").hidden = false;
-    $("conflict-reload").focus();
-  }
-
-  async function reloadLatest() {
+// Saves the editor's text; resolves true when the server has it.
+async function save({ force = false } = {}) {
+  window.clearTimeout(state.timer);
+  if (state.saving) { await state.saving; return save({ force }); }
+  if (state.conflict && !force) return false;
+  if (!isDirty() && !force) { setSaveState("All changes saved", "ok"); return true; }
+  const snapshot = current();
+  state.saving = (async () => {
+    setSaveState("Saving…", "busy");
     try {
-      const blog = await window.api.get(blogUrl);
+      const body = { revision: state.revision, markdown: snapshot.markdown };
+      if (snapshot.title.trim()) body.title = snapshot.title;
+      const blog = await api.patch(blogUrl, body);
+      // What the editor holds is what was saved (even if the server tidied it), so no save loop.
+      applyBlog({ ...blog, title: body.title ?? blog.title, markdown: snapshot.markdown }, { replaceText: false });
       state.conflict = false;
       $("conflict").hidden = true;
-      applyBlog(blog, { replaceText: true });
-      setSaveState("Reloaded the latest revision", "ok");
-      if (state.historyLoaded) loadHistory();
-    } catch (error) {
-      showError(`Couldn't reload: ${errorMessage(error)}`);
-    }
-  }
-
-  async function overwriteWithMine() {
-    try {
-      const latest = await window.api.get(blogUrl);
-      state.revision = latest.revision;
-      state.conflict = false;
-      $("conflict").hidden = true;
-      if (await save({ force: true })) toast("Your version is saved as the latest revision");
-    } catch (error) {
-      showError(`Couldn't overwrite: ${errorMessage(error)}`);
-    }
-  }
-
-  // ---- history -------------------------------------------------------------
-  const revNumber = (r) => r.revision ?? r.n ?? r.number;
-  const SOURCES = { generated: "Generated", edit: "Edited", restore: "Restored", restored: "Restored" };
-
-  async function loadHistory() {
-    const list = $("revisions");
-    try {
-      const data = await window.api.get(`${blogUrl}/revisions`);
-      const revisions = items(data).slice().sort((a, b) => revNumber(b) - revNumber(a));
-      state.historyLoaded = true;
-      if (!revisions.length) { list.replaceChildren(el("li", { class: "muted small" }, "No earlier revisions.")); return; }
-      list.replaceChildren(...revisions.map((r) => {
-        const n = revNumber(r);
-        const isCurrent = n === state.revision;
-        const view = el("button", { type: "button", class: "btn btn-ghost btn-sm", "aria-label": `View revision ${n}` }, "View");
-        view.addEventListener("click", () => viewRevision(n));
-        return el("li", { class: `revision${isCurrent ? " revision-current" : ""}` },
-          el("div", { class: "revision-main" },
-            el("span", { class: "revision-n" }, `Revision ${n}`, isCurrent ? el("span", { class: "badge badge-ready" }, "current") : null),
-            el("span", { class: "muted small" }, SOURCES[r.source] || r.source || "", r.source ? " · " : "", r.created_at ? timeEl(r.created_at) : "")),
-          view);
-      }));
-    } catch (error) {
-      list.replaceChildren(el("li", { class: "text-danger small" }, `Couldn't load the history: ${errorMessage(error)}`));
-    }
-  }
-
-  async function viewRevision(n) {
-    const content = el("div", { class: "revision-view", "aria-busy": "true" }, el("p", { class: "muted" }, "Loading…"));
-    const restore = el("button", { type: "button", class: "btn btn-primary", disabled: true }, "Restore");
-    const dialog = showDialog({ title: `Revision ${n}`, content, actions: [restore], wide: true });
-    let revision = null;
-    try {
-      revision = await window.api.get(`${blogUrl}/revisions/${encodeURIComponent(n)}`);
-      const body = revision.html
-        ? el("article", { class: "prose" })
-        : el("pre", { class: "pre-wrap revision-markdown" }, revision.markdown || "");
-      if (revision.html) body.innerHTML = revision.html; // sanitised by the server
-      content.replaceChildren(
-        el("p", { class: "muted small" }, [revision.title, revision.created_at ? formatDate(revision.created_at) : ""].filter(Boolean).join(" · ")),
-        body);
-      restore.disabled = n === state.revision;
-      if (n === state.revision) restore.title = "This is the current revision";
-    } catch (error) {
-      content.replaceChildren(el("p", { class: "text-danger", role: "alert" }, `Couldn't load revision ${n}: ${errorMessage(error)}`));
-    }
-    content.removeAttribute("aria-busy");
-    restore.addEventListener("click", async () => {
-      if (!revision) return;
-      restore.disabled = true;
-      if (isDirty() && !(await save())) { restore.disabled = false; return; }
-      $("title").value = revision.title ?? $("title").value;
-      $("markdown").value = revision.markdown ?? "";
-      if (await save({ force: true })) {
-        dialog.close();
-        toast(`Restored revision ${n}`);
-      } else restore.disabled = false;
-    });
-  }
-
-  // ---- generation ----------------------------------------------------------
-  function setEditable(editable) {
-    for (const id of ["title", "markdown", "save", "regenerate"]) $(id).disabled = !editable;
-    $("editor-grid").classList.toggle("is-locked", !editable);
-  }
-
-  function followGeneration(sessionId) {
-    setEditable(false);
-    $("cancel-generation").disabled = false;
-    $("progress").hidden = false;
-    setSaveState("Generating…", "busy");
-    const view = window.generation.progressView({ bar: $("progress-bar"), stage: $("progress-stage"), outline: $("progress-outline") });
-    view.reset();
-    if (state.follower) state.follower.stop();
-    state.follower = window.generation.follow({
-      sessionId, blogId,
-      onEvent: view.update,
-      onDone: async () => {
-        view.update("done", {});
-        try {
-          const blog = await window.api.get(blogUrl);
-          $("progress").hidden = true;
-          applyBlog(blog);
-          setEditable(true);
-          setSaveState("All changes saved", "ok");
-          loadHistory();
-          toast("Your draft is ready");
-        } catch (error) { showError(errorMessage(error)); }
-      },
-      onError: (message) => {
-        $("progress").hidden = true;
-        const cancelled = /cancel/i.test(message);
-        state.blog.status = cancelled ? "cancelled" : "failed";
-        renderMeta();
-        showError(cancelled ? "The generation was cancelled. Use Regenerate to write a new draft." : `The draft could not be written: ${message}`);
-        setEditable(true);
-        setSaveState("", "");
-      },
-    });
-  }
-
-  async function cancelGeneration() {
-    $("cancel-generation").disabled = true;
-    try {
-      await window.api.post(`${blogUrl}/cancel`);
-      $("progress-stage").textContent = "Cancelling…";
-    } catch (error) {
-      $("cancel-generation").disabled = false;
-      showError(`Couldn't cancel: ${errorMessage(error)}`);
-    }
-  }
-
-  async function regenerate() {
-    const sessionId = state.blog && state.blog.session_id;
-    if (!sessionId) return;
-    const ok = await confirmDialog({
-      title: "Regenerate this draft?",
-      body: "Draftsmith writes a fresh draft from the same documents and brief, and opens it. This draft stays in Blogs as it is.",
-      confirm: "Regenerate",
-    });
-    if (!ok) return;
-    if (isDirty() && !(await save())) return;
-    try {
-      const run = await window.api.post(`/api/v1/sessions/${encodeURIComponent(sessionId)}/generate`);
       showError("");
-      if (run.blog_id && String(run.blog_id) !== String(blogId)) {
-        window.location.assign(`/dashboard/blogs/${encodeURIComponent(run.blog_id)}`);
-        return;
+      if (isDirty()) { setSaveState("Unsaved changes", "dirty"); scheduleAutosave(); } else setSaveState("All changes saved", "ok");
+      if (state.historyLoaded) loadHistory();
+      return true;
+    } catch (error) {
+      if (error.status === 409) {
+        showConflict();
+      } else if (error.status === 0 || error.status >= 500) {
+        setSaveState("Couldn't save — retrying…", "error");
+        state.timer = window.setTimeout(() => save(), 5000);
+      } else {
+        setSaveState("Not saved", "error");
+        showError(`Couldn't save: ${errorMessage(error)}`);
       }
-      state.blog.status = "queued";
-      renderMeta();
-      followGeneration(sessionId);
-    } catch (error) {
-      showError(`Couldn't regenerate: ${errorMessage(error)}`);
+      return false;
     }
-  }
+  })();
+  try { return await state.saving; } finally { state.saving = null; }
+}
 
-  // ---- start ---------------------------------------------------------------
-  async function start() {
-    let blog;
-    try {
-      blog = await window.api.get(blogUrl);
-    } catch (error) {
-      $("editor").removeAttribute("aria-busy");
-      if (error.status === 404) {
-        for (const node of $("editor").children) if (node.id !== "not-found") node.hidden = true;
-        $("not-found").hidden = false;
-      } else showError(`Couldn't load the draft: ${errorMessage(error)}`);
-      setSaveState("", "");
-      return;
-    }
-    applyBlog(blog);
-    $("editor").removeAttribute("aria-busy");
-    if (BUSY.has(blog.status)) {
-      followGeneration(blog.session_id);
-    } else {
-      setEditable(true);
-      setSaveState("All changes saved", "ok");
-      if (blog.status === "failed") showError(`The draft could not be written: ${blog.error || "unknown error"}. Try Regenerate.`);
-      if (blog.status === "cancelled") showError("The generation was cancelled. Use Regenerate to write a new draft.");
-    }
-    loadHistory();
-  }
+function showConflict() {
+  state.conflict = true;
+  window.clearTimeout(state.timer);
+  setSaveState("Not saved — conflict", "error");
+  $("conflict").hidden = false;
+  $("conflict-reload").focus();
+}
 
-  document.addEventListener("DOMContentLoaded", () => {
-    $("title").addEventListener("input", onEdit);
-    $("title").addEventListener("blur", () => { if (!$("title").value.trim()) { $("title").value = state.saved.title; onEdit(); } });
-    $("markdown").addEventListener("input", onEdit);
-    $("save").addEventListener("click", () => save({ force: false }));
-    $("regenerate").addEventListener("click", regenerate);
-    $("cancel-generation").addEventListener("click", cancelGeneration);
-    $("conflict-reload").addEventListener("click", reloadLatest);
-    $("conflict-overwrite").addEventListener("click", overwriteWithMine);
-    document.addEventListener("keydown", (e) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); if (!$("save").disabled) save(); }
-    });
-    $("preview").addEventListener("click", (e) => {
-      const ref = e.target.closest(".cite-ref, a.cite-link, a[href^='#source-']");
-      if (!ref) return;
-      const n = ref.dataset.n || (/(\d+)$/.exec(ref.getAttribute("href") || "") || [])[1];
-      if (n && $(`citation-${n}`)) { e.preventDefault(); focusCitation(n); }
-    });
-    for (const link of document.querySelectorAll(".export a")) {
-      link.addEventListener("click", async (e) => {
-        if (link.dataset.ready === "1" || (!isDirty() && !state.saving)) { delete link.dataset.ready; return; }
-        e.preventDefault(); // export what the user sees: save first
-        if (await save()) { link.dataset.ready = "1"; link.click(); }
-      });
-    }
-    window.addEventListener("beforeunload", (e) => {
-      if (isDirty() || state.saving) { e.preventDefault(); e.returnValue = ""; }
-    });
-    start();
+async function reloadLatest() {
+  try {
+    const blog = await api.get(blogUrl);
+    state.conflict = false;
+    $("conflict").hidden = true;
+    applyBlog(blog, { replaceText: true });
+    setSaveState("Reloaded the latest revision", "ok");
+    if (state.historyLoaded) loadHistory();
+  } catch (error) {
+    showError(`Couldn't reload: ${errorMessage(error)}`);
+  }
+}
+
+async function overwriteWithMine() {
+  try {
+    const latest = await api.get(blogUrl);
+    state.revision = latest.revision;
+    state.conflict = false;
+    $("conflict").hidden = true;
+    if (await save({ force: true })) toast("Your version is saved as the latest revision");
+  } catch (error) {
+    showError(`Couldn't overwrite: ${errorMessage(error)}`);
+  }
+}
+
+// ---- history -------------------------------------------------------------
+const SOURCES = { generated: "Generated", edit: "Edited" };
+
+async function loadHistory() {
+  const list = $("revisions");
+  try {
+    const revisions = (await api.get(`${blogUrl}/revisions`)).items; // newest first
+    state.historyLoaded = true;
+    if (!revisions.length) { list.replaceChildren(el("li", { class: "muted small" }, "No earlier revisions.")); return; }
+    list.replaceChildren(...revisions.map((r) => {
+      const isCurrent = r.revision === state.revision;
+      const view = el("button", { type: "button", class: "btn btn-ghost btn-sm", "aria-label": `View revision ${r.revision}` }, "View");
+      view.addEventListener("click", () => viewRevision(r.revision));
+      return el("li", { class: `revision${isCurrent ? " revision-current" : ""}` },
+        el("div", { class: "revision-main" },
+          el("span", { class: "revision-n" }, `Revision ${r.revision}`, isCurrent ? el("span", { class: "badge badge-ready" }, "current") : null),
+          el("span", { class: "muted small" }, SOURCES[r.source] || r.source, " · ", timeEl(r.created_at))),
+        view);
+    }));
+  } catch (error) {
+    list.replaceChildren(el("li", { class: "text-danger small" }, `Couldn't load the history: ${errorMessage(error)}`));
+  }
+}
+
+// A revision is {revision, title, source, created_at, markdown}: shown as its Markdown.
+async function viewRevision(n) {
+  const content = el("div", { class: "revision-view", "aria-busy": "true" }, el("p", { class: "muted" }, "Loading…"));
+  const restore = el("button", { type: "button", class: "btn btn-primary", disabled: true }, "Restore");
+  const dialog = showDialog({ title: `Revision ${n}`, content, actions: [restore], wide: true });
+  let revision = null;
+  try {
+    revision = await api.get(path`/api/v1/blogs/${blogId}/revisions/${n}`);
+    content.replaceChildren(
+      el("p", { class: "muted small" }, [revision.title, formatDate(revision.created_at)].filter(Boolean).join(" · ")),
+      el("pre", { class: "pre-wrap revision-markdown" }, revision.markdown));
+    restore.disabled = n === state.revision;
+    if (n === state.revision) restore.title = "This is the current revision";
+  } catch (error) {
+    content.replaceChildren(el("p", { class: "text-danger", role: "alert" }, `Couldn't load revision ${n}: ${errorMessage(error)}`));
+  }
+  content.removeAttribute("aria-busy");
+  restore.addEventListener("click", async () => {
+    if (!revision) return;
+    restore.disabled = true;
+    if (isDirty() && !(await save())) { restore.disabled = false; return; }
+    $("title").value = revision.title;
+    $("markdown").value = revision.markdown;
+    if (await save({ force: true })) {
+      dialog.close();
+      toast(`Restored revision ${n}`);
+    } else restore.disabled = false;
   });
-})();
+}
+
+// ---- generation ----------------------------------------------------------
+function setEditable(editable) {
+  for (const id of ["title", "markdown", "save", "regenerate"]) $(id).disabled = !editable;
+  $("editor-grid").classList.toggle("is-locked", !editable);
+}
+
+const CANCELLED = "The generation was cancelled. Use Regenerate to write a new draft.";
+
+function followGeneration(sessionId) {
+  setEditable(false);
+  $("progress").hidden = false;
+  setSaveState("Generating…", "busy");
+  trackGeneration({
+    sessionId, blogId,
+    onDone: async () => {
+      try {
+        const blog = await api.get(blogUrl);
+        $("progress").hidden = true;
+        applyBlog(blog);
+        setEditable(true);
+        setSaveState("All changes saved", "ok");
+        loadHistory();
+        toast("Your draft is ready");
+      } catch (error) { showError(errorMessage(error)); }
+    },
+    onError: (message, cancelled) => {
+      $("progress").hidden = true;
+      state.blog.status = cancelled ? "cancelled" : "failed";
+      renderMeta();
+      showError(cancelled ? CANCELLED : `The draft could not be written: ${message}`);
+      setEditable(true);
+      setSaveState("", "");
+    },
+  });
+}
+
+// A regeneration is a new draft of the same session: it opens in its own editor.
+async function regenerate() {
+  if (!state.blog.session_id) return; // the session was deleted
+  const ok = await confirmDialog({
+    title: "Regenerate this draft?",
+    body: "Draftsmith writes a fresh draft from the same documents and brief, and opens it. This draft stays in Blogs as it is.",
+    confirm: "Regenerate",
+  });
+  if (!ok) return;
+  if (isDirty() && !(await save())) return;
+  try {
+    const run = await api.post(path`/api/v1/sessions/${state.blog.session_id}/generate`);
+    window.location.assign(path`/dashboard/blogs/${run.blog_id}`);
+  } catch (error) {
+    showError(`Couldn't regenerate: ${errorMessage(error)}`);
+  }
+}
+
+// ---- start ---------------------------------------------------------------
+async function start() {
+  let blog;
+  try {
+    blog = await api.get(blogUrl);
+  } catch (error) {
+    $("editor").removeAttribute("aria-busy");
+    if (error.status === 404) {
+      for (const node of $("editor").children) if (node.id !== "not-found") node.hidden = true;
+      $("not-found").hidden = false;
+    } else showError(`Couldn't load the draft: ${errorMessage(error)}`);
+    setSaveState("", "");
+    return;
+  }
+  applyBlog(blog);
+  $("editor").removeAttribute("aria-busy");
+  if (BUSY.has(blog.status)) {
+    followGeneration(blog.session_id);
+  } else {
+    setEditable(true);
+    setSaveState("All changes saved", "ok");
+    if (blog.status === "failed") showError(`The draft could not be written: ${blog.error || "unknown error"}. Try Regenerate.`);
+    if (blog.status === "cancelled") showError(CANCELLED);
+  }
+  loadHistory();
+}
+
+$("title").addEventListener("input", onEdit);
+$("title").addEventListener("blur", () => { if (!$("title").value.trim()) { $("title").value = state.saved.title; onEdit(); } });
+$("markdown").addEventListener("input", onEdit);
+$("save").addEventListener("click", () => save());
+$("regenerate").addEventListener("click", regenerate);
+$("conflict-reload").addEventListener("click", reloadLatest);
+$("conflict-overwrite").addEventListener("click", overwriteWithMine);
+document.addEventListener("keydown", (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); if (!$("save").disabled) save(); }
+});
+// A citation marker links to #source-n; it shows the source in the sidebar instead.
+$("preview").addEventListener("click", (e) => {
+  const ref = e.target.closest("a[href^='#source-']");
+  const n = ref && ref.getAttribute("href").slice("#source-".length);
+  if (n && $(`citation-${n}`)) { e.preventDefault(); focusCitation(n); }
+});
+for (const link of document.querySelectorAll(".export a")) {
+  link.addEventListener("click", async (e) => {
+    if (link.dataset.ready === "1" || (!isDirty() && !state.saving)) { delete link.dataset.ready; return; }
+    e.preventDefault(); // export what the user sees: save first
+    if (await save()) { link.dataset.ready = "1"; link.click(); }
+  });
+}
+window.addEventListener("beforeunload", (e) => {
+  if (isDirty() || state.saving) { e.preventDefault(); e.returnValue = ""; }
+});
+start();

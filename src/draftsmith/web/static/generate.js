@@ -1,216 +1,189 @@
 // Generate: pick ready documents and a brief, create the session, follow its progress, open the editor.
-(function () {
-  "use strict";
-  const { el, items, errorMessage, fileKind } = window.ui;
-  const $ = (id) => document.getElementById(id);
+import { api, path } from "./api.js";
+import { trackGeneration } from "./progress.js";
+import { byId as $, el, errorMessage, fileIcon, showMessage } from "./ui.js";
 
-  const state = { docs: [], selected: new Set(), pendingTimer: null, running: null, busy: false };
+const state = { docs: [], selected: new Set(), pendingTimer: null, busy: false };
 
-  async function loadAll() {
-    const all = [];
-    let cursor = null;
-    for (let page = 0; page < 20; page += 1) {
-      const params = new URLSearchParams({ limit: "100" });
-      if (cursor) params.set("cursor", cursor);
-      const data = await window.api.get(`/api/v1/documents?${params}`);
-      all.push(...items(data));
-      cursor = data && data.next_cursor;
-      if (!cursor) break;
-    }
-    return all;
+async function loadAll() {
+  const all = [];
+  let cursor = null;
+  for (let page = 0; page < 20; page += 1) {
+    const params = new URLSearchParams({ limit: "100" });
+    if (cursor) params.set("cursor", cursor);
+    const data = await api.get(`/api/v1/documents?${params}`);
+    all.push(...data.items);
+    cursor = data.next_cursor;
+    if (!cursor) break;
   }
+  return all;
+}
 
-  async function refreshDocs() {
-    const box = $("doc-choices");
-    try {
-      state.docs = await loadAll();
-    } catch (error) {
-      box.replaceChildren(el("p", { class: "text-danger", role: "alert" }, `Couldn't load your documents: ${errorMessage(error)}`));
-      box.removeAttribute("aria-busy");
-      return;
-    }
-    renderChoices();
-    const pending = state.docs.filter((d) => d.status === "queued" || d.status === "processing").length;
-    $("pending-note").hidden = !pending;
-    $("pending-note").textContent = pending
-      ? `${pending} document${pending === 1 ? " is" : "s are"} still processing and will appear here when ready.`
-      : "";
-    window.clearTimeout(state.pendingTimer);
-    if (pending) state.pendingTimer = window.setTimeout(refreshDocs, 3000);
-  }
-
-  function renderChoices() {
-    if (state.busy) return;
-    const box = $("doc-choices");
-    const ready = state.docs.filter((d) => d.status === "ready");
-    const known = new Set(ready.map((d) => d.id));
-    for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
+async function refreshDocs() {
+  const box = $("doc-choices");
+  try {
+    state.docs = await loadAll();
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "text-danger", role: "alert" }, `Couldn't load your documents: ${errorMessage(error)}`));
     box.removeAttribute("aria-busy");
-    $("sources-tools").hidden = ready.length < 2;
-    if (!ready.length) {
-      box.replaceChildren(el("div", { class: "empty empty-compact" },
-        el("p", { class: "empty-title" }, "No ready documents yet — upload some"),
-        el("a", { class: "btn btn-primary btn-sm", href: "/dashboard/documents" }, "Go to Documents")));
-      updateCount();
-      return;
-    }
-    const filter = $("source-filter").value.trim().toLowerCase();
-    box.replaceChildren(...ready.map((doc, i) => {
-      const id = `doc-choice-${i}`;
-      const meta = [doc.page_count ? `${doc.page_count} p.` : "", doc.word_count ? `${doc.word_count.toLocaleString()} words` : ""].filter(Boolean).join(" · ");
-      const input = el("input", { type: "checkbox", id, value: doc.id, checked: state.selected.has(doc.id) });
-      input.addEventListener("change", () => {
-        if (input.checked) state.selected.add(doc.id); else state.selected.delete(doc.id);
-        updateCount();
-        $("sources").classList.remove("invalid");
-      });
-      const row = el("div", { class: "check-row", hidden: Boolean(filter) && !doc.filename.toLowerCase().includes(filter) },
-        input,
-        el("label", { for: id, class: "check-label" },
-          el("span", { class: `file-icon file-${fileKind(doc.filename).toLowerCase()}`, "aria-hidden": "true" }, fileKind(doc.filename)),
-          el("span", { class: "check-name", title: doc.filename }, doc.filename)),
-        meta ? el("span", { class: "muted small check-meta" }, meta) : null);
-      return row;
-    }));
+    return;
+  }
+  renderChoices();
+  const pending = state.docs.filter((d) => d.status === "queued" || d.status === "processing").length;
+  showMessage($("pending-note"), pending
+    ? `${pending} document${pending === 1 ? " is" : "s are"} still processing and will appear here when ready.`
+    : "");
+  window.clearTimeout(state.pendingTimer);
+  if (pending) state.pendingTimer = window.setTimeout(refreshDocs, 3000);
+}
+
+function renderChoices() {
+  if (state.busy) return;
+  const box = $("doc-choices");
+  const ready = state.docs.filter((d) => d.status === "ready");
+  const known = new Set(ready.map((d) => d.id));
+  for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
+  box.removeAttribute("aria-busy");
+  $("sources-tools").hidden = ready.length < 2;
+  if (!ready.length) {
+    box.replaceChildren(el("div", { class: "empty empty-compact" },
+      el("p", { class: "empty-title" }, "No ready documents yet — upload some"),
+      el("a", { class: "btn btn-primary btn-sm", href: "/dashboard/documents" }, "Go to Documents")));
     updateCount();
+    return;
   }
-
-  function updateCount() {
-    const n = state.selected.size;
-    $("selected-count").textContent = n ? `${n} selected` : "";
-    const visible = [...$("doc-choices").querySelectorAll(".check-row:not([hidden]) input")];
-    $("select-all").textContent = visible.length && visible.every((i) => i.checked) ? "Clear selection" : "Select all";
-  }
-
-  async function prefill() {
-    const params = new URLSearchParams(window.location.search);
-    for (const id of (params.get("documents") || "").split(",").filter(Boolean)) state.selected.add(id);
-    const sessionId = params.get("session");
-    if (!sessionId) return;
-    try {
-      const s = await window.api.get(`/api/v1/sessions/${encodeURIComponent(sessionId)}`);
-      for (const key of ["topic", "title", "audience", "tone", "language", "instructions"]) {
-        if (s[key]) $(key).value = s[key];
-      }
-      if (s.length) $("length").value = s.length;
-      if (s.engine) $("engine").value = s.engine;
-      for (const id of s.document_ids || []) state.selected.add(id);
-    } catch (_) { /* a stale link: start from an empty form */ }
-  }
-
-  function showError(message) {
-    $("generate-error").textContent = message;
-    $("generate-error").hidden = !message;
-  }
-
-  function setBusy(busy) {
-    state.busy = busy;
-    for (const control of $("generate-form").querySelectorAll("input, select, textarea, button")) control.disabled = busy;
-    $("generate-button").textContent = busy ? "Generating…" : "Generate";
-  }
-
-  async function submit(event) {
-    event.preventDefault();
-    showError("");
-    const topic = $("topic").value.trim();
-    const problems = [];
-    $("topic").removeAttribute("aria-invalid");
-    $("sources").classList.remove("invalid");
-    if (!state.selected.size) { problems.push("Choose at least one document."); $("sources").classList.add("invalid"); }
-    if (topic.length < 3) { problems.push(topic ? "The topic needs at least 3 characters." : "Enter a topic."); $("topic").setAttribute("aria-invalid", "true"); }
-    if (problems.length) {
-      showError(problems.join(" "));
-      (topic.length >= 3 ? $("doc-choices").querySelector("input") || $("topic") : $("topic")).focus();
-      return;
-    }
-    const body = { topic, document_ids: [...state.selected], length: $("length").value, engine: $("engine").value };
-    for (const key of ["title", "audience", "tone", "language", "instructions"]) {
-      const value = $(key).value.trim();
-      if (value) body[key] = value;
-    }
-    setBusy(true);
-    try {
-      const session = await window.api.post("/api/v1/sessions", body);
-      const run = await window.api.post(`/api/v1/sessions/${encodeURIComponent(session.id)}/generate`);
-      startProgress(session.id, run.blog_id);
-    } catch (error) {
-      setBusy(false);
-      showError(error.code === "documents_not_ready"
-        ? `${errorMessage(error)} Wait until every selected document is ready, then try again.`
-        : errorMessage(error));
-      if (error.code === "documents_not_ready") refreshDocs();
-    }
-  }
-
-  async function cancelGeneration() {
-    if (!state.blogId) return;
-    $("cancel-generation").disabled = true;
-    try {
-      await window.api.post(`/api/v1/blogs/${encodeURIComponent(state.blogId)}/cancel`);
-      $("progress-stage").textContent = "Cancelling…";
-    } catch (error) {
-      $("cancel-generation").disabled = false;
-      window.ui.toast(`Couldn't cancel: ${errorMessage(error)}`, "error");
-    }
-  }
-
-  function showForm() {
-    $("progress").hidden = true;
-    $("generate-form").hidden = false;
-    setBusy(false);
-  }
-
-  function startProgress(sessionId, blogId) {
-    state.blogId = blogId;
-    $("generate-form").hidden = true;
-    $("progress-bar").hidden = false;
-    $("progress-stage").hidden = false;
-    $("cancel-generation").disabled = false;
-    const card = $("progress");
-    const view = window.generation.progressView({ bar: $("progress-bar"), stage: $("progress-stage"), outline: $("progress-outline") });
-    view.reset();
-    $("progress-error").hidden = true;
-    $("progress-actions").hidden = true;
-    $("progress-title").textContent = "Writing your draft…";
-    $("progress-badge").hidden = false;
-    card.hidden = false;
-    window.scrollTo({ top: 0 });
-    card.focus({ preventScroll: true });
-    state.running = window.generation.follow({
-      sessionId, blogId,
-      onEvent: view.update,
-      onDone: (data) => { view.update("done", data); window.location.assign(`/dashboard/blogs/${encodeURIComponent(data.blog_id || blogId)}`); },
-      onError: (message) => {
-        const cancelled = /cancel/i.test(message);
-        $("progress-title").textContent = cancelled ? "Generation cancelled" : "The draft could not be written";
-        $("progress-badge").hidden = true;
-        $("progress-bar").hidden = true;
-        $("progress-stage").hidden = true;
-        $("progress-error").className = `alert ${cancelled ? "alert-warning" : "alert-error"}`;
-        $("progress-error").textContent = cancelled ? "Nothing was written. Change the brief or generate again." : message;
-        $("progress-error").hidden = false;
-        $("progress-actions").hidden = false;
-        $("progress-back").focus();
-      },
-    });
-  }
-
-  document.addEventListener("DOMContentLoaded", async () => {
-    $("generate-form").addEventListener("submit", submit);
-    $("cancel-generation").addEventListener("click", cancelGeneration);
-    $("progress-back").addEventListener("click", () => { showForm(); $("topic").focus(); });
-    $("source-filter").addEventListener("input", renderChoices);
-    $("select-all").addEventListener("click", () => {
-      const visible = [...$("doc-choices").querySelectorAll(".check-row:not([hidden]) input")];
-      const all = visible.every((i) => i.checked);
-      for (const input of visible) {
-        input.checked = !all;
-        if (input.checked) state.selected.add(input.value); else state.selected.delete(input.value);
-      }
+  const filter = $("source-filter").value.trim().toLowerCase();
+  box.replaceChildren(...ready.map((doc, i) => {
+    const id = `doc-choice-${i}`;
+    const meta = [doc.page_count ? `${doc.page_count} p.` : "", doc.word_count ? `${doc.word_count.toLocaleString()} words` : ""].filter(Boolean).join(" · ");
+    const input = el("input", { type: "checkbox", id, value: doc.id, checked: state.selected.has(doc.id) });
+    input.addEventListener("change", () => {
+      if (input.checked) state.selected.add(doc.id); else state.selected.delete(doc.id);
       updateCount();
+      $("sources").classList.remove("invalid");
     });
-    $("progress").setAttribute("tabindex", "-1");
-    await prefill();
-    await refreshDocs();
+    const row = el("div", { class: "check-row", hidden: Boolean(filter) && !doc.filename.toLowerCase().includes(filter) },
+      input,
+      el("label", { for: id, class: "check-label" },
+        fileIcon(doc.filename),
+        el("span", { class: "check-name", title: doc.filename }, doc.filename)),
+      meta ? el("span", { class: "muted small check-meta" }, meta) : null);
+    return row;
+  }));
+  updateCount();
+}
+
+const visibleChoices = () => [...$("doc-choices").querySelectorAll(".check-row:not([hidden]) input")];
+
+function updateCount() {
+  const n = state.selected.size;
+  $("selected-count").textContent = n ? `${n} selected` : "";
+  const visible = visibleChoices();
+  $("select-all").textContent = visible.length && visible.every((i) => i.checked) ? "Clear selection" : "Select all";
+}
+
+async function prefill() {
+  const params = new URLSearchParams(window.location.search);
+  for (const id of (params.get("documents") || "").split(",").filter(Boolean)) state.selected.add(id);
+  const sessionId = params.get("session");
+  if (!sessionId) return;
+  try {
+    const s = await api.get(path`/api/v1/sessions/${sessionId}`);
+    for (const key of ["topic", "title", "audience", "tone", "length", "language", "instructions", "engine"]) {
+      if (s[key]) $(key).value = s[key];
+    }
+    for (const id of s.document_ids) state.selected.add(id);
+  } catch (_) { /* a stale link: start from an empty form */ }
+}
+
+const showError = (message) => showMessage($("generate-error"), message);
+
+function setBusy(busy) {
+  state.busy = busy;
+  for (const control of $("generate-form").querySelectorAll("input, select, textarea, button")) control.disabled = busy;
+  $("generate-button").textContent = busy ? "Generating…" : "Generate";
+}
+
+async function submit(event) {
+  event.preventDefault();
+  showError("");
+  const topic = $("topic").value.trim();
+  const problems = [];
+  $("topic").removeAttribute("aria-invalid");
+  $("sources").classList.remove("invalid");
+  if (!state.selected.size) { problems.push("Choose at least one document."); $("sources").classList.add("invalid"); }
+  if (topic.length < 3) { problems.push(topic ? "The topic needs at least 3 characters." : "Enter a topic."); $("topic").setAttribute("aria-invalid", "true"); }
+  if (problems.length) {
+    showError(problems.join(" "));
+    (topic.length >= 3 ? $("doc-choices").querySelector("input") || $("topic") : $("topic")).focus();
+    return;
+  }
+  const body = { topic, document_ids: [...state.selected], length: $("length").value, engine: $("engine").value };
+  for (const key of ["title", "audience", "tone", "language", "instructions"]) {
+    const value = $(key).value.trim();
+    if (value) body[key] = value;
+  }
+  setBusy(true);
+  try {
+    const session = await api.post("/api/v1/sessions", body);
+    const run = await api.post(path`/api/v1/sessions/${session.id}/generate`);
+    startProgress(session.id, run.blog_id);
+  } catch (error) {
+    setBusy(false);
+    showError(error.code === "documents_not_ready"
+      ? `${errorMessage(error)} Wait until every selected document is ready, then try again.`
+      : errorMessage(error));
+    if (error.code === "documents_not_ready") refreshDocs();
+  }
+}
+
+function showForm() {
+  $("progress").hidden = true;
+  $("generate-form").hidden = false;
+  setBusy(false);
+}
+
+function startProgress(sessionId, blogId) {
+  $("generate-form").hidden = true;
+  $("progress-bar").hidden = false;
+  $("progress-stage").hidden = false;
+  const card = $("progress");
+  $("progress-error").hidden = true;
+  $("progress-actions").hidden = true;
+  $("progress-title").textContent = "Writing your draft…";
+  $("progress-badge").hidden = false;
+  card.hidden = false;
+  window.scrollTo({ top: 0 });
+  card.focus({ preventScroll: true });
+  trackGeneration({
+    sessionId, blogId,
+    onDone: () => window.location.assign(path`/dashboard/blogs/${blogId}`),
+    onError: (message, cancelled) => {
+      $("progress-title").textContent = cancelled ? "Generation cancelled" : "The draft could not be written";
+      $("progress-badge").hidden = true;
+      $("progress-bar").hidden = true;
+      $("progress-stage").hidden = true;
+      $("progress-error").className = `alert ${cancelled ? "alert-warning" : "alert-error"}`;
+      $("progress-error").textContent = cancelled ? "Nothing was written. Change the brief or generate again." : message;
+      $("progress-error").hidden = false;
+      $("progress-actions").hidden = false;
+      $("progress-back").focus();
+    },
   });
-})();
+}
+
+$("generate-form").addEventListener("submit", submit);
+$("progress-back").addEventListener("click", () => { showForm(); $("topic").focus(); });
+$("source-filter").addEventListener("input", renderChoices);
+$("select-all").addEventListener("click", () => {
+  const visible = visibleChoices();
+  const all = visible.every((i) => i.checked);
+  for (const input of visible) {
+    input.checked = !all;
+    if (input.checked) state.selected.add(input.value); else state.selected.delete(input.value);
+  }
+  updateCount();
+});
+$("progress").setAttribute("tabindex", "-1");
+await prefill();
+await refreshDocs();

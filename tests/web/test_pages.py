@@ -21,6 +21,10 @@ PAGES = [
     "/dashboard/blogs/some-blog-id",
     "/dashboard/account",
 ]
+#: The only classic scripts: theme.js must block the first paint (a module is deferred), and
+#: Swagger UI's vendored bundle defines the global its module, docs.js, calls.
+CLASSIC_SCRIPTS = {"/static/theme.js", "/static/swagger/swagger-ui-bundle.js"}
+JS_TYPES = {"text/javascript", "application/javascript"}
 NAV = {"Dashboard": "/dashboard", "Documents": "/dashboard/documents", "Generate": "/dashboard/generate",
        "Blogs": "/dashboard/blogs", "Account": "/dashboard/account"}
 
@@ -117,6 +121,8 @@ async def test_every_control_is_labelled_and_every_script_has_the_nonce(browser,
     for script in page.scripts:
         assert script.get("nonce") == nonce, f"{path}: script without the nonce {script}"
         assert script.get("src", "").startswith("/static/"), f"{path}: inline or foreign script {script}"
+        if script["src"] not in CLASSIC_SCRIPTS:
+            assert script.get("type") == "module", f"{path}: page script is not a module {script}"
     for button in page.buttons:
         assert button["text"].strip() or button["attrs"].get("aria-label"), f"{path}: unnamed button {button}"
     for tag, attrs in page.attributes:
@@ -143,7 +149,7 @@ def test_page_scripts_call_the_api_only_through_the_helper():
         if script.name in ("api.js", "docs.js"):
             continue
         text = script.read_text()
-        assert "fetch(" not in text, f"{script.name} calls fetch directly; use window.api"
+        assert "fetch(" not in text, f"{script.name} calls fetch directly; use api.js"
         assert "XMLHttpRequest" not in text, f"{script.name} uses XHR directly; use api.upload"
         assert "localStorage" not in text or script.name in ("app.js", "theme.js"), script.name
         assert ".innerHTML" not in text or script.name == "editor.js", f"{script.name} injects HTML"
@@ -221,9 +227,65 @@ async def test_sign_in_rate_limit_is_shown_clearly(app):
 
 async def test_static_assets_are_served_locally(app):
     async with client_for(app) as c:
-        for name in ("api.js", "app.js", "theme.js", "progress.js", "documents.js", "generate.js", "blogs.js",
-                     "editor.js", "account.js", "dashboard.js", "app.css"):
-            response = await c.get(f"/static/{name}")
-            assert response.status_code == 200, name
+        for script in STATIC.glob("*.js"):
+            response = await c.get(f"/static/{script.name}")
+            assert response.status_code == 200, script.name
+            # a module with another type is refused by the browser (X-Content-Type-Options: nosniff)
+            assert response.headers["content-type"].split(";")[0] in JS_TYPES, (script.name, response.headers)
+        response = await c.get("/static/app.css")
+        assert response.status_code == 200
         css = (await c.get("/static/app.css")).text
         assert "@import" not in css and "url(http" not in css
+
+
+# ---- browser code as ES modules ---------------------------------------------------------------
+
+IMPORT_RE = re.compile(r'^import \{([^}]*)\} from "([^"]+)";$', re.M)
+EXPORT_RE = re.compile(r"^export (?:async )?(?:function|const|class) (\w+)", re.M)
+
+
+def _script_tags() -> list[tuple[str, str]]:
+    return [(t.name, tag) for t in TEMPLATES.glob("*.html") for tag in re.findall(r"<script\b[^>]*>", t.read_text())]
+
+
+def test_every_page_script_is_a_module():
+    tags = _script_tags()
+    assert tags
+    for template, tag in tags:
+        src = re.search(r'src="([^"]+)"', tag).group(1)
+        if src in CLASSIC_SCRIPTS:
+            assert 'type="module"' not in tag, f"{template}: {src} must stay classic"
+        else:
+            assert 'type="module"' in tag, f"{template}: {tag} is not loaded as a module"
+
+
+def test_no_script_uses_window_as_a_module_registry():
+    for script in STATIC.glob("*.js"):
+        text = script.read_text()
+        # window.<name> = … (or globalThis/self) shares code through globals; modules import instead
+        assigned = re.findall(r"\b(?:window|globalThis|self)\.(\w+)\s*=(?!=)", text)
+        assert not assigned, f"{script.name} assigns window.{assigned}: export it from a module instead"
+        for name in ("api", "ui", "generation"):
+            assert f"window.{name}" not in text, f"{script.name} reads window.{name}: import it instead"
+        if f"/static/{script.name}" in CLASSIC_SCRIPTS:
+            assert "import " not in text and "export " not in text, script.name
+        else:
+            assert '"use strict"' not in text and "(function ()" not in text, f"{script.name}: a module needs no IIFE"
+
+
+def test_module_imports_resolve_to_real_exports():
+    exports = {s.name: set(EXPORT_RE.findall(s.read_text())) for s in STATIC.glob("*.js")}
+    loaded = {re.search(r'src="/static/([^"]+)"', tag).group(1) for _, tag in _script_tags()} & exports.keys()
+    imported: set[str] = set()
+    for script in STATIC.glob("*.js"):
+        text = script.read_text()
+        assert not re.search(r"^\s*import\s+(?!\{)", text, re.M), f"{script.name}: use named imports"
+        for names, source in IMPORT_RE.findall(text):
+            assert source.startswith("./") and source.endswith(".js"), f"{script.name}: import from {source}"
+            target = source[2:]
+            assert target in exports, f"{script.name} imports a missing file {source}"
+            imported.add(target)
+            for name in (n.strip().split(" as ")[0] for n in names.split(",")):
+                assert name in exports[target], f"{script.name} imports {name}, which {target} does not export"
+    # every script is used: loaded by a page or imported by one
+    assert set(exports) == loaded | imported, set(exports) - (loaded | imported)

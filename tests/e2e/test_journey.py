@@ -70,7 +70,7 @@ def test_journey(page, browser_context, live, settings_overrides):
     # the editor shows a cited draft
     markdown = page.get_by_label("Markdown")
     expect(markdown).to_have_value(re.compile(r"\[1\]"))
-    refs = page.locator("#preview .cite-link, #preview .cite-ref")
+    refs = page.locator("#preview .cite-link")
     expect(refs.first).to_be_visible()
     expect(page.locator("#citations .citation").first).to_be_visible()
     first_doc = page.locator("#citations .citation-doc").first.inner_text()

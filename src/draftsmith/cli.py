@@ -156,6 +156,7 @@ def generate(
     from draftsmith.blogs.local import generate_from_files
     from draftsmith.documents.local import local_context, local_user_id, scratch_settings
     from draftsmith.errors import ApiError
+    from draftsmith.generation.citations import draft_word_count
 
     if engine not in (None, "extractive", "llm") or length not in ("short", "medium", "long"):
         err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")
@@ -197,7 +198,7 @@ def generate(
         raise typer.Exit(1)
     if output:
         output.write_text(blog.markdown, encoding="utf-8")
-        err.print(f"Wrote {output} ({len(blog.markdown.split())} words, {len(blog.citations)} citations, "
+        err.print(f"Wrote {output} ({draft_word_count(blog.markdown)} words, {len(blog.citations)} citations, "
                   f"grounding {(blog.grounding or {}).get('score', 0):.2f}).")
     else:
         console.print(blog.markdown, markup=False, highlight=False)

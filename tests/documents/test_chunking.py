@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from draftsmith.documents.chunking import Chunk, chunk_extraction
-from draftsmith.documents.extract import Extraction, ExtractionError, Section, count_words, extract
+from draftsmith.documents.extract import Extraction, ExtractionError, Section, extract
 from draftsmith.documents.extract._base import DocBuilder
 from draftsmith.documents.sniff import SniffError, detect_type
+from draftsmith.text.words import word_count
 
 
 def corpus_dir() -> Path:
@@ -62,7 +63,7 @@ def _check_invariants(ex: Extraction, chunks: list[Chunk]) -> None:
     for c in chunks:
         assert c.text == ex.markdown[c.start : c.end]
         assert c.text and c.text == c.text.strip()
-        assert c.word_count == count_words(c.text)
+        assert c.word_count == word_count(c.text)
         if prev is not None:
             assert c.start > prev.start and c.end > prev.end  # ordered, progressing
         prev = c
@@ -119,7 +120,7 @@ def test_breaks_at_pages():
     for c in chunks:
         sec = [s for s in ex.sections if s.start <= c.start < s.end][0]
         assert c.page == sec.page
-        if count_words(sec.text) >= MIN:
+        if word_count(sec.text) >= MIN:
             assert c.end <= sec.end, "chunk crosses a page boundary"
 
 
@@ -154,7 +155,7 @@ def test_overlap_between_consecutive_chunks_of_a_section():
     for a, b in zip(chunks, chunks[1:]):
         assert b.start < a.end, "no overlap"
         shared = ex.markdown[b.start : a.end]
-        assert count_words(shared) == OVERLAP
+        assert word_count(shared) == OVERLAP
         assert a.text.endswith(shared)
     no_overlap = chunk_extraction(ex, overlap_words=0)
     for a, b in zip(no_overlap, no_overlap[1:]):
@@ -207,7 +208,7 @@ def test_text_without_spaces_is_still_bounded():
 
 def test_cjk_counts_characters():
     text = "日本語の文章です。" * 400  # no spaces at all
-    ex = Extraction(text, [Section(None, 1, text, 0, len(text))], 1, count_words(text), [])
+    ex = Extraction(text, [Section(None, 1, text, 0, len(text))], 1, word_count(text), [])
     chunks = chunk_extraction(ex)
     _check_invariants(ex, chunks)
     assert len(chunks) > 5

@@ -53,7 +53,7 @@ def test_markdown_kept_and_sectioned(tmp_path: Path):
         assert s.text == ex.markdown[s.start : s.end] and s.text == s.text.strip()
     assert "# not a heading" in ex.sections[2].text
     assert ex.sections[3].text.startswith("Setext heading\n----")
-    assert ex.word_count == len(MD.split())
+    assert ex.word_count == 23  # Markdown marks (#, ```, ---, =) are not words
 
 
 def test_markdown_crlf_and_bom(tmp_path: Path):
@@ -123,3 +123,27 @@ def test_unknown_kind_is_an_extraction_error(tmp_path: Path):
 def test_missing_file_is_an_extraction_error(tmp_path: Path):
     with pytest.raises(ExtractionError):
         extract(tmp_path / "gone.pdf", "pdf")
+
+
+def test_markdown_headings_only_where_markdown_it_sees_them(tmp_path: Path):
+    md = (
+        "# Real\n\nText.\n\n~~~~\n```\n# inside a tilde fence\n```\n~~~~\n\n"
+        "    # indented code\n\n> # quoted heading\n\n- # list heading\n\nEnd\n===\n"
+    )
+    p = tmp_path / "doc.md"
+    p.write_text(md, encoding="utf-8")
+    ex = extract(p, "markdown", "utf-8")
+    assert [s.heading for s in ex.sections] == ["Real", "End"]
+    assert "# inside a tilde fence" in ex.sections[0].text
+
+
+def test_stored_encoding_is_used_not_redetected(tmp_path: Path):
+    text = "Ça coûte très cher.\n"
+    p = tmp_path / "x.txt"
+    p.write_bytes(text.encode("cp1252"))
+    # what upload stored decides, even where detection would choose otherwise
+    assert extract(p, "text", "cp1252").markdown == text
+    assert extract(p, "text", "cp1251").markdown == text.encode("cp1252").decode("cp1251")
+    utf16 = tmp_path / "y.txt"
+    utf16.write_bytes(text.encode("utf-16"))  # BOM: stored as "utf-16", which drops it
+    assert extract(utf16, "text", detect_type(utf16).encoding).markdown == text

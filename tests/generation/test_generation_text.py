@@ -138,3 +138,32 @@ def test_heading_lines():
         "Unrestricted Relation Discovery that discovers",
     ):
         assert not heading(line), line
+
+
+def test_one_sentence_splitter_for_chunks_and_engines():
+    """A long paragraph is cut by the chunker exactly where the engines' splitter cuts."""
+    from draftsmith.documents.chunking import _sentences
+
+    para = (
+        "Dr. Smith measured 3.14 units, e.g. in the lab. It cost $4.5 million in the U.S. "
+        "Army budget. Vgl. Abschnitt 3 bzw. Kapitel 4 für Details. 日本語の文です。二つ目の文です。"
+    )
+    assert [para[s:e] for s, e in _sentences(para, 0, len(para))] == texts(para)
+    assert len(texts(para)) == 5
+
+
+def test_cjk_word_count_is_the_same_everywhere(tmp_path):
+    from draftsmith.documents.chunking import chunk_extraction
+    from draftsmith.documents.extract import extract
+    from draftsmith.generation.citations import draft_word_count
+    from draftsmith.text.words import word_count
+
+    text = "日本語の文章です。これは二つ目の文です。Mixed with English words.\n"
+    p = tmp_path / "ja.txt"
+    p.write_text(text, encoding="utf-8")
+    ex = extract(p, "text", "utf-8")
+    expected = word_count(text)
+    assert expected == 18 // 2 + 4  # 18 kana/kanji count half a word each, plus four words
+    assert ex.word_count == expected
+    assert [c.word_count for c in chunk_extraction(ex)] == [expected]
+    assert draft_word_count(text) == expected

@@ -27,15 +27,16 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
 
+from draftsmith.generation.citations import render_sources
+from draftsmith.text.markdown import escape_inline, strip_control_chars
+
 from .render import (
-    citation_value,
     find_sources_heading,
     inline_text,
     parse_tokens,
     plain_title,
     render_html,
     safe_href,
-    strip_control_chars,
 )
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "export_docx",
     "export_html",
     "export_markdown",
-    "sources_markdown",
     "with_title",
 ]
 
@@ -63,20 +63,12 @@ def _clean_title(title: str | None) -> str:
     return " ".join(strip_control_chars(title or "").split())
 
 
-def _md_escape_inline(text: str) -> str:
-    """Text that markdown-it renders back as exactly ``text`` (one line)."""
-    text = " ".join(text.split())
-    text = re.sub(r"([\\`*_\[\]<>~|])", r"\\\1", text)
-    text = re.sub(r"&(?=#?\w+;)", r"\\&", text)  # would read as an entity
-    return re.sub(r"(^|\s)#", r"\1\\#", text)  # would read as a closing '#' sequence
-
-
 def _normalize_newlines(text: str) -> str:
     return strip_control_chars(text or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _apply_title(text: str, title: str, tokens: Sequence[Token]) -> str:
-    line = "# " + _md_escape_inline(title)
+    line = "# " + escape_inline(title)
     first = tokens[0] if tokens else None
     if first is not None and first.type == "heading_open" and first.tag == "h1" and first.map:
         current = " ".join(inline_text(tokens[1].children).split())
@@ -109,29 +101,6 @@ def with_title(title: str, markdown: str) -> str:
     return _final_newline(text)
 
 
-def sources_markdown(citations: Iterable[Any] | None) -> str:
-    """A ``## Sources`` section from citation dicts (``n``, ``document_name``,
-    ``page``, ``quote``): ``- [n] name, p. X — “quote”``; "" if none usable."""
-    rows: dict[int, str] = {}
-    for c in citations or ():
-        n = citation_value(c, "n")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n in rows:
-            continue
-        line = f"- [{n}] " + _md_escape_inline(
-            strip_control_chars(str(citation_value(c, "document_name") or "Source"))
-        )
-        page = citation_value(c, "page")
-        if isinstance(page, int) and not isinstance(page, bool):
-            line += f", p. {page}"
-        quote = citation_value(c, "quote")
-        if quote:
-            line += f" — “{_md_escape_inline(strip_control_chars(str(quote)))}”"
-        rows[n] = line
-    if not rows:
-        return ""
-    return "## Sources\n\n" + "\n".join(rows[n] for n in sorted(rows)) + "\n"
-
-
 def _prepare(title: str, markdown: str, citations: Iterable[Any] | None) -> tuple[str, str]:
     """(display title, full Markdown) for the HTML and DOCX exports: the
     title heading ensured, and a Sources list from ``citations`` appended if
@@ -142,7 +111,7 @@ def _prepare(title: str, markdown: str, citations: Iterable[Any] | None) -> tupl
     if t:
         text = _apply_title(text, t, tokens)
     if citations and find_sources_heading(tokens) is None:
-        extra = sources_markdown(citations)
+        extra = render_sources(citations)
         if extra:
             text = text.rstrip("\n") + "\n\n" + extra
     text = _final_newline(text)

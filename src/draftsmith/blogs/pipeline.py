@@ -28,6 +28,7 @@ from draftsmith.generation import (
     Passage,
     get_engine,
 )
+from draftsmith.generation.citations import draft_word_count
 from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
 from draftsmith.sessions.models import GenerationSession
 
@@ -141,7 +142,7 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
         db.add(BlogRevision(blog_id=blog_id, revision=1, title=draft.title, markdown=draft.markdown, source="generated"))
         blog = await db.get(Blog, blog_id)
         db.add(events.event_row(blog, "done", {
-            "status": "ready", "revision": 1, "title": draft.title, "word_count": draft.word_count,
+            "status": "ready", "revision": 1, "title": draft.title, "word_count": draft_word_count(draft.markdown),
             "citations": len(draft.citations), "grounding_score": draft.grounding.score,
         }))
         await db.commit()

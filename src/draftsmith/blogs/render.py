@@ -22,7 +22,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from draftsmith.generation.citations import MARKER_RE, parse_marker
+from draftsmith.generation.citations import MARKER_RE, citation_value, parse_marker
+from draftsmith.text.markdown import strip_control_chars
 
 __all__ = [
     "LINK_REL",
@@ -36,13 +37,8 @@ __all__ = [
     "render_html",
     "safe_href",
     "sanitize_html",
-    "strip_control_chars",
 ]
 
-
-#: Characters XML 1.0 (and so python-docx/lxml) rejects, plus DEL and lone
-#: surrogates; tab, newline and carriage return are kept.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 _SOURCES_TITLES = {"sources", "references"}
 _SOURCE_ITEM_RE = re.compile(r"\s*\[(\d{1,6})\]")
@@ -89,15 +85,10 @@ LINK_REL = "noopener noreferrer nofollow"
 # small helpers
 
 
-def strip_control_chars(text: str) -> str:
-    """``text`` without XML-invalid control characters (tab/newlines kept)."""
-    return _CONTROL_RE.sub("", text)
-
-
 def safe_href(url: str) -> str | None:
     """``url`` if it is a fragment (``#x``) or an http/https/mailto URL, else None."""
     v = url.strip()
-    if not v or any(c.isspace() for c in v) or _CONTROL_RE.search(v):
+    if not v or any(c.isspace() for c in v) or strip_control_chars(v) != v:
         return None
     if v.startswith("#"):
         return v
@@ -105,13 +96,6 @@ def safe_href(url: str) -> str | None:
     if m and m.group(1).lower() in _LINK_SCHEMES:
         return v
     return None
-
-
-def citation_value(obj: Any, key: str) -> Any:
-    """``obj[key]`` for a citation dict, ``obj.key`` for a Citation object."""
-    if isinstance(obj, Mapping):
-        return obj.get(key)
-    return getattr(obj, key, None)
 
 
 def _citation_titles(citations: Iterable[Any] | None) -> dict[int, str]:

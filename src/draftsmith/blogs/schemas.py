@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from draftsmith.generation.citations import draft_word_count
 from draftsmith.schemas import InputModel
 
 BlogStatus = Literal["queued", "generating", "ready", "failed", "cancelled"]
@@ -44,6 +45,12 @@ class BlogOut(BlogSummary):
     citations: list[CitationOut]
     grounding: dict[str, Any] | None
     warnings: list[str] | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def word_count(self) -> int:
+        """Words before the Sources list, citation markers left out (as the editor counts)."""
+        return draft_word_count(self.markdown)
 
 
 class BlogPage(BaseModel):

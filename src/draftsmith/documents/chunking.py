@@ -22,8 +22,8 @@ Algorithm (pure string/regex work, linear in the text):
    ``overlap_words`` words earlier (overlap), so the total stays within
    ``max_words``.
 
-Word counts use the same measure as the extraction (whitespace tokens; CJK
-ideographs/kana count one each).
+Words are counted and sentences found by the one text layer
+(:func:`draftsmith.text.words.word_count`, :mod:`draftsmith.text.sentences`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .extract._base import Extraction, count_words
+from draftsmith.text.sentences import split_sentences_in
+from draftsmith.text.words import start_of_last_words, word_count
+
+from .extract._base import Extraction
 
 __all__ = ["Chunk", "chunk_extraction"]
 
@@ -48,17 +51,8 @@ class Chunk:
 
 
 _PARA_RE = re.compile(r"\n[ \t]*\n\s*")
-# sentence end: punctuation (+ closing quotes/brackets) then whitespace; CJK
-# full stops need no whitespace after them.
-_SENT_RE = re.compile(
-    r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+|(?<=[\u3002\uff01\uff1f])[\u300d\u300f\"'\u201d)\]]*\s*"
-)
 _LINE_RE = re.compile(r"\s*\n\s*")
 _SPACE_RE = re.compile(r"\s+")
-_TOKEN_RE = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
-    "|[^\\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+"
-)
 _CHARS_PER_WORD_CAP = 12  # a unit/chunk may not exceed words * this many characters
 _OVERLAP_CHARS_PER_WORD = 16  # the overlap reaches back at most overlap_words * this
 
@@ -86,12 +80,24 @@ def _cut(text: str, s: int, e: int, rx: re.Pattern) -> list[tuple[int, int]]:
     return out
 
 
-_SPLITTERS = (_SENT_RE, _LINE_RE, _SPACE_RE)
+def _sentences(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    return [(sent.start, sent.end) for sent in split_sentences_in(text, s, e)]
+
+
+def _lines(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    return _cut(text, s, e, _LINE_RE)
+
+
+def _spaces(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    return _cut(text, s, e, _SPACE_RE)
+
+
+_SPLITTERS = (_sentences, _lines, _spaces)
 
 
 def _split(text: str, s: int, e: int, limit: int, level: int, out: list) -> None:
     """Append (start, end, words) pieces of text[s:e], each <= limit words, to out."""
-    w = count_words(text[s:e])
+    w = word_count(text[s:e])
     max_chars = limit * _CHARS_PER_WORD_CAP
     if w <= limit and e - s <= max_chars:
         out.append((s, e, w))
@@ -101,16 +107,16 @@ def _split(text: str, s: int, e: int, limit: int, level: int, out: list) -> None
         step = max(max_chars, 1)
         for a in range(s, e, step):
             b = min(a + step, e)
-            out.append((a, b, max(count_words(text[a:b]), 1)))
+            out.append((a, b, max(word_count(text[a:b]), 1)))
         return
-    pieces = _cut(text, s, e, _SPLITTERS[level])
+    pieces = _SPLITTERS[level](text, s, e)
     if len(pieces) <= 1:
         _split(text, s, e, limit, level + 1, out)
         return
     cur_s = cur_e = -1
     cur_w = 0
     for a, b in pieces:
-        pw = count_words(text[a:b])
+        pw = word_count(text[a:b])
         if pw > limit or b - a > max_chars:
             if cur_s >= 0:
                 out.append((cur_s, cur_e, cur_w))
@@ -132,13 +138,7 @@ def _overlap_start(text: str, lo: int, s: int, n: int) -> int:
     """Start of the last n words before s (not before lo, nor too far back)."""
     if n <= 0 or s <= lo:
         return s
-    a = max(lo, s - n * _OVERLAP_CHARS_PER_WORD)
-    starts = [m.start() for m in _TOKEN_RE.finditer(text, a, s)]
-    if starts and starts[0] == a and a > lo and not text[a - 1].isspace():
-        starts.pop(0)  # a word cut by the window
-    if not starts:
-        return s
-    return starts[-n] if len(starts) >= n else starts[0]
+    return start_of_last_words(text, max(lo, s - n * _OVERLAP_CHARS_PER_WORD), s, n)
 
 
 def _fix_tail(
@@ -280,6 +280,6 @@ def chunk_extraction(
             s = _overlap_start(text, prev_start, s, overlap_words)
         sec = secs[u_sec[fu]]
         body = text[s:e]
-        chunks.append(Chunk(k, body, sec[3], sec[2], s, e, count_words(body)))
+        chunks.append(Chunk(k, body, sec[3], sec[2], s, e, word_count(body)))
         prev_start = u_start[fu]
     return chunks

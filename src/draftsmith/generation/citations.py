@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.markdown import escape_inline, strip_control_chars
 from draftsmith.text.sentences import split_sentences, split_sentences_in
 from draftsmith.text.tokens import content_words
-from draftsmith.text.words import normalize_whitespace
+from draftsmith.text.words import normalize_whitespace, word_count
 
 from .errors import GenerationError
 from .types import Citation, Grounding, Passage, WeakSentence
@@ -220,21 +222,37 @@ def finalize(body: str, registry: SourceRegistry) -> tuple[str, list[Citation]]:
     return new_body, citations
 
 
-def _md_escape_inline(text: str) -> str:
-    text = normalize_whitespace(text)
-    text = MARKER_RE.sub(lambda m: "\\[" + m.group(1) + "\\]", text)
-    return re.sub(r"([*_`<>])", r"\\\1", text)
+def citation_value(obj: Any, key: str) -> Any:
+    """``obj[key]`` for a citation dict, ``obj.key`` for a Citation object."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
 
 
-def render_sources(citations: Sequence[Citation]) -> str:
-    """The ``## Sources`` section: one line per citation, ``[n] name, p. X — “quote”``."""
-    lines = [f"## {SOURCES_HEADING}", ""]
-    for c in sorted(citations, key=lambda c: c.n):
-        where = _md_escape_inline(c.document_name)
-        if c.page is not None:
-            where += f", p. {c.page}"
-        lines.append(f"- [{c.n}] {where} — “{_md_escape_inline(c.quote)}”")
-    return "\n".join(lines) + "\n"
+def _source_text(value: Any) -> str:
+    return escape_inline(strip_control_chars(normalize_whitespace(str(value))))
+
+
+def render_sources(citations: Iterable[Any] | None) -> str:
+    """The ``## Sources`` section of a draft and of every export, one line per
+    citation (:class:`Citation` or dict): ``- [n] name, p. X — “quote”``, by number.
+    Names and quotes are escaped so they render as written. "" if none is usable."""
+    rows: dict[int, str] = {}
+    for c in citations or ():
+        n = citation_value(c, "n")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n in rows:
+            continue
+        line = f"- [{n}] " + _source_text(citation_value(c, "document_name") or "Source")
+        page = citation_value(c, "page")
+        if isinstance(page, int) and not isinstance(page, bool):
+            line += f", p. {page}"
+        quote = citation_value(c, "quote")
+        if quote:
+            line += f" — “{_source_text(quote)}”"
+        rows[n] = line
+    if not rows:
+        return ""
+    return f"## {SOURCES_HEADING}\n\n" + "\n".join(rows[n] for n in sorted(rows)) + "\n"
 
 
 def assemble_markdown(title: str, body: str, citations: Sequence[Citation]) -> str:
@@ -252,6 +270,13 @@ def split_body(markdown: str) -> tuple[str, str]:
         return markdown, ""
     m = matches[-1]
     return markdown[: m.start()], markdown[m.start() :]
+
+
+def draft_word_count(markdown: str) -> int:
+    """The words of a draft as the API, the CLI and the editor (``wordcount.js``)
+    show them: the text before its Sources list, without citation markers."""
+    body, _ = split_body(markdown)
+    return word_count(MARKER_RE.sub(" ", body))
 
 
 # --------------------------------------------------------------------------

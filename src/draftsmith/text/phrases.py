@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 
 from .tokens import STOPWORDS, stem
 
-
 _PHRASE_SPLIT_RE = re.compile(r"[^\w\s'’-]|\s-\s|_")
 
 

@@ -18,11 +18,14 @@ class Sentence:
     kind: str  # "prose" | "list"
 
 
+#: The one abbreviation list: a period after one of these does not end a sentence.
+#: ("etc"/"usw" are not in it: they often do.)
 ABBREVIATIONS: frozenset[str] = frozenset(
     """
 mr mrs ms dr prof sr jr st mt vs v e.g i.e eg ie cf fig figs eq eqs no nos vol vols pp p al approx
 ca resp sec secs ch chap ref refs dept est min max viz u.s u.k u.s.a e.u ph.d jan feb mar apr jun jul
 aug sep sept oct nov dec corp ltd co op ed eds rev gen col lt sgt capt cmdr inc art para paras ibid
+bros nr bzgl bzw vgl ggf evtl inkl sog z.b d.h u.a s.o s.u
 """.split()
 )
 _TERM_RE = re.compile(r"(?:[.!?…]+|[。！？]+)[\"'”’)\]»」』）]*")

@@ -7,7 +7,6 @@ import math
 import re
 from collections import Counter
 
-
 STOPWORDS: frozenset[str] = frozenset(
     """
 a about above across after afterwards again against all almost alone along already also although always am among

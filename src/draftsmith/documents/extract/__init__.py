@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ._base import Extraction, ExtractionError, Section, count_words
+from ._base import Extraction, ExtractionError, Section
 
 __all__ = [
     "Section",
@@ -27,7 +27,6 @@ __all__ = [
     "warm_up",
     "configure_workers",
     "shutdown_workers",
-    "count_words",
     "KINDS",
 ]
 

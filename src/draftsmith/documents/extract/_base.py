@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from draftsmith.text.words import word_count
+
 __all__ = [
     "Section",
     "Extraction",
     "ExtractionError",
     "DocBuilder",
-    "count_words",
 ]
 
 
@@ -73,23 +74,6 @@ class ExtractionError(Exception):
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.message
-
-
-# --- word counting -----------------------------------------------------------
-
-# Scripts written without spaces between words: each character counts as a
-# word, otherwise a page of Japanese would be "one word".  Hangul is written
-# with spaces, so it is not included.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-_CJK_TOKEN_RE = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
-_CJK_ANY_RE = re.compile(f"[{_CJK}]")
-
-
-def count_words(text: str) -> int:
-    """``len(text.split())``, except that CJK ideographs/kana count one each."""
-    if text.isascii() or _CJK_ANY_RE.search(text) is None:
-        return len(text.split())
-    return len(_CJK_TOKEN_RE.findall(text))
 
 
 # --- building Markdown with section offsets ---------------------------------
@@ -172,6 +156,6 @@ class DocBuilder:
             markdown=markdown,
             sections=sections,
             page_count=page_count,
-            word_count=count_words(markdown),
+            word_count=word_count(markdown),
             warnings=list(warnings or []),
         )

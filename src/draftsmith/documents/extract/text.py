@@ -2,55 +2,39 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from pathlib import Path
 
-from ._base import Extraction, ExtractionError, Section, count_words
+from markdown_it import MarkdownIt
+
+from draftsmith.text.words import word_count
+
+from ._base import Extraction, ExtractionError, Section
 
 _CTRL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-def _guess_encoding(data: bytes) -> str:
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            return enc
-    try:
-        data[:65536].decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= 65536 - 4:  # cut inside a multi-byte sequence
-            return "utf-8"
-    from ..sniff import _detect_charset
-
-    enc, _ = _detect_charset(data[:65536])
-    return enc or "utf-8"
 
 
 def decode_bytes(data: bytes, encoding: str | None) -> str:
-    """Decode with the sniffed encoding (BOM wins); never raises on bad bytes."""
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            data = data[len(bom) :]
-            encoding = enc
-            break
+    """Decode with the encoding upload stored (``sniff.detect_type``; its BOM names
+    ``utf-8-sig``/``utf-16``/``utf-32`` drop the BOM); detect it only when absent.
+    Never raises on bad bytes."""
     if not encoding:
-        encoding = _guess_encoding(data)
+        encoding = _detect_encoding(data)
     try:
-        codecs.lookup(encoding)
+        text = data.decode(encoding, errors="replace")
     except LookupError:
-        encoding = "utf-8"
-    text = data.decode(encoding, errors="replace")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
+        text = data.decode("utf-8", errors="replace")
+    return text.removeprefix("\ufeff")
+
+
+def _detect_encoding(data: bytes) -> str:
+    """What upload would have stored: the one detector, in ``sniff``."""
+    from ..sniff import SAMPLE_BYTES, SniffError, _decode_sample
+
+    try:
+        return _decode_sample(data[:SAMPLE_BYTES])[1] or "utf-8"
+    except SniffError:
+        return "utf-8"
 
 
 def normalise_text(text: str) -> str:
@@ -63,11 +47,6 @@ def normalise_text(text: str) -> str:
 
 # --- Markdown -----------------------------------------------------------------------
 
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_ATX_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_LIST_OR_QUOTE_RE = re.compile(r"^ {0,3}([-*+>]|\d+[.)])(\s|$)")
-
 
 def _span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Trim whitespace from both ends of text[start:end]."""
@@ -78,66 +57,30 @@ def _span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if end > start else None
 
 
-def markdown_sections(md: str) -> list[Section]:
-    """Sections start at ATX/setext headings outside fenced code blocks."""
-    cuts: list[tuple[int, str | None]] = [(0, None)]
+_MD = MarkdownIt("commonmark")
 
-    def cut(at: int, title: str | None) -> None:
+
+def markdown_sections(md: str) -> list[Section]:
+    """Sections start at the document's top-level headings (ATX or setext), as
+    markdown-it parses them: never inside code, quotes or lists."""
+    line_starts = [0, *(m.end() for m in re.finditer("\n", md))]
+    cuts: list[tuple[int, str | None]] = [(0, None)]
+    tokens = _MD.parse(md)
+    for i, tok in enumerate(tokens):
+        if tok.type != "heading_open" or tok.level != 0 or tok.map is None:
+            continue
+        at = line_starts[tok.map[0]]
+        title = " ".join(tokens[i + 1].content.split())[:300] or None
         if cuts[-1][0] == at:
             cuts[-1] = (at, title)
         else:
             cuts.append((at, title))
-
-    pos = 0
-    fence: str | None = None
-    para_start: int | None = None  # start of the current paragraph (setext candidate)
-    para_lines: list[str] = []
-    for line in md.split("\n"):
-        start = pos
-        pos += len(line) + 1
-        if fence is not None:
-            m = _FENCE_RE.match(line)
-            if (
-                m
-                and m.group(1)[0] == fence[0]
-                and len(m.group(1)) >= len(fence)
-                and not line.strip().strip(fence[0])
-            ):
-                fence = None
-            continue
-        m = _FENCE_RE.match(line)
-        if m:
-            fence = m.group(1)
-            para_start = None
-            continue
-        m = _ATX_RE.match(line)
-        if m:
-            cut(start, (m.group(2) or "").strip() or None)
-            para_start = None
-            continue
-        if para_start is not None and _SETEXT_RE.match(line):
-            cut(para_start, " ".join(para_lines)[:300] or None)
-            para_start = None
-            continue
-        stripped = line.strip()
-        if not stripped:
-            para_start = None
-        elif para_start is None:
-            if (
-                not _LIST_OR_QUOTE_RE.match(line)
-                and not stripped.startswith("|")
-                and not line.startswith("    ")
-            ):
-                para_start, para_lines = start, [stripped]
-        else:
-            para_lines.append(stripped)
     sections: list[Section] = []
     for i, (at, heading) in enumerate(cuts):
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(md)
         sp = _span(md, at, end)
-        if sp is None:
-            continue
-        sections.append(Section(heading, None, md[sp[0] : sp[1]], sp[0], sp[1]))
+        if sp is not None:
+            sections.append(Section(heading, None, md[sp[0] : sp[1]], sp[0], sp[1]))
     return sections
 
 
@@ -148,7 +91,7 @@ def extract_markdown(path: Path, encoding: str | None = None) -> Extraction:
     md = normalise_text(decode_bytes(data, encoding))
     if not md.strip():
         raise ExtractionError("This file contains no text.")
-    return Extraction(md, markdown_sections(md), None, count_words(md), [])
+    return Extraction(md, markdown_sections(md), None, word_count(md), [])
 
 
 # --- plain text ------------------------------------------------------------------------
@@ -173,7 +116,7 @@ def text_sections(text: str, max_words: int = SECTION_WORDS) -> list[Section]:
     cur_start = cur_end = None
     words = 0
     for s, e in blocks:
-        w = count_words(text[s:e])
+        w = word_count(text[s:e])
         if cur_start is not None and words + w > max_words:
             sections.append(Section(None, None, text[cur_start:cur_end], cur_start, cur_end))
             cur_start, words = None, 0
@@ -193,4 +136,4 @@ def extract_plain(path: Path, encoding: str | None = None) -> Extraction:
     text = normalise_text(decode_bytes(data, encoding))
     if not text.strip():
         raise ExtractionError("This file contains no text.")
-    return Extraction(text, text_sections(text), None, count_words(text), [])
+    return Extraction(text, text_sections(text), None, word_count(text), [])

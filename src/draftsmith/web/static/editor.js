@@ -2,6 +2,7 @@
 // revision-conflict flow, revision history with restore, export and regenerate.
 import { api, path } from "./api.js";
 import { trackGeneration } from "./progress.js";
+import { draftWordCount } from "./wordcount.js";
 import { badge, byId as $, confirmDialog, el, errorMessage, formatDate, showDialog, showMessage, timeEl, toast } from "./ui.js";
 
 const AUTOSAVE_MS = 2000;
@@ -60,8 +61,9 @@ function renderMeta() {
   $("editor-meta").replaceChildren(badge(b.status), " ", parts.join(" · "), " · updated ", timeEl(b.updated_at));
 }
 
+// The same count as the API's word_count (wordcount.js ports the server's rule).
 function updateWordCount() {
-  const words = $("markdown").value.replace(/\[\d+\]/g, "").split(/\s+/).filter((w) => /\w/.test(w)).length;
+  const words = draftWordCount($("markdown").value);
   $("word-count").textContent = `${words.toLocaleString()} words`;
 }
 

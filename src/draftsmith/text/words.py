@@ -37,10 +37,8 @@ def normalize_whitespace(text: str) -> str:
 
 def word_count(text: str) -> int:
     """Words of ``text`` (see the module docstring)."""
-    if text.isascii():
-        return sum(1 for _ in _WORD_RE.finditer(text))
-    unspaced = len(_UNSPACED_RE.findall(text))
-    return sum(1 for _ in _WORD_RE.finditer(text)) + unspaced // 2
+    words = len(_WORD_RE.findall(text))
+    return words if text.isascii() else words + len(_UNSPACED_RE.findall(text)) // 2
 
 
 def start_of_last_words(text: str, lo: int, end: int, n: int) -> int:

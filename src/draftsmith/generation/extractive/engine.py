@@ -153,6 +153,10 @@ class ExtractiveEngine:
         return v
 
 
+def _topic_query(req: GenerationRequest) -> str:
+    return " ".join(x for x in (req.topic, req.title or "") if x).strip()
+
+
 async def _topic_passages(
     req: GenerationRequest,
     retrieve: Retrieve,
@@ -161,7 +165,7 @@ async def _topic_passages(
     prog: Progress,
 ) -> list[Passage]:
     """The passages for the topic (topped up from a plain list when few match)."""
-    query = " ".join(x for x in (req.topic, req.title or "") if x).strip()
+    query = _topic_query(req)
     k0 = TOPIC_K.get(req.length, 60)
     topic_passages = await retrieve_unique(retrieve, query, k0)
     prog.check()
@@ -193,7 +197,7 @@ async def _feedback_passages(
     prf = [ph for ph, _ in extract_keyphrases(head_texts, k=6, exclude=topic_words)]
     if not prf:
         return []
-    query = " ".join(x for x in (req.topic, req.title or "") if x).strip()
+    query = _topic_query(req)
     k0 = TOPIC_K.get(req.length, 60)
     more = await retrieve_unique(retrieve, f"{query} {' '.join(prf)}", k0 // 2)
     prog.check()

@@ -20,6 +20,7 @@ from .headings import (
     strip_md,
     title_case_phrase,
 )
+from .selection import passage_scores
 
 SECTIONS_FOR_LENGTH = {"short": 2, "medium": 3, "long": 5}
 INTRO_SHARE = 0.14
@@ -80,14 +81,6 @@ def plan_sections(
     return _Planner(req, passages, pool, topic_words, case_map).plan()
 
 
-def _passage_weights(passages: list[Passage], max_score: float) -> dict[str, float]:
-    """Each passage's score relative to the best (by rank when there are no scores)."""
-    return {
-        p.chunk_id: (max(p.score, 0.0) / max_score if p.score > 0 else 1.0 / (1 + rank))
-        for rank, p in reversed(list(enumerate(passages)))
-    }
-
-
 class _Planner:
     def __init__(
         self,
@@ -109,7 +102,7 @@ class _Planner:
             strong = [p for p in passages if p.score >= 0.3 * max_score]
             if len(strong) >= 4:
                 self.passages = strong
-        self.weights = _passage_weights(passages, max_score)
+        self.weights = passage_scores(passages)
         self.topic_stems = set(content_words(" ".join(topic_words)))
         self.topic_key = heading_key(req.topic)
         # the best sub-topics; more (up to two) while they do not hold enough words

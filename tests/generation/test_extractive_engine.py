@@ -25,7 +25,7 @@ from draftsmith.generation import (
     verify,
 )
 from draftsmith.generation.citations import MARKER_RE, split_body, strip_markers
-from draftsmith.generation.engines.extractive import clean_display, is_framing_sentence
+from draftsmith.generation.extractive import clean_display, is_framing_sentence
 from draftsmith.text.sentences import split_sentences
 from draftsmith.text.words import word_count
 

@@ -11,7 +11,7 @@ import pytest
 
 from draftsmith.generation import ExtractiveEngine, GenerationRequest, Passage
 from draftsmith.generation.citations import split_body, strip_markers
-from draftsmith.generation.engines.extractive import (
+from draftsmith.generation.extractive import (
     CandidatePool,
     clean_display,
     clean_heading,

@@ -7,9 +7,9 @@ a ``cancelled()`` predicate; see :class:`~draftsmith.generation.types.Engine`.
 
 from .citations import Verification, assemble_markdown, grounding, render_sources, verify
 from .engines import ENGINE_NAMES, LLMSettings, default_engine_name, get_engine, llm_settings_from
-from .engines.extractive import ExtractiveEngine
 from .engines.openai_compat import OpenAICompatEngine
 from .errors import GenerationCancelled, GenerationError
+from .extractive import ExtractiveEngine
 from .retrieval import InMemoryRetriever
 from .types import (
     TARGET_WORDS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import GenerationError
+from ..extractive import ExtractiveEngine
 from ..types import Engine
-from .extractive import ExtractiveEngine
 from .openai_compat import LLMSettings, OpenAICompatEngine
 
 ENGINE_NAMES = ("extractive", "llm")

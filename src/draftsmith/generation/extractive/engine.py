@@ -1,0 +1,259 @@
+"""The extractive engine's orchestration: retrieving, outlining, writing, verifying."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from draftsmith.text.phrases import extract_keyphrases
+from draftsmith.text.sentences import FUNCTION_WORDS
+from draftsmith.text.tokens import tokenize
+from draftsmith.text.words import normalize_whitespace, word_count
+
+from ..citations import SourceRegistry, Verification, grounding, split_body
+from ..draft import as_retriever, finish_draft, join_parts
+from ..errors import GenerationError
+from ..events import Progress
+from ..retrieval import retrieve_unique
+from ..types import (
+    Cancelled,
+    Draft,
+    Emit,
+    GenerationRequest,
+    OutlineSection,
+    Passage,
+    Retrieve,
+    Sources,
+    target_words,
+)
+from .candidates import CandidatePool
+from .headings import case_map, make_title
+from .lexicon import conclusion_heading, detect_language
+from .outline import SectionPlan, plan_sections
+from .writing import Material, Written, compose, write
+
+TOPIC_K = {"short": 40, "medium": 60, "long": 90}
+SECTION_K = 14
+
+#: (heading, markdown, kind) of each part of the draft
+Parts = list[tuple[str | None, str, str]]
+
+
+class ExtractiveEngine:
+    """Offline engine: every sentence of the draft is copied from a source (apart from
+    one templated framing sentence and one recap that name only the topic and the
+    section headings)."""
+
+    name = "extractive"
+    model: str | None = None
+
+    def __init__(self, *, weak_threshold: float = 0.4) -> None:
+        self.weak_threshold = weak_threshold
+
+    async def generate(
+        self,
+        req: GenerationRequest,
+        passages_for: Sources,
+        emit: Emit | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> Draft:
+        prog = Progress(emit, cancelled)
+        await prog.status("retrieving", "Finding the passages that match the topic")
+        retrieve, all_passages = await as_retriever(passages_for)
+        prog.check()
+        pool = CandidatePool()
+        topic_passages = await _topic_passages(req, retrieve, all_passages, pool, prog)
+        topic_words = [
+            w for w in tokenize(req.topic) if w and not w.isdigit() and w not in FUNCTION_WORDS
+        ]
+        topic_passages += await _feedback_passages(req, retrieve, topic_passages, topic_words, prog)
+        for p in topic_passages:
+            pool.cands(p)
+        pool.resolve()
+        if sum(c.nwords for p in topic_passages for c in pool.usable(p)) == 0:
+            raise GenerationError(
+                "The selected documents contain no prose sentences to quote (only tables, "
+                "code, lists or unreadable text); the extractive engine cannot write from them.",
+                code="no_usable_text",
+            )
+        await prog.status("retrieving", f"Found {len(topic_passages)} relevant passages")
+
+        await prog.status("outlining", "Choosing the sections")
+        cmap = case_map([c for p in topic_passages[:60] for c in pool.usable(p)])
+        lang = detect_language(req, topic_passages)
+        title = (
+            normalize_whitespace(req.title)
+            if req.title and req.title.strip()
+            else make_title(req.topic, cmap, lang == "en")
+        )
+        plans = plan_sections(req, topic_passages, pool, topic_words, cmap)
+        concl_passages = await _section_passages(req, retrieve, plans, pool, prog)
+        outline = [OutlineSection(heading=p.heading, points=p.points, query=p.query) for p in plans]
+        await prog.outline(title, outline)
+
+        await prog.status("writing", "Selecting and ordering sentences")
+        material = Material(req, topic_passages, concl_passages, pool, topic_words, cmap, lang)
+        written = write(material, plans, prog)
+        registry = SourceRegistry()
+        parts = _compose_parts(written, plans, registry, lang)
+        for i, (heading, md, kind) in enumerate(parts):
+            await prog.section(i, heading, md, kind=kind)
+
+        await prog.status("verifying", "Checking citations and grounding")
+        v = self._verify(title, parts, registry, written)
+        words = _word_total(written)
+        warnings = list(v.problems)
+        target = target_words(req.length)
+        if words < 0.75 * target:
+            warnings.append(
+                f"The selected documents only support about {words} words on this topic "
+                f"(the {req.length} target is {target})."
+            )
+        await prog.status(
+            "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"
+        )
+        return Draft(
+            title=title,
+            markdown=v.markdown,
+            citations=v.citations,
+            grounding=v.grounding,
+            outline=[s for s, paras in zip(outline, written.sections, strict=False) if paras],
+            engine=self.name,
+            model=None,
+            word_count=words,
+            warnings=warnings,
+        )
+
+    def _verify(
+        self, title: str, parts: Parts, registry: SourceRegistry, written: Written
+    ) -> Verification:
+        """Finish and verify the draft; the framing and recap sentences name only the
+        topic and the headings: they make no claim a source must support, so grounding
+        scores the rest."""
+        body = join_parts([(heading, md) for heading, md, _ in parts])
+        v = finish_draft(title, body, registry, threshold=self.weak_threshold)
+        used_passages = {p.chunk_id: p for p in registry.passages.values()}
+        templated = [
+            t
+            for t in (
+                written.framing if written.intro else None,
+                written.recap if written.conclusion else None,
+            )
+            if t
+        ]
+        if templated:
+            claims, _ = split_body(v.markdown)
+            for t in templated:
+                claims = claims.replace(" " + t, "").replace(t + " ", "")
+            texts_by_n = {
+                c.n: used_passages[c.chunk_id].text
+                for c in v.citations
+                if c.chunk_id in used_passages
+            }
+            v.grounding = grounding(claims, texts_by_n, threshold=self.weak_threshold)
+        return v
+
+
+def _topic_query(req: GenerationRequest) -> str:
+    return " ".join(x for x in (req.topic, req.title or "") if x).strip()
+
+
+async def _topic_passages(
+    req: GenerationRequest,
+    retrieve: Retrieve,
+    all_passages: list[Passage] | None,
+    pool: CandidatePool,
+    prog: Progress,
+) -> list[Passage]:
+    """The passages for the topic (topped up from a plain list when few match)."""
+    query = _topic_query(req)
+    k0 = TOPIC_K.get(req.length, 60)
+    topic_passages = await retrieve_unique(retrieve, query, k0)
+    prog.check()
+    if len(topic_passages) < 8 and all_passages:
+        have = {p.chunk_id for p in topic_passages}
+        topic_passages += [p for p in all_passages if p.chunk_id not in have][
+            : k0 - len(topic_passages)
+        ]
+    if not topic_passages:
+        raise GenerationError(
+            "None of the selected documents has text about this topic; try other words or "
+            "other documents.",
+            code="no_relevant_passages",
+        )
+    for p in topic_passages:
+        pool.doc(p.document_id)
+    return topic_passages
+
+
+async def _feedback_passages(
+    req: GenerationRequest,
+    retrieve: Retrieve,
+    topic_passages: list[Passage],
+    topic_words: list[str],
+    prog: Progress,
+) -> list[Passage]:
+    """Pseudo-relevance feedback: the key phrases of the best passages widen the net."""
+    head_texts = [p.text for p in topic_passages[:12]]
+    prf = [ph for ph, _ in extract_keyphrases(head_texts, k=6, exclude=topic_words)]
+    if not prf:
+        return []
+    query = _topic_query(req)
+    k0 = TOPIC_K.get(req.length, 60)
+    more = await retrieve_unique(retrieve, f"{query} {' '.join(prf)}", k0 // 2)
+    prog.check()
+    have = {p.chunk_id for p in topic_passages}
+    # their scores answer another query: scale them below the topic's own best matches
+    top = max((p.score for p in topic_passages), default=0.0)
+    more_top = max((p.score for p in more), default=0.0)
+    factor = (0.5 * top / more_top) if top > 0 and more_top > 0 else 0.0
+    return [replace(p, score=p.score * factor) for p in more if p.chunk_id not in have]
+
+
+async def _section_passages(
+    req: GenerationRequest,
+    retrieve: Retrieve,
+    plans: list[SectionPlan],
+    pool: CandidatePool,
+    prog: Progress,
+) -> list[Passage]:
+    """More material for each section by its own query; returns the passages for the
+    conclusion (the documents' own summaries)."""
+    for plan in plans:
+        extra = await retrieve_unique(retrieve, plan.query, SECTION_K)
+        prog.check()
+        have = {p.chunk_id for p in plan.passages}
+        plan.passages += [p for p in extra if p.chunk_id not in have]
+        for p in extra:
+            pool.cands(p)
+    concl_passages = await retrieve_unique(
+        retrieve, f"{req.topic} conclusion summary overall results", SECTION_K
+    )
+    prog.check()
+    for p in concl_passages:
+        pool.cands(p)
+    pool.resolve()
+    return concl_passages
+
+
+def _compose_parts(
+    written: Written, plans: list[SectionPlan], registry: SourceRegistry, lang: str
+) -> Parts:
+    parts: Parts = [(None, compose(written.intro, registry, tail=written.framing), "introduction")]
+    for plan, paras in zip(plans, written.sections, strict=False):
+        if paras:
+            parts.append((plan.heading, compose(paras, registry), "section"))
+    if written.conclusion:
+        md = compose(written.conclusion, registry, lead=written.recap)
+        parts.append((conclusion_heading(lang), md, "conclusion"))
+    return parts
+
+
+def _word_total(written: Written) -> int:
+    """Words of the draft's body (the framing and recap included)."""
+    groups = (written.intro, written.conclusion, *written.sections)
+    words = sum(c.nwords for group in groups for para in group for c in para)
+    if written.intro and written.framing:
+        words += word_count(written.framing)
+    if written.conclusion and written.recap:
+        words += word_count(written.recap)
+    return words

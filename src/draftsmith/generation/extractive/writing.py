@@ -1,0 +1,432 @@
+"""Writing the draft from the chosen sections: introduction, sections and conclusion
+filled from their sentence pools, the total nudged toward the length target, the
+templated framing and recap, and the paragraphs composed with citation markers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from draftsmith.text.tokens import content_words, stem
+from draftsmith.text.words import normalize_whitespace
+
+from ..citations import MARKER_RE, SourceRegistry
+from ..events import Progress
+from ..types import GenerationRequest, Passage, target_words
+from .candidates import Cand, CandidatePool, hits
+from .headings import clean_heading, heading_key, inline_heading, is_summary_heading
+from .lexicon import (
+    DEFINES,
+    DEFINITION,
+    FRAMINGS,
+    FRONT_MATTER,
+    INTRO_HEADING,
+    STRONG_SUMMARY,
+    WEAK_SUMMARY,
+    Framing,
+)
+from .outline import CONCLUSION_SHARE, INTRO_SHARE, SectionPlan
+from .selection import (
+    Pick,
+    Selection,
+    chains,
+    fill,
+    passage_scores,
+    relevance,
+    tidy_paragraphs,
+)
+
+Paragraphs = list[list[Cand]]
+
+
+@dataclass
+class Material:
+    """What the writer draws on: the request, the retrieved passages and their sentences."""
+
+    req: GenerationRequest
+    topic_passages: list[Passage]
+    concl_passages: list[Passage]
+    pool: CandidatePool
+    topic_words: list[str]
+    case_map: dict[str, str]
+    lang: str
+
+
+@dataclass
+class Written:
+    intro: Paragraphs
+    sections: list[Paragraphs]
+    conclusion: Paragraphs
+    framing: str | None
+    recap: str | None
+
+
+def defines(c: Cand, topic_set: frozenset[str]) -> bool:
+    """The sentence defines or introduces a topic term: it starts with the term and
+    goes on with "is a", "refers to", ... ("Ducks are ...", "Preemptive Information
+    Extraction is an attempt ...")."""
+    if not topic_set:
+        return False
+    words = c.display.split()
+    if not hits(frozenset(content_words(" ".join(words[:4]))), topic_set):
+        return False
+    return bool(DEFINES.search(" ".join(words[:9])))
+
+
+def prose_case(cands: Sequence[Cand]) -> tuple[set[str], set[str]]:
+    """(words seen in lower case, words seen capitalised) inside sentences (not first)."""
+    lower: set[str] = set()
+    upper: set[str] = set()
+    for c in cands:
+        for w in re.findall(r"[^\W\d_][\w'’-]*", c.display)[1:]:
+            (lower if w.islower() else upper).add(w.lower())
+    return lower, upper
+
+
+def _listing(items: list[str], and_word: str) -> str:
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {and_word} {items[-1]}"
+
+
+def write(m: Material, plans: list[SectionPlan], prog: Progress) -> Written:
+    """Fill the introduction, the sections and the conclusion, balance the length,
+    tidy the paragraphs and add the framing sentences."""
+    return _Writer(m, plans, prog).write()
+
+
+class _Writer:
+    def __init__(self, m: Material, plans: list[SectionPlan], prog: Progress) -> None:
+        self.m, self.plans, self.prog = m, plans, prog
+        self.target = target_words(m.req.length)
+        self.topic_terms = {stem(w): 1.0 for w in m.topic_words if content_words(w)}
+        self.topic_set = frozenset(self.topic_terms)
+        self.sel = Selection()
+        self._group_key: dict[int, str | None] = {}
+        self.owned = {plan.key for plan in plans if plan.key}
+        self.members = {i for plan in plans for i in plan.members}
+        self.claimed = {i for plan in plans if plan.key for i in plan.members}
+        self.template: Framing | None = FRAMINGS.get(m.lang)
+        # a framing sentence takes about 15 words of the introduction
+        framed = 15 if self.template else 0
+        self.intro_budget = max(45, round(self.target * INTRO_SHARE)) - framed
+        self.concl_budget = max(40, round(self.target * CONCLUSION_SHARE))
+        self.body_budget = self.target - self.intro_budget - self.concl_budget - framed
+        self.max_intro = 2 if m.req.length == "long" else 1
+        self.max_concl = 2 if m.req.length == "long" else 1
+        self.intro_paras: Paragraphs = []
+        self.concl_paras: Paragraphs = []
+        self.plan_focus: list[frozenset[str]] = []
+        self.intro_scores = passage_scores(m.topic_passages)
+
+    def write(self) -> Written:
+        self._section_pools()
+        self.intro = self._intro_pick()
+        fill(
+            self.intro,
+            self.intro_budget,
+            self.sel,
+            self.intro_paras,
+            max_paras=self.max_intro,
+            opener=self._opener,
+        )
+        self.prog.check()
+        for plan in self.plans:
+            fill(Pick(plan.chains, plan.relevance), plan.budget, self.sel, plan.paras)
+            self.prog.check()
+        self.concl = self._conclusion_pick()
+        fill(self.concl, self.concl_budget, self.sel, self.concl_paras, max_paras=self.max_concl)
+        self._top_up()
+        self._trim()
+        intro = tidy_paragraphs(self.intro_paras, keep_first=True)
+        sections = [tidy_paragraphs(plan.paras) for plan in self.plans]
+        conclusion = tidy_paragraphs(self.concl_paras)
+        framing, recap = self._framing(intro, sections, conclusion)
+        return Written(intro, sections, conclusion, framing, recap)
+
+    # ------------------------------------------------------------------ pools
+
+    def _gkey(self, c: Cand) -> str | None:
+        if c.idx not in self._group_key:
+            h = clean_heading(c.heading, self.m.case_map)
+            self._group_key[c.idx] = heading_key(h) if h else None
+        return self._group_key[c.idx]
+
+    def _section_terms(self, plan: SectionPlan) -> dict[str, float]:
+        terms: dict[str, float] = dict(self.topic_terms)
+        for w in content_words(plan.heading):
+            terms[w] = terms.get(w, 0.0) + 2.0
+        for pt in plan.points:
+            for w in content_words(pt):
+                terms[w] = terms.get(w, 0.0) + 0.7
+        return terms
+
+    def _membership(self, c: Cand, plan: SectionPlan, focus: frozenset[str]) -> bool | None:
+        """Whether ``c`` is one of the section's own sentences; None: not for it at all."""
+        k = self._gkey(c)
+        if plan.key:
+            # a section is made of its own source section
+            return True if c.idx in plan.members or k == plan.key else None
+        if (k is not None and k in self.owned) or c.idx in self.claimed:
+            return None  # belongs to another section
+        if is_summary_heading(c.heading):
+            return None  # belongs to the conclusion
+        member = c.idx in plan.members
+        return member if member or (c.words & focus) else None
+
+    def _section_pools(self) -> None:
+        per = self.body_budget / max(1, len(self.plans))
+        for plan in self.plans:
+            ps = passage_scores(plan.passages)
+            terms = self._section_terms(plan)
+            total = sum(terms.values())
+            focus = plan.focus - self.topic_set or plan.focus
+            self.plan_focus.append(focus)
+            seen: set[int] = set()
+            for p in plan.passages:
+                for c in self.m.pool.usable(p):
+                    if c.idx in seen:
+                        continue
+                    member = self._membership(c, plan, focus)
+                    if member is None:
+                        continue
+                    seen.add(c.idx)
+                    plan.pool.append(c)
+                    plan.relevance[c.idx] = relevance(
+                        c, terms, total, ps.get(p.chunk_id, 0.0), member
+                    )
+            plan.pool.sort(key=lambda c: (-plan.relevance[c.idx], c.idx))
+            del plan.pool[400:]
+            plan.chains = chains(plan.pool)
+            plan.budget = round(per)
+
+    def _intro_relevance(self, c: Cand, pscore: float) -> float:
+        topic_set = self.topic_set
+        r = relevance(c, self.topic_terms, sum(self.topic_terms.values()), pscore, False)
+        if defines(c, topic_set):
+            r += 0.15
+        elif hits(c.words, topic_set) and DEFINITION.search(c.display):
+            r += 0.08
+        if c.idx in self.members:
+            r -= 0.15  # leave a section's material to the section
+        if c.kind == "list":
+            r -= 0.15  # an introduction is prose
+        if INTRO_HEADING.search(c.heading or "") or c.dstart < 2500:
+            r += 0.08
+        if is_summary_heading(c.heading):
+            r -= 0.1
+        if c.heading and FRONT_MATTER.search(c.heading):
+            r -= 0.3  # thanks, licences and prefaces do not introduce a topic
+        return r
+
+    def _intro_pick(self) -> Pick:
+        """The introduction opens on the topic with sentences that define or introduce it."""
+        rel: dict[int, float] = {}
+        pool: list[Cand] = []
+        for p in self.m.topic_passages:
+            for c in self.m.pool.usable(p):
+                if c.idx not in rel:
+                    rel[c.idx] = self._intro_relevance(c, self.intro_scores.get(p.chunk_id, 0.0))
+                    pool.append(c)
+        pool.sort(key=lambda c: (-rel[c.idx], c.idx))
+        del pool[500:]
+        self.has_topic_opener = any(hits(c.words, self.topic_set) and not c.dangling for c in pool)
+        return Pick(chains(pool), rel)
+
+    def _opener(self, c: Cand) -> float | None:
+        topic_set = self.topic_set
+        hit = hits(c.words, topic_set)
+        if self.has_topic_opener and not hit:
+            return None
+        bonus = 0.1 * len(hit) / max(1, len(topic_set))
+        if defines(c, topic_set):
+            bonus += 0.25
+        elif hit and DEFINITION.search(c.display):
+            bonus += 0.1
+        return bonus
+
+    def _conclusion_relevance(self, c: Cand, pscore: float) -> float:
+        """The documents' own summaries, late in a document, on the topic."""
+        topic_set = self.topic_set
+        cover = len(hits(c.words, topic_set)) / len(topic_set) if topic_set else 0.0
+        r = 0.35 * cover + 0.15 * pscore
+        if STRONG_SUMMARY.search(c.display):
+            r += 0.3
+        elif WEAK_SUMMARY.search(c.display):
+            r += 0.08
+        if is_summary_heading(c.heading):
+            r += 0.35
+        elif INTRO_HEADING.search(c.heading or ""):
+            r -= 0.1
+        ext = self.m.pool.extent.get(c.doc, 0)
+        if ext:
+            r += 0.15 * c.dstart / ext
+        r += 0.05 * min(2, sum(1 for f in self.plan_focus if f & c.words))
+        if c.idx in self.members and not is_summary_heading(c.heading):
+            r -= 0.1
+        return r - c.penalty
+
+    def _conclusion_pick(self) -> Pick:
+        cps = passage_scores(self.m.concl_passages)
+        rel: dict[int, float] = {}
+        pool: list[Cand] = []
+        for p in [*self.m.topic_passages, *self.m.concl_passages]:
+            for c in self.m.pool.usable(p):
+                if c.idx not in rel:
+                    pscore = max(self.intro_scores.get(p.chunk_id, 0.0), cps.get(p.chunk_id, 0.0))
+                    rel[c.idx] = self._conclusion_relevance(c, pscore)
+                    pool.append(c)
+        pool.sort(key=lambda c: (-rel[c.idx], c.idx))
+        del pool[500:]
+        return Pick(chains(pool), rel)
+
+    # ------------------------------------------------------------------ length
+
+    def _total_words(self) -> int:
+        return (
+            sum(c.nwords for para in self.intro_paras for c in para)
+            + sum(c.nwords for para in self.concl_paras for c in para)
+            + sum(pl.words for pl in self.plans)
+            + (30 if self.template else 0)
+        )
+
+    def _top_up(self) -> None:
+        """Short of the target: more for the sections (the shortest first), then the
+        introduction, then the conclusion."""
+        target = self.target
+        rounds = 0
+        while self._total_words() < 0.95 * target and rounds < 40:
+            rounds += 1
+            grew = False
+            for plan in sorted(self.plans, key=lambda pl: (pl.words, pl.pos)):
+                need = min(target - self._total_words(), 70)
+                if need <= 10:
+                    break
+                if fill(Pick(plan.chains, plan.relevance), need, self.sel, plan.paras):
+                    grew = True
+            if grew:
+                continue
+            need = min(target - self._total_words(), 70)
+            if need <= 10:
+                break
+            got = fill(
+                self.intro,
+                need,
+                self.sel,
+                self.intro_paras,
+                max_paras=self.max_intro + 1,
+                opener=self._opener,
+                opener_all=True,
+            )
+            if not got:
+                got = fill(
+                    self.concl, need, self.sel, self.concl_paras, max_paras=self.max_concl + 1
+                )
+            if not got:
+                break
+
+    def _trim(self) -> None:
+        """Over the target: the longest section loses its least relevant sentence."""
+        plans = self.plans
+        while self._total_words() > 1.08 * self.target:
+            longest = max(plans, key=lambda pl: (pl.words, -plans.index(pl)))
+            rel = longest.relevance
+            trimmable = [para for para in longest.paras if len(para) > 2]
+            if trimmable:
+                para = min(trimmable, key=lambda pa: (rel[pa[-1].idx], -pa[-1].idx))
+                para.pop()
+            elif len(longest.paras) > 1:
+                worst = min(
+                    longest.paras,
+                    key=lambda pa: (sum(rel[c.idx] for c in pa) / len(pa), -pa[0].idx),
+                )
+                longest.paras.remove(worst)
+            else:
+                break
+
+    # ------------------------------------------------------------------ framing
+
+    def _framing(
+        self, intro: Paragraphs, sections: list[Paragraphs], conclusion: Paragraphs
+    ) -> tuple[str | None, str | None]:
+        """The templated framing and recap: they name only the topic and the headings."""
+        template = self.template
+        m = self.m
+        case = prose_case([c for p in m.topic_passages for c in m.pool.usable(p)])
+        heads = [
+            inline_heading(plan.heading, case, m.lang)
+            for plan, paras in zip(self.plans, sections, strict=False)
+            if paras
+        ]
+        if not (template and heads and intro):
+            return None, None
+        listed = [h for h in heads if not re.search(r"[:;?!]", h)] or heads[:1]
+        if len(listed) > 4:
+            listed = [*listed[:4], template.more]
+        parts = _listing(listed, template.and_word)
+        topic = normalize_whitespace(m.req.topic).strip(" .?!;:")
+        if topic and len(topic.split()) <= 12 and not re.search(r"[:;?!]", topic):
+            framing = template.intro.format(topic=topic, parts=parts)
+        else:
+            framing = template.intro_plain.format(parts=parts)
+        summarised = any(
+            STRONG_SUMMARY.search(c.display) or is_summary_heading(c.heading)
+            for para in conclusion
+            for c in para
+        )
+        recap = template.recap.format(parts=parts) if conclusion and not summarised else None
+        return framing, recap
+
+
+# ---------------------------------------------------------------------- compose
+
+
+def compose(
+    paras: Paragraphs,
+    registry: SourceRegistry,
+    *,
+    lead: str | None = None,
+    tail: str | None = None,
+) -> str:
+    """Paragraphs of sentences with ``[n]`` after each run of sentences from one
+    passage; ``lead``/``tail`` open the first / close the last paragraph."""
+    out: list[str] = []
+    for k, para in enumerate(paras):
+        pieces: list[str] = []
+        if lead and k == 0:
+            pieces.append(lead)
+        for i, c in enumerate(para):
+            n = registry.add(c.passage)
+            registry.prefer_quote(n, c.s, c.e)
+            last_of_run = i == len(para) - 1 or para[i + 1].passage.chunk_id != c.passage.chunk_id
+            pieces.append(_with_marker(c.display, n) if last_of_run else c.display)
+        if tail and k == len(paras) - 1:
+            pieces.append(tail)
+        out.append(" ".join(pieces))
+    return "\n\n".join(out)
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """ "Claim." -> "Claim [n]." (marker before the final punctuation)."""
+    m = re.search(r"([.!?。！？]+)([\"'”’)\]»」』）*_]*)$", sentence)
+    if m and not m.group(2):
+        return f"{sentence[: m.start()]} [{n}]{m.group(1)}"
+    return f"{sentence} [{n}]"
+
+
+def _template_re(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{topic\}|\{parts\}", template)
+    return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$", re.DOTALL)
+
+
+_TEMPLATE_RES = [
+    _template_re(t) for f in FRAMINGS.values() for t in (f.intro, f.intro_plain, f.recap)
+]
+
+
+def is_framing_sentence(sentence: str) -> bool:
+    """True for the engine's templated framing / recap sentences (the only draft
+    sentences that are not copied from a source)."""
+    text = normalize_whitespace(MARKER_RE.sub("", sentence))
+    return any(r.match(text) for r in _TEMPLATE_RES)

@@ -28,6 +28,13 @@ aug sep sept oct nov dec corp ltd co op ed eds rev gen col lt sgt capt cmdr inc 
 bros nr bzgl bzw vgl ggf evtl inkl sog z.b d.h u.a s.o s.u
 """.split()
 )
+# Abbreviations after which a quoted sentence cannot have ended: a candidate sentence
+# that stops on one was cut mid-way ("etc." and "usw." may end a sentence, so they
+# are not in ABBREVIATIONS, but an extract that stops on them is still a fragment).
+CUT_OFF_ABBREVIATIONS: frozenset[str] = frozenset(
+    """bzgl bzw vgl usw ggf evtl inkl sog ca etc z.b d.h u.a s.o s.u e.g i.e cf vs al fig eq
+    no nr bros inc corp ltd co approx resp dr prof mr mrs ms st""".split()
+)
 _TERM_RE = re.compile(r"(?:[.!?…]+|[。！？]+)[\"'”’)\]»」』）]*")
 _WORD_BEFORE_RE = re.compile(r"([\w.]+)$")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from draftsmith.text.sentences import ABBREVIATIONS, FUNCTION_WORDS
-from draftsmith.text.tokens import tokenize
+from draftsmith.text.sentences import ABBREVIATIONS, CUT_OFF_ABBREVIATIONS, FUNCTION_WORDS
+from draftsmith.text.tokens import CJK_RE, tokenize
 from draftsmith.text.words import normalize_whitespace, word_count
 
 from .lexicon import NOUN_CASE_WORDS
@@ -42,11 +42,6 @@ HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\x7f]")
 TERMINAL = re.compile(r"[.!?。！？][\"'”’)\]»」』）*_]*$")
 ENDS_CLAUSE = re.compile(r"[.!?。！？:][\"'”’)\]»」』）*_]*$")
-#: abbreviations a sentence does not end on ("... in derselben Halbebene bzgl.")
-_END_ABBREVIATIONS = frozenset(
-    """bzgl bzw vgl usw ggf evtl inkl sog ca etc z.b d.h u.a s.o s.u e.g i.e cf vs al fig eq
-    no nr bros inc corp ltd co approx resp dr prof mr mrs ms st""".split()
-)
 _MID_PERIOD = re.compile(r"(?<![\w.])([\w.]*\w)\. [a-z]")
 _MATH = re.compile(
     r"[≤≥×∑∏√∈∉∀∃·˜ˆ∗⊂⊆⊃⊇∩∪≈≠≡≅∼±→←↦⇒⇔↔∂∇∫∞∠⊥∥∅\u0370-\u03ff]|\b[a-z]\s?\(\s?[a-z]\s?\)"
@@ -139,7 +134,7 @@ def sentence_problem(display: str) -> str | None:
 
 def _shape_problem(display: str) -> str | None:
     """Length, a real beginning and a real end."""
-    cjk = sum(1 for ch in display if "\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af")
+    cjk = len(CJK_RE.findall(display))
     nw = word_count(display)
     if cjk > len(display) * 0.3:
         if not (12 <= len(display) <= 220):
@@ -156,7 +151,7 @@ def _shape_problem(display: str) -> str | None:
     last = re.search(r"(?:^|\s)([\w.]+)\.[\"'”’)\]]*$", display)
     if last and (
         (len(last.group(1)) == 1 and last.group(1).islower())
-        or last.group(1).lower() in _END_ABBREVIATIONS
+        or last.group(1).lower() in CUT_OFF_ABBREVIATIONS
     ):
         return "ends on an abbreviation"
     if display[0] in ",;:)]}-–—(" or display.startswith(

@@ -268,6 +268,8 @@ class _Planner:
             phrases = [x for x in phrases if x[0] != ph and not (x[2] & words)]
             taken.update(p.chunk_id for p in members)
             cands = {c.idx: c for p in members for c in self.pool.usable(p) if c.idx not in covered}
+            if not cands:  # every sentence of these passages already has a section
+                continue
             covered |= set(cands)
             self.chosen.append(
                 _Candidate(

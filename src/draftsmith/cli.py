@@ -162,7 +162,7 @@ def generate(
         err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")
         raise typer.Exit(2)
     configured = _settings()
-    llm = {k: getattr(configured, k) for k in ("llm_base_url", "llm_api_key", "llm_model", "llm_timeout_s")}
+    llm = {k: getattr(configured, k) for k in Settings.model_fields if k.startswith("llm_")}
 
     async def main():
         async with scratch_settings(**llm) as settings, local_context(settings) as ctx:

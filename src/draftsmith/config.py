@@ -50,10 +50,24 @@ class Settings(BaseSettings):
     base_url: str = Field("http://127.0.0.1:8000", description="public URL of the app")
     max_upload_mb: int = Field(50, ge=1, le=10_000)
     max_json_kb: int = Field(2048, ge=16, description="largest JSON or form body accepted")
-    llm_base_url: str | None = None
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint; when set, the LLM engine is the default"
+    )
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
-    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_timeout_s: float = Field(
+        60.0, gt=0, description="seconds to wait for the endpoint's answer (read timeout)"
+    )
+    llm_connect_timeout_s: float = Field(
+        10.0, gt=0, description="seconds to wait for a connection to the endpoint"
+    )
+    llm_max_attempts: int = Field(
+        3, ge=1, le=10, description="tries per call on HTTP 429/5xx, timeouts and lost connections"
+    )
+    llm_context_budget_tokens: int = Field(
+        6000, ge=1000, description="prompt plus answer tokens per call; passages are cut to fit"
+    )
+    llm_temperature: float = Field(0.3, ge=0, le=2, description="sampling temperature")
     open_registration: bool = True
     access_token_ttl_s: int = Field(15 * 60, ge=1)
     refresh_family_ttl_days: int = Field(30, ge=1, le=30)
@@ -122,6 +136,7 @@ class Settings(BaseSettings):
 
     @property
     def default_engine(self) -> str:
+        """The one rule: "llm" when an LLM endpoint is configured, else "extractive"."""
         return "llm" if self.llm_base_url else "extractive"
 
     def secret(self) -> str:

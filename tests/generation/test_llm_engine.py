@@ -20,6 +20,7 @@ from tests.fakes.openai_server import (
     stream_forever,
 )
 
+from draftsmith.config import Settings
 from draftsmith.generation import (
     GenerationCancelled,
     GenerationError,
@@ -31,12 +32,9 @@ from draftsmith.generation import (
     get_engine,
 )
 from draftsmith.generation.citations import MARKER_RE, split_body
-from draftsmith.generation.engines.openai_compat import (
-    OUTLINE_ERROR,
-    clean_section_text,
-    extract_json_object,
-    parse_retry_after,
-)
+from draftsmith.generation.llm.answers import clean_section_text
+from draftsmith.generation.llm.engine import OUTLINE_ERROR
+from draftsmith.generation.llm.outline import extract_json_object, parse_outline, response_format
 from draftsmith.text.tokens import estimate_tokens
 
 pytestmark = pytest.mark.asyncio
@@ -69,8 +67,6 @@ def engine(server, **kw) -> OpenAICompatEngine:
         base_url=server.base_url,
         api_key=KEY,
         model="fake-model",
-        backoff_base=0.05,
-        backoff_max=0.2,
         read_timeout=5.0,
         connect_timeout=2.0,
         partial_event_interval=0.0,
@@ -158,15 +154,15 @@ async def test_429_with_retry_after_then_success(openai_server):
     assert time.monotonic() - t0 < 10
 
 
-async def test_retry_after_parsing():
-    assert parse_retry_after({"retry-after": "2"}) == 2.0
-    assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
-    now = time.time()
-    assert (
-        9 <= parse_retry_after({"retry-after": formatdate(now + 10, usegmt=True)}, now=now) <= 10.5
+async def test_retry_after_as_a_date_or_in_milliseconds_is_honoured(openai_server):
+    openai_server.push(
+        status(503, retry_after=formatdate(time.time() + 3, usegmt=True)),
+        status(429, headers={"retry-after-ms": "1500"}),
     )
-    assert parse_retry_after({"retry-after": "garbage"}) is None
-    assert parse_retry_after({}) is None
+    await engine(openai_server).generate(REQ, PASSAGES)
+    first, second, third = openai_server.chat_requests[:3]
+    assert second.at - first.at >= 1.5  # the date is 2-3 s ahead (whole seconds)
+    assert third.at - second.at >= 1.45
 
 
 async def test_500_every_time_fails_after_bounded_attempts(openai_server):
@@ -204,13 +200,12 @@ async def test_unreachable_endpoint(openai_server):
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     eng = OpenAICompatEngine(
-        LLMSettings(
-            base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_attempts=2, backoff_base=0.05
-        )
+        LLMSettings(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_attempts=2)
     )
     with pytest.raises(GenerationError) as e:
         await eng.generate(REQ, PASSAGES)
     assert "Could not connect" in e.value.message and e.value.code == "llm_unreachable"
+    assert "2 attempts" in e.value.message
 
 
 async def test_outline_not_json_then_repair_succeeds(openai_server):
@@ -395,17 +390,35 @@ async def test_api_key_is_never_logged(openai_server, caplog):
     assert e.value.code == "llm_auth" and KEY not in str(e.value)
 
 
-async def test_get_engine_from_settings_like_object(openai_server):
-    class Settings:
-        llm_base_url = openai_server.base_url
-        llm_api_key = KEY
-        llm_model = "fake-model"
-
-    eng = get_engine(None, Settings())
+async def test_get_engine_from_settings(openai_server):
+    settings = Settings(
+        _env_file=None,
+        llm_base_url=openai_server.base_url,
+        llm_api_key=KEY,
+        llm_model="fake-model",
+        llm_connect_timeout_s=1.5,
+        llm_max_attempts=4,
+        llm_context_budget_tokens=5000,
+        llm_temperature=0.7,
+    )
+    assert settings.default_engine == "llm"
+    eng = get_engine(settings.default_engine, settings)
     assert eng.name == "llm" and eng.model == "fake-model"
-    assert get_engine(None, object()).name == "extractive"
-    with pytest.raises(GenerationError):
-        get_engine("llm", {})
+    assert (eng.settings.api_key, eng.settings.connect_timeout, eng.settings.max_attempts) == (
+        KEY,
+        1.5,
+        4,
+    )
+    assert (eng.settings.context_budget_tokens, eng.settings.temperature) == (5000, 0.7)
+    assert get_engine("llm", settings, model="other").model == "other"
+    await eng.generate(REQ, PASSAGES)
+    assert openai_server.chat_requests[0].body["temperature"] == 0.7
+    unset = Settings(_env_file=None, llm_base_url=None)
+    assert unset.default_engine == "extractive"
+    assert get_engine(unset.default_engine, unset).name == "extractive"
+    with pytest.raises(GenerationError) as e:
+        get_engine("llm", unset)
+    assert e.value.code == "llm_not_configured"
     with pytest.raises(GenerationError):
         get_engine("nope")
 
@@ -419,3 +432,31 @@ async def test_tolerant_parsing_helpers():
         clean_section_text("```markdown\n## Heading\n\nText [1].\n\nSources:\n[1] doc\n```")
         == "Text [1]."
     )
+
+
+async def test_outline_model_takes_other_key_names_and_gives_the_strict_schema():
+    outline = parse_outline(
+        'Here you go:\n```json\n{"outline": ["Bare heading", {"title": "## Named  one", '
+        '"bullets": "just one", "query": 7}, 42, {"name": " "}]}\n```\nAnything else?'
+    )
+    assert outline.title == ""
+    assert [s.to_dict() for s in outline.to_sections(5)] == [
+        {"heading": "Bare heading", "points": [], "query": ""},
+        {"heading": "Named one", "points": ["just one"], "query": "7"},
+    ]
+    assert len(outline.to_sections(1)) == 1
+    with pytest.raises(ValueError):
+        parse_outline('{"sections": [{"heading": ""}]}')
+    schema = response_format(2, 3)["json_schema"]["schema"]
+    item = schema["$defs"]["OutlineItem"]
+    assert schema["required"] == ["title", "sections"] and item["required"] == [
+        "heading",
+        "points",
+        "query",
+    ]
+    assert schema["additionalProperties"] is False and item["additionalProperties"] is False
+    assert (
+        schema["properties"]["sections"]["minItems"],
+        schema["properties"]["sections"]["maxItems"],
+    ) == (2, 3)
+    assert "default" not in json.dumps(schema)

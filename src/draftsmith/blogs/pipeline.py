@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 CANCEL_POLL_S = 0.5
 
 
-def engine_for(ctx: JobContext, name: str):
-    settings = ctx.settings
-    if name == "llm":
-        return get_engine("llm", settings, read_timeout=settings.llm_timeout_s)
-    return get_engine("extractive", settings)
-
-
 async def _load(ctx: JobContext, blog_id: str) -> tuple[Blog, GenerationSession, dict[str, Document]]:
     async with ctx.sessions() as db:
         blog = await db.get(Blog, blog_id)
@@ -89,7 +82,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         length=session.length, language=session.language, instructions=session.instructions,
     )
     try:
-        engine = engine_for(ctx, blog.engine)
+        engine = get_engine(blog.engine, ctx.settings)
         draft = await engine.generate(request, retrieve, emit, cancel.is_set)
     except GenerationCancelled as exc:
         await _mark_cancelled(ctx, blog_id)

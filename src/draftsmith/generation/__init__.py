@@ -6,10 +6,10 @@ a ``cancelled()`` predicate; see :class:`~draftsmith.generation.types.Engine`.
 """
 
 from .citations import Verification, assemble_markdown, grounding, render_sources, verify
-from .engines import ENGINE_NAMES, LLMSettings, default_engine_name, get_engine, llm_settings_from
-from .engines.openai_compat import OpenAICompatEngine
 from .errors import GenerationCancelled, GenerationError
 from .extractive import ExtractiveEngine
+from .llm import LLMSettings, OpenAICompatEngine
+from .registry import ENGINE_NAMES, get_engine
 from .retrieval import InMemoryRetriever
 from .types import (
     TARGET_WORDS,
@@ -43,10 +43,8 @@ __all__ = [
     "Verification",
     "WeakSentence",
     "assemble_markdown",
-    "default_engine_name",
     "get_engine",
     "grounding",
-    "llm_settings_from",
     "render_sources",
     "target_words",
     "verify",

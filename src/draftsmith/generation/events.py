@@ -106,15 +106,3 @@ async def run_cancellable(
         return box["result"]
     raise GenerationCancelled()
 
-
-async def sleep_cancellable(seconds: float, cancelled: Cancelled, poll: float = 0.1) -> None:
-    """Sleep, waking every ``poll`` seconds to honour cancellation."""
-    remaining = seconds
-    while remaining > 0:
-        if cancelled():
-            raise GenerationCancelled()
-        step = min(poll, remaining)
-        await anyio.sleep(step)
-        remaining -= step
-    if cancelled():
-        raise GenerationCancelled()

@@ -1,0 +1,85 @@
+"""Checking what the model wrote for one part of the post and mapping its local passage
+numbers ``[1]..[k]`` to the draft's citation numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from draftsmith.text.blocks import markdown_blocks
+
+from ..citations import SourceRegistry, markers_in, rewrite_markers, strip_markers, support_score
+from ..types import Passage
+
+_REFUSAL = re.compile(
+    r"^\W*(?:i'?m sorry|i am sorry|sorry,|i cannot|i can'?t|i can not|i'?m unable|i am unable|"
+    r"i won'?t|as an ai|i'?m not able|i am not able|unfortunately,? i)",
+    re.IGNORECASE,
+)
+_TRAILING_SOURCES = re.compile(
+    r"(?im)^\s*(?:#{1,6}\s*)?(?:\*\*)?(?:sources|references|citations|bibliography)(?:\*\*)?\s*:?\s*$"
+)
+
+
+class Unusable(Exception):
+    """The answer cannot be used; the message says why."""
+
+
+def clean_section_text(text: str) -> str:
+    """Strip what the model should not have written: a wrapping code fence, a
+    leading heading, a trailing Sources list."""
+    t = text.strip()
+    m = re.fullmatch(r"```(?:markdown|md)?\s*\n(.*?)\n?```", t, re.DOTALL)
+    if m:
+        t = m.group(1).strip()
+    lines = t.split("\n")
+    while lines and (not lines[0].strip() or re.match(r"^\s*#{1,6}\s", lines[0])):
+        lines.pop(0)
+    t = "\n".join(lines).strip()
+    m = _TRAILING_SOURCES.search(t)
+    if m:
+        t = t[: m.start()].rstrip()
+    # reference-style lines "[1] Some document" at the very end
+    if re.search(r"\n\s*\[\d+\]\s+\S[^\n]*$", t) and not re.search(r"[.!?]\s*\[\d+\]\s*$", t):
+        t = re.sub(r"(?:\n\s*\[\d+\][^\n]*)+\s*$", "", t)
+    # headings inside a section body become bold lead-ins (the draft has one level of sections)
+    t = re.sub(r"(?m)^\s*#{1,6}\s+(.+?)\s*#*\s*$", r"**\1**", t)
+    return t.strip()
+
+
+class _LazyMap:
+    """Local passage number -> global citation number, assigned on first use
+    (so global numbers follow the order of appearance in the draft)."""
+
+    def __init__(self, passages: Sequence[Passage], registry: SourceRegistry) -> None:
+        self.passages = passages
+        self.registry = registry
+
+    def get(self, n: int, default: int | None = None) -> int | None:
+        if 1 <= n <= len(self.passages):
+            return self.registry.add(self.passages[n - 1])
+        return default
+
+
+def accept_answer(
+    text: str, used: list[Passage], registry: SourceRegistry, *, weak_threshold: float
+) -> str:
+    """The answer with global citation numbers; a paragraph without a marker cites the
+    passage that supports it best, if one does well enough. Raises :class:`Unusable`."""
+    t = clean_section_text(text)
+    if not t or not re.search(r"\w", strip_markers(t)):
+        raise Unusable("the answer was empty")
+    if _REFUSAL.match(t):
+        raise Unusable("the model declined to write it")
+    if not any(1 <= n <= len(used) for n in markers_in(t)):
+        raise Unusable("it cites none of the source passages")
+    out = t
+    for b in reversed([b for b in markdown_blocks(t) if b.kind in ("prose", "list")]):
+        para = t[b.start : b.end]
+        if markers_in(para):
+            continue
+        scores = [support_score(para, [p.text]) for p in used]
+        best = max(range(len(used)), key=lambda i: (scores[i], -i))
+        if scores[best] >= weak_threshold:
+            out = out[: b.end] + f" [{best + 1}]" + out[b.end :]
+    return rewrite_markers(out, _LazyMap(used, registry))  # type: ignore[arg-type]

@@ -105,4 +105,3 @@ async def run_cancellable(
     if "result" in box:
         return box["result"]
     raise GenerationCancelled()
-

@@ -1,8 +1,11 @@
-# Draftsmith: `make run` serves the app on the embedded defaults; `make test` runs every test.
+# Draftsmith: `make run [HOST=0.0.0.0] [PORT=8001]` serves the app on the embedded defaults;
+# `make test` runs the tests (the corpus suite too when DRAFTSMITH_CORPUS_DIR or ../shared/corpus exists).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test bench lint install install-dev browser services clean
 
@@ -21,7 +24,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(VENV)/bin/draftsmith serve
+	$(VENV)/bin/draftsmith serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
 browser:

@@ -17,11 +17,11 @@ from draftsmith.app import create_app
 from draftsmith.config import Settings
 from draftsmith.migrate import upgrade
 from draftsmith.models import metadata
+from tests import corpus
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_DSN = os.environ.get("DRAFTSMITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DRAFTSMITH_TEST_REDIS", "redis://127.0.0.1:6379/15")
-CORPUS = Path(os.environ.get("DRAFTSMITH_CORPUS_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
 PASSWORD = "a sturdy test passphrase"
 
 
@@ -54,16 +54,18 @@ def service_missing(what: str, exc: BaseException) -> None:
     pytest.skip(message)
 
 
+async def admin(sql: str) -> None:
+    """Run one statement as the PostgreSQL admin (CREATE/DROP DATABASE)."""
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     name = f"draftsmith_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
 
     try:
         run_sync(admin, f'CREATE DATABASE "{name}"')
@@ -277,7 +279,34 @@ def openai_server(_openai_server_session):
     _openai_server_session.reset()
 
 
+def pytest_configure(config):
+    if IN_CI and corpus.EXPLICIT and not corpus.AVAILABLE:
+        raise pytest.UsageError(f"{corpus.ENV}={corpus.CORPUS} does not exist: the corpus suite cannot run.")
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in the main
-    thread for the rest of the session, where pytest-asyncio can no longer run."""
+    thread for the rest of the session, where pytest-asyncio can no longer run.
+    Without a corpus, the corpus suite is deselected (one line in the summary, not one per test)."""
     items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath))
+    marked = [item for item in items if item.get_closest_marker("corpus")]
+    config.stash[_CORPUS_TESTS] = len(marked)
+    if marked and not corpus.AVAILABLE:
+        items[:] = [item for item in items if not item.get_closest_marker("corpus")]
+        config.hook.pytest_deselected(items=marked)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    count = config.stash.get(_CORPUS_TESTS, 0)
+    if not count:
+        return
+    if corpus.AVAILABLE:
+        terminalreporter.write_line(f"corpus suite: {count} tests over {corpus.CORPUS}")
+    else:
+        terminalreporter.write_line(
+            f"corpus suite skipped: {count} tests deselected, no corpus at {corpus.CORPUS} (set {corpus.ENV})",
+            yellow=True,
+        )
+
+
+_CORPUS_TESTS = pytest.StashKey[int]()

@@ -53,10 +53,10 @@ async def test_no_500_on_odd_input(app, user):
 async def test_huge_revision_numbers_on_a_real_blog(app, user):
     from tests.blogs.helpers import generate, new_session, ready_documents
     from tests.blogs.test_generation_api import wait_blog
-    from tests.documents.helpers import corpus
+    from tests.documents.helpers import fixture
 
-    doc_ids = await ready_documents(user, corpus("md/docling_faq.md"))
-    blog_id = await generate(user, (await new_session(user, doc_ids, topic="docling questions", length="short"))["id"])
+    doc_ids = await ready_documents(user, fixture("lighthouses.md"))
+    blog_id = await generate(user, (await new_session(user, doc_ids, topic="lighthouse keepers", length="short"))["id"])
     await wait_blog(user, blog_id)
     for n in ("99999999999999999999", "2147483648", "-5"):
         response = await user.get(f"/api/v1/blogs/{blog_id}/revisions/{n}")

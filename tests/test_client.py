@@ -42,12 +42,12 @@ def test_client_reports_errors(live_server):
 
 
 def test_client_covers_documents_sessions_blogs_and_events(live_server):
-    from tests.conftest import CORPUS
+    from tests.fixtures.make import fixture_path
 
     with DraftsmithClient(live_server.url) as client:
         client.register("writer@example.com", PASSWORD)
         client.login("writer@example.com", PASSWORD)
-        paths = [CORPUS / "md" / "pypdf_extract-text.md", CORPUS / "md" / "docling_faq.md"]
+        paths = [fixture_path("tide-pools.md"), fixture_path("lighthouses.md")]
         documents = client.upload(*paths)
         assert [d["filename"] for d in documents] == [p.name for p in paths]
         ready = [client.wait_until_processed(d["id"], timeout=60) for d in documents]
@@ -56,7 +56,7 @@ def test_client_covers_documents_sessions_blogs_and_events(live_server):
         assert client.download(documents[0]["id"]) == paths[0].read_bytes()
         assert "markdown" in client.document_content(documents[0]["id"])
 
-        session = client.create_session("extracting text from PDF files", [d["id"] for d in documents], length="short")
+        session = client.create_session("tide pool animals on rocky shores", [d["id"] for d in documents], length="short")
         blog_id = client.generate(session["id"])
         events = list(client.events(session["id"]))  # the access token expires meanwhile: refreshed
         assert events[-1].type == "done" and all(e.data["blog_id"] == blog_id for e in events)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from draftsmith.config import ConfigError, Settings, describe, load_settings
+from tests.fixtures.make import fixture_path
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -38,7 +39,7 @@ def test_env_file_found_from_another_working_directory(tmp_path):
     elsewhere.mkdir(parents=True)
     result = cli("config", cwd=elsewhere, env={"DRAFTSMITH_ENV_FILE": str(env_file), "DRAFTSMITH_LOG_LEVEL": "debug"})
     assert result.returncode == 0, result.stderr
-    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") >= 3}
+    lines = {line.split("\t")[0]: line for line in result.stdout.splitlines() if line.count("\t") == 2}
     assert "7" in lines["DRAFTSMITH_MAX_UPLOAD_MB"] and str(env_file) in lines["DRAFTSMITH_MAX_UPLOAD_MB"]
     assert "environment" in lines["DRAFTSMITH_LOG_LEVEL"]
     assert "default" in lines["DRAFTSMITH_OPEN_REGISTRATION"]
@@ -90,10 +91,103 @@ def test_doctor_passes_on_embedded_defaults(tmp_path):
     assert (tmp_path / "var" / "draftsmith.db").exists()
 
 
-def test_doctor_names_unmigrated_database(tmp_path):
+def test_doctor_on_a_fresh_embedded_data_dir_passes(tmp_path):
     result = cli("doctor", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "does not exist yet" in result.stdout and "creates and migrates it at first start" in result.stdout
+    assert not (tmp_path / "var" / "draftsmith.db").exists()  # doctor created nothing
+
+
+def test_doctor_names_an_unmigrated_external_database(tmp_path, postgres_url):
+    import asyncio
+
+    from tests.conftest import admin
+
+    name = postgres_url.rsplit("/", 1)[1] + "_empty"
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        result = cli("doctor", cwd=tmp_path, env={"DRAFTSMITH_DATABASE_URL": url})
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     assert result.returncode == 1
-    assert "database" in result.stderr and "migrate" in result.stdout
+    assert "Problems with: database" in result.stderr and "not migrated" in result.stdout
+
+
+def test_config_piped_prints_every_value_in_full(tmp_path):
+    long_url = "redis://:" + "p" * 30 + "@a-rather-long-redis-host-name.internal.example.com:6379/0"
+    result = cli("config", cwd=tmp_path, env={"COLUMNS": "", "DRAFTSMITH_MAX_UPLOAD_MB": "9999",
+                                                "DRAFTSMITH_REDIS_URL": long_url})
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+    assert rows and all(len(r) == 3 for r in rows)
+    names = {r[0]: r for r in rows}
+    assert len(names) == len(describe(Settings(_env_file=None))[1])  # every setting
+    assert names["DRAFTSMITH_MAX_UPLOAD_MB"][1:] == ["9999", "environment"]
+    assert names["DRAFTSMITH_REDIS_URL"][1] == "redis://:****@a-rather-long-redis-host-name.internal.example.com:6379/0"
+    assert any(len(line) > 80 for line in result.stdout.splitlines())
+
+
+def test_unknown_user_for_ingest_is_one_line(tmp_path):
+    doc = tmp_path / "a.md"
+    doc.write_text("# A\n\nsome words here\n")
+    result = cli("ingest", "--user", "ghost@example.com", str(doc), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "No user with email ghost@example.com."
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_serve_banner_is_one_line_and_migrations_are_logged_once(tmp_path):
+    import time
+
+    import httpx
+
+    port = closed_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_") and k != "COLUMNS"}
+    process = subprocess.Popen([sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)], cwd=tmp_path,
+                               env=clean, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    banner = [line for line in output.splitlines() if "Draftsmith on http://127.0.0.1" in line]
+    assert len(banner) == 1 and banner[0].rstrip().endswith("draftsmith.db)"), output
+    assert output.count("Running upgrade  -> 0001") == 1, output
+    assert "Context impl" not in output and "Will assume" not in output, output
+
+
+def test_make_run_takes_host_and_port(tmp_path):
+    import time
+
+    import httpx
+
+    repo = Path(__file__).resolve().parents[1]
+    port = closed_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAFTSMITH_", "MAKE"))}
+    env["DRAFTSMITH_DATA_DIR"] = str(tmp_path / "data")
+    venv = Path(sys.executable).parent.parent
+    process = subprocess.Popen(["make", "-s", "-C", str(repo), "run", f"VENV={venv}", f"PORT={port}", "HOST=0.0.0.0"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        answered = False
+        while time.monotonic() < deadline and not answered:
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, 15)
+        output = process.communicate(timeout=30)[0]
+    assert answered, output
+    assert f"Draftsmith on http://0.0.0.0:{port}" in output
 
 
 def test_doctor_against_a_closed_redis_port_names_redis(tmp_path):
@@ -132,30 +226,26 @@ def test_user_create_and_set_password(tmp_path):
 
 
 def test_ingest_reports_each_file(tmp_path):
-    from tests.conftest import CORPUS
-
-    result = cli("ingest", str(CORPUS / "pdf/pm_naacl06-shinyama.pdf"), str(CORPUS / "pdf/plumb_password-example.pdf"), cwd=tmp_path)
+    result = cli("ingest", str(fixture_path("report.pdf")), str(fixture_path("encrypted.pdf")), cwd=tmp_path)
     assert result.returncode == 1  # one file failed
     assert "ready" in result.stdout and "failed" in result.stdout and "password" in result.stdout
     assert "pages/s" in result.stdout and "1/2 ready, 8 pages" in result.stdout
 
 
 def test_generate_writes_a_cited_post_offline(tmp_path):
-    from tests.conftest import CORPUS
-
     out = tmp_path / "post.md"
     result = cli(
-        "generate", str(CORPUS / "pdf/pm_naacl06-shinyama.pdf"), str(CORPUS / "pdf/un_multi-column.pdf"),
-        "--topic", "relation discovery and dense passage retrieval", "--length", "short", "-o", str(out),
+        "generate", str(fixture_path("report.pdf")), str(fixture_path("tide-pools-survey.pdf")),
+        "--topic", "tide pool animals on rocky shores", "--length", "short", "-o", str(out),
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     post = out.read_text()
     assert post.startswith("# ") and "## Sources" in post and "[1]" in post
-    sources = post.split("## Sources")[1].replace("\\", "")  # names are Markdown-escaped (pm\_naacl…)
-    assert "pm_naacl06-shinyama.pdf" in sources and "un_multi-column.pdf" in sources
+    sources = post.split("## Sources")[1].replace("\\", "")  # names are Markdown-escaped (tide\-pools…)
+    assert "report.pdf" in sources and "tide-pools-survey.pdf" in sources
     assert "citations" in result.stderr
-    bad = cli("generate", str(CORPUS / "pdf/dl_ocr_test.pdf"), "--topic", "anything at all", cwd=tmp_path)
+    bad = cli("generate", str(fixture_path("scanned.pdf")), "--topic", "anything at all", cwd=tmp_path)
     assert bad.returncode == 1 and "could be read" in bad.stderr
 
 

@@ -19,8 +19,9 @@ from draftsmith.config import ConfigError, Settings, describe, load_settings, ma
 app = typer.Typer(help="Draftsmith: grounded, cited blog posts from your own documents.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: a message is one line however narrow the terminal (or 80 columns when piped)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _settings() -> Settings:
@@ -60,7 +61,7 @@ def serve(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database)
     _require_services(settings)
-    console.print(f"Draftsmith on [bold]http://{host}:{port}[/] (database {mask_url(settings.database)})")
+    logging.getLogger("draftsmith").info("Draftsmith on http://%s:%s (database %s)", host, port, mask_url(settings.database))
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=False)
 
 
@@ -112,8 +113,14 @@ def ingest(
         async with scratch_settings() as settings, local_context(settings) as ctx:
             return await _ingest_with_progress(ctx, await local_user_id(ctx, None), files, run_ingest)
 
+    from draftsmith.errors import ApiError
+
     started = time.perf_counter()
-    results = asyncio.run(main())
+    try:
+        results = asyncio.run(main())
+    except ApiError as exc:  # e.g. --user names no account
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1) from exc
     wall = time.perf_counter() - started
     table = Table("file", "status", "pages", "words", "chunks", "pages/s", "detail")
     for r in results:
@@ -224,7 +231,11 @@ def show_config() -> None:
     """Print every effective setting, its value (secrets masked) and where it came from."""
     settings = _settings()
     env_file, rows = describe(settings)
-    console.print(f"Env file: {env_file if env_file else '(none)'}")
+    console.print(f"Env file: {env_file if env_file else '(none)'}", markup=False, highlight=False)
+    if not sys.stdout.isatty():  # piped: whole names and values, one tab-separated line each
+        for row in rows:
+            print(f"{row.name}\t{row.value}\t{row.source}")
+        return
     table = Table("setting", "value", "source")
     for row in rows:
         table.add_row(row.name, row.value, row.source)

@@ -6,8 +6,10 @@ import asyncio
 import os
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from draftsmith.config import Settings, mask_url
 from draftsmith.db import create_engine
@@ -21,7 +23,20 @@ class Check:
     message: str
 
 
-async def check_database(settings: Settings) -> Check:
+def _sqlite_file(settings: Settings) -> Path | None:
+    if not settings.is_sqlite:
+        return None
+    name = make_url(settings.database).database
+    return Path(name) if name and name != ":memory:" else None
+
+
+async def check_database(settings: Settings, *, migrated_at_start: bool = False) -> Check:
+    """`migrated_at_start`: `serve` creates and migrates this (embedded SQLite) database itself,
+    so a missing or older one is not a problem (doctor); a worker or an external database
+    must already be at the newest revision."""
+    path = _sqlite_file(settings)
+    if migrated_at_start and path is not None and not path.exists():
+        return Check("database", True, f"{path} does not exist yet: `draftsmith serve` creates and migrates it at first start")
     engine = create_engine(settings.database)
     try:
         revision = await asyncio.wait_for(current_revision(engine), timeout=10)
@@ -30,6 +45,9 @@ async def check_database(settings: Settings) -> Check:
     finally:
         await engine.dispose()
     head = head_revision()
+    if revision != head and migrated_at_start and settings.is_sqlite:
+        return Check("database", True, f"{mask_url(settings.database)} at {revision or 'nothing'}: "
+                                       f"`draftsmith serve` migrates it to {head} at start")
     if revision != head:
         return Check("database", False, f"not migrated (at {revision or 'nothing'}, need {head}): run `draftsmith migrate`")
     return Check("database", True, f"{mask_url(settings.database)} reachable, migrated ({head})")
@@ -82,5 +100,5 @@ async def check_llm(settings: Settings) -> Check | None:
 
 
 async def run_checks(settings: Settings) -> list[Check]:
-    checks = [await check_database(settings), await check_redis(settings), check_data_dir(settings), await check_llm(settings)]
+    checks = [await check_database(settings, migrated_at_start=True), await check_redis(settings), check_data_dir(settings), await check_llm(settings)]
     return [c for c in checks if c is not None]

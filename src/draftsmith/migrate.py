@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -12,6 +13,18 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class _QuietContext(logging.Filter):
+    """Alembic logs "Context impl ..." and "Will assume ..." every time a migration context
+    is opened (each upgrade and each revision check: three times when `serve` starts).
+    Only the migrations that really run ("Running upgrade a -> b") are worth a line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Context impl", "Will assume"))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_QuietContext())
 
 
 def alembic_config(url: str) -> Config:

@@ -9,9 +9,10 @@ import time
 
 from tests.blogs.helpers import generate, new_session, read_events, ready_documents
 from tests.conftest import make_user
-from tests.documents.helpers import corpus, upload, wait_done
+from tests.documents.helpers import fixture, upload, wait_done
 
-SOURCES = (corpus("md/pypdf_extract-text.md"), corpus("md/docling_faq.md"))
+SOURCES = (fixture("tide-pools.md"), fixture("lighthouses.md"))
+TOPIC = "tide pool animals on rocky shores"
 
 
 async def wait_blog(user, blog_id, timeout=120) -> dict:
@@ -25,7 +26,7 @@ async def wait_blog(user, blog_id, timeout=120) -> dict:
 
 
 async def test_session_validation(app, client, user):
-    (doc_id,) = await ready_documents(user, corpus("md/docling_OCR.md"))
+    (doc_id,) = await ready_documents(user, fixture("kelp-notes.md"))
     eve = await make_user(client, "eve@example.com")
     foreign = await eve.post("/api/v1/sessions", json={"topic": "ocr engines", "document_ids": [doc_id]})
     assert foreign.status_code == 422 and foreign.json()["code"] == "unknown_documents"
@@ -49,7 +50,7 @@ async def test_session_validation(app, client, user):
 
 
 async def test_generating_with_a_document_not_ready_is_409(app, user):
-    body = await upload(user, corpus("pdf/plumb_password-example.pdf"))
+    body = await upload(user, fixture("encrypted.pdf"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
     session = await new_session(user, [doc_id])
@@ -60,7 +61,7 @@ async def test_generating_with_a_document_not_ready_is_409(app, user):
 
 async def test_extractive_generation_end_to_end(app, user):
     doc_ids = await ready_documents(user, *SOURCES)
-    session = await new_session(user, doc_ids, topic="extracting text from PDF files", length="short")
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     blog_id = await generate(user, session["id"])
     events = await read_events(user, session["id"])
     types = [e["type"] for e in events]
@@ -99,7 +100,7 @@ async def test_extractive_generation_end_to_end(app, user):
 
 async def test_editing_with_optimistic_concurrency(app, user):
     doc_ids = await ready_documents(user, *SOURCES)
-    session = await new_session(user, doc_ids, length="short")
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     blog_id = await generate(user, session["id"])
     original = await wait_blog(user, blog_id)
     edited = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "markdown": original["markdown"] + "\n\nMy own closing words."})
@@ -134,7 +135,7 @@ async def test_hostile_markdown_and_documents_are_sanitised(app, user):
         b"The widget loader retries failed requests three times before it gives up. "
         b"Each widget keeps its own state, so one broken widget never breaks the page.\n"
     )
-    doc_ids = await ready_documents(user, ("hostile.md", hostile), corpus("md/docling_faq.md"))
+    doc_ids = await ready_documents(user, ("hostile.md", hostile), fixture("lighthouses.md"))
     session = await new_session(user, doc_ids, topic="widget loader in browsers", length="short")
     blog_id = await generate(user, session["id"])
     blog = await wait_blog(user, blog_id)
@@ -171,7 +172,7 @@ async def test_exports(app, user):
     import docx
 
     doc_ids = await ready_documents(user, *SOURCES)
-    blog_id = await generate(user, (await new_session(user, doc_ids, length="short"))["id"])
+    blog_id = await generate(user, (await new_session(user, doc_ids, topic=TOPIC, length="short"))["id"])
     blog = await wait_blog(user, blog_id)
     md = await user.get(f"/api/v1/blogs/{blog_id}/export", params={"format": "md"})
     assert md.status_code == 200 and md.headers["content-disposition"].startswith("attachment")
@@ -196,7 +197,7 @@ async def test_exports(app, user):
 
 async def test_other_users_sessions_and_blogs_are_404(app, client, user):
     doc_ids = await ready_documents(user, *SOURCES)
-    session = await new_session(user, doc_ids, length="short")
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     blog_id = await generate(user, session["id"])
     await wait_blog(user, blog_id)
     eve = await make_user(client, "eve@example.com")
@@ -224,7 +225,7 @@ async def test_other_users_sessions_and_blogs_are_404(app, client, user):
 
 async def test_deleting_blogs_and_sessions(app, user):
     doc_ids = await ready_documents(user, *SOURCES)
-    session = await new_session(user, doc_ids, length="short")
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     first = await generate(user, session["id"])
     await wait_blog(user, first)
     second = await generate(user, session["id"])
@@ -238,7 +239,7 @@ async def test_deleting_blogs_and_sessions(app, user):
 
 async def test_cancel_a_queued_generation(app, user):
     doc_ids = await ready_documents(user, *SOURCES)
-    session = await new_session(user, doc_ids, length="short")
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     # keep the job from starting: no message is sent while the queue is detached
     app.state.jobs.context.queue, queue = None, app.state.jobs.context.queue
     try:
@@ -262,7 +263,7 @@ async def test_a_killed_workers_generation_is_resumed_by_the_sweep(app, user):
     from draftsmith.jobs import runner
 
     doc_ids = await ready_documents(user, *SOURCES)
-    session = await new_session(user, doc_ids, length="short")
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     app.state.jobs.context.queue, queue = None, app.state.jobs.context.queue  # hold the message back
     try:
         blog_id = await generate(user, session["id"])

@@ -4,7 +4,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from tests.conftest import CORPUS, ApiUser
+from tests.conftest import ApiUser
+from tests.fixtures.make import fixture_path as fixture  # noqa: F401  (the tests' documents)
 
 
 async def upload(user: ApiUser, *paths_or_pairs, expect: int = 202):
@@ -29,7 +30,3 @@ async def wait_done(user: ApiUser, document_id: str, timeout: float = 120) -> di
         if time.monotonic() > deadline:
             raise AssertionError(f"document still {document['status']} after {timeout}s")
         await asyncio.sleep(0.1)
-
-
-def corpus(relative: str) -> Path:
-    return CORPUS / relative

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -13,15 +12,8 @@ from draftsmith.documents.extract import Extraction, ExtractionError, Section, e
 from draftsmith.documents.extract._base import DocBuilder
 from draftsmith.documents.sniff import SniffError, detect_type
 from draftsmith.text.words import word_count
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-CORPUS = corpus_dir()
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+from tests.corpus import corpus_files
+from tests.fixtures.make import FIXTURES, fixture_path
 
 MIN, TARGET, MAX, OVERLAP = 150, 250, 400, 30
 
@@ -242,9 +234,13 @@ def test_a_million_words_chunk_within_bounds():
     assert sum(c.end - c.start for c in chunks) >= len(ex.markdown) * 0.9
 
 
-@needs_corpus
-def test_corpus_documents_chunk_cleanly():
-    for path in sorted(p for p in CORPUS.glob("*/*") if p.is_file()):
+@pytest.mark.parametrize("paths", [
+    pytest.param([fixture_path(name) for name in FIXTURES], id="generated"),
+    pytest.param(corpus_files(), marks=pytest.mark.corpus, id="corpus"),
+])
+def test_documents_chunk_cleanly(paths: list[Path]):
+    assert paths
+    for path in paths:
         try:
             dt = detect_type(path)
             ex = extract(path, dt.kind, dt.encoding)

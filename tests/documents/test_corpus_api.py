@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import CORPUS
+import pytest
+
+from tests.corpus import CORPUS
 from tests.documents.helpers import wait_done
 from tests.documents.test_extract_corpus import EXPECTED_FAILURES as EXTRACTION_FAILURES
 
 # The extraction tests' expectations; the empty file never gets past the upload (422).
 EXPECTED_FAILURES = {k: v for k, v in EXTRACTION_FAILURES.items() if k != "pdf/plumb_empty.pdf"}
+
+pytestmark = pytest.mark.corpus
 
 
 async def test_whole_corpus_through_the_api(app, user):

@@ -22,7 +22,7 @@ from draftsmith.documents.models import Document
 from draftsmith.jobs import runner
 from tests.blogs.helpers import generate, new_session, read_events
 from tests.conftest import client_for, make_settings, make_user, service_missing, wipe
-from tests.documents.helpers import corpus, upload, wait_done
+from tests.documents.helpers import fixture, upload, wait_done
 
 
 def worker_process(settings) -> subprocess.Popen:
@@ -59,16 +59,15 @@ async def test_postgres_redis_and_separate_workers(redis_app):
     try:
         async with client_for(redis_app) as client:
             user = await make_user(client)
-            files = [corpus("pdf/pm_naacl06-shinyama.pdf"), corpus("docx/un_docx-tables.docx"),
-                     corpus("html/un_example-with-scripts.html"), corpus("md/docling_faq.md"),
-                     corpus("pdf/plumb_password-example.pdf")]
+            files = [fixture("report.pdf"), fixture("lighthouses.docx"), fixture("lighthouses.html"),
+                     fixture("tide-pools.md"), fixture("encrypted.pdf")]
             body = await upload(user, *files)
             assert not redis_app.state.jobs.in_process
             results = [await wait_done(user, d["id"], timeout=120) for d in body["documents"]]
             assert [r["status"] for r in results] == ["ready", "ready", "ready", "ready", "failed"]
             assert "password" in results[-1]["error"]
             # generation runs on the same workers, its events reach this server through the database
-            session = await new_session(user, [r["id"] for r in results[:4]], length="short")
+            session = await new_session(user, [r["id"] for r in results[:4]], topic="tide pool animals and lighthouse keepers", length="short")
             blog_id = await generate(user, session["id"])
             events = await read_events(user, session["id"])
             assert events[-1]["type"] == "done" and events[-1]["data"]["blog_id"] == blog_id
@@ -150,7 +149,7 @@ async def own_redis_app(tmp_path, postgres_url):
 async def test_upload_succeeds_while_redis_is_down_and_the_job_is_sent_later(own_redis_app):
     s = own_redis_app
     s.redis.stop()  # Redis goes away between sign-in and upload
-    body = await upload(s.user, corpus("md/docling_OCR.md"))
+    body = await upload(s.user, fixture("kelp-notes.md"))
     doc_id = body["documents"][0]["id"]
     async with s.app.state.sessions() as db:
         document = await db.get(Document, doc_id)
@@ -165,7 +164,7 @@ async def test_a_message_lost_with_redis_is_sent_again(own_redis_app):
     """Redis dies after the upload's message was queued (it keeps nothing on disk), comes back
     empty, and the document still ends ready: the sweep re-sends what was never picked up."""
     s = own_redis_app
-    body = await upload(s.user, corpus("md/docling_faq.md"))  # no worker yet: stays queued
+    body = await upload(s.user, fixture("tide-pools.md"))  # no worker yet: stays queued
     doc_id = body["documents"][0]["id"]
     async with s.app.state.sessions() as db:
         assert (await db.get(Document, doc_id)).enqueued_at is not None  # sent to Redis
@@ -183,7 +182,7 @@ async def set_state(app, doc_id: str, **values) -> None:
 
 
 async def test_sweep_recovers_work_of_a_dead_worker(app, user):
-    body = await upload(user, corpus("md/docling_faq.md"))
+    body = await upload(user, fixture("tide-pools.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
     # simulate a worker that claimed the row and died: processing, lease long gone
@@ -193,7 +192,7 @@ async def test_sweep_recovers_work_of_a_dead_worker(app, user):
 
 
 async def test_sweep_resends_a_lost_message(app, user):
-    body = await upload(user, corpus("md/docling_faq.md"))
+    body = await upload(user, fixture("tide-pools.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
     stale = utcnow() - timedelta(seconds=app.state.settings.job_lease_s + 5)
@@ -203,7 +202,7 @@ async def test_sweep_resends_a_lost_message(app, user):
 
 
 async def test_a_worker_that_keeps_dying_ends_failed(app, user):
-    body = await upload(user, corpus("md/docling_faq.md"))
+    body = await upload(user, fixture("tide-pools.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
     await set_state(app, doc_id, status="processing", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1))
@@ -214,7 +213,7 @@ async def test_a_worker_that_keeps_dying_ends_failed(app, user):
 
 
 async def test_duplicate_messages_process_once(app, user):
-    body = await upload(user, corpus("md/pypdf_changelog-v1.md"))
+    body = await upload(user, fixture("changelog.md"))
     doc_id = body["documents"][0]["id"]
     first = await wait_done(user, doc_id)
     # the same message delivered again (or to two workers) finds nothing to claim

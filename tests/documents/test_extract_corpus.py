@@ -6,7 +6,6 @@ extractor (worker process, time limit), so a hang or crash would show here.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -15,21 +14,9 @@ import pytest
 from draftsmith.documents.extract import Extraction, ExtractionError, extract_isolated
 from draftsmith.documents.sniff import SniffError, detect_type
 from draftsmith.text.words import word_count
+from tests.corpus import CORPUS, corpus_files
 
-
-def corpus_dir() -> Path:
-    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-CORPUS = corpus_dir()
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
-
-
-def _files():
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.glob("*/*") if p.is_file())
+pytestmark = pytest.mark.corpus
 
 
 # file -> expected failure message fragment (everything else must be ready)
@@ -65,7 +52,7 @@ def _looks_user_facing(msg: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("path", _files(), ids=_rel)
+@pytest.mark.parametrize("path", corpus_files(), ids=_rel)
 def test_every_corpus_file_ready_or_clear_failure(path: Path):
     rel = _rel(path)
     try:

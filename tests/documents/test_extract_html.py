@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -11,16 +10,11 @@ import pytest
 
 from draftsmith.documents.extract import ExtractionError, extract
 from draftsmith.documents.sniff import detect_type
+from tests.corpus import CORPUS
+from tests.fixtures.make import SCRIPT_LINES, fixture_path
+from tests.fixtures.prose import LIGHTHOUSES
 
-
-def corpus_dir() -> Path:
-    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-CORPUS = corpus_dir()
 HTML = CORPUS / "html"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
 
 def _script_bodies(raw: str) -> list[str]:
@@ -33,7 +27,23 @@ def _script_bodies(raw: str) -> list[str]:
     return out
 
 
-@needs_corpus
+def test_generated_page_keeps_the_article_and_drops_the_chrome():
+    path = fixture_path("lighthouses.html")
+    dt = detect_type(path)
+    assert (dt.kind, dt.encoding) == ("html", "utf-8")
+    ex = extract(path, dt.kind, dt.encoding)
+    md = ex.markdown
+    assert md.startswith(f"# {LIGHTHOUSES.title}\n")
+    assert [s.heading for s in ex.sections] == [LIGHTHOUSES.title, *[h for h, _ in LIGHTHOUSES.sections()[5:]]]
+    for line in SCRIPT_LINES:
+        assert line not in md and line.split("(")[0] not in md
+    for chrome in ("Coastal Blog home", "Archive of every post", "Subscribe to the newsletter", "Copyright notice", "font-family"):
+        assert chrome not in md, chrome
+    assert all(s in md for s in LIGHTHOUSES.sections()[5][1])
+    assert "| Light | Range |\n|---|---|\n| Fixed white | 12 miles |" in md
+
+
+@pytest.mark.corpus
 def test_page_with_scripts_has_no_script_text():
     path = HTML / "un_example-with-scripts.html"
     raw = path.read_text("utf-8")
@@ -49,7 +59,7 @@ def test_page_with_scripts_has_no_script_text():
     assert "Karolina Hird, George Barros" in md
 
 
-@needs_corpus
+@pytest.mark.corpus
 def test_wikipedia_main_content_headings_and_no_chrome():
     path = HTML / "dl_wiki_duck.html"
     dt = detect_type(path)
@@ -64,7 +74,7 @@ def test_wikipedia_main_content_headings_and_no_chrome():
     assert "| Kingdom: | Animalia |" in md  # infobox table kept
 
 
-@needs_corpus
+@pytest.mark.corpus
 def test_inline_xbrl_10k_hidden_header_dropped():
     md = extract(HTML / "un_example-10k.html", "html", "utf-8").markdown
     assert "ANNUAL REPORT PURSUANT TO SECTION 13" in md

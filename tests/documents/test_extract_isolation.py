@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -11,14 +10,8 @@ import pytest
 
 from draftsmith.documents.extract import Extraction, ExtractionError, extract, extract_isolated
 from draftsmith.documents.extract._isolation import pool, run_isolated
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-CORPUS = corpus_dir()
+from tests.corpus import CORPUS
+from tests.fixtures.make import LONG_PAGES, fixture_path
 
 
 def _small_doc(tmp_path: Path) -> Path:
@@ -38,13 +31,16 @@ def test_time_limit_kills_the_task_and_the_caller_continues(tmp_path: Path):
     assert ex.sections[0].heading == "Still alive"
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
-def test_real_document_over_its_time_limit(tmp_path: Path):
+@pytest.mark.parametrize("big,small,pages", [
+    pytest.param(fixture_path("long.pdf"), fixture_path("report.pdf"), 8, id="generated"),
+    pytest.param(CORPUS / "pdf" / "un_DA-619p.pdf", CORPUS / "pdf" / "pm_dmca.pdf", 18, marks=pytest.mark.corpus, id="corpus"),
+])
+def test_real_document_over_its_time_limit(big: Path, small: Path, pages: int):
     with pytest.raises(ExtractionError) as ei:
-        extract_isolated(CORPUS / "pdf" / "un_DA-619p.pdf", "pdf", timeout_s=0.02)
+        extract_isolated(big, "pdf", timeout_s=0.02)
     assert "took too long" in str(ei.value)
-    ex = extract_isolated(CORPUS / "pdf" / "pm_dmca.pdf", "pdf")
-    assert ex.page_count == 18
+    ex = extract_isolated(small, "pdf")
+    assert ex.page_count == pages
 
 
 def test_memory_limit(tmp_path: Path):
@@ -127,11 +123,15 @@ def test_worker_start_failure_is_a_distinct_extraction_error(tmp_path: Path, mon
     fresh.shutdown()
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
-def test_configure_workers_without_pdf_split():
+@pytest.mark.parametrize("path", [
+    pytest.param(fixture_path("long.pdf"), id="generated"),  # LONG_PAGES: split when allowed
+    pytest.param(CORPUS / "pdf" / "sf_GeoTopo-komprimiert.pdf", marks=pytest.mark.corpus, id="corpus"),  # 117 pages
+])
+def test_configure_workers_without_pdf_split(path: Path):
     from draftsmith.documents.extract import configure_workers
+    from draftsmith.documents.extract.pdf import PARALLEL_MIN_PAGES
 
-    path = CORPUS / "pdf" / "sf_GeoTopo-komprimiert.pdf"  # 117 pages: split when allowed
+    assert LONG_PAGES >= PARALLEL_MIN_PAGES
     try:
         configure_workers(max_workers=1, pdf_parallel=False)
         assert pool().max_workers == 1 and pool().pdf_parallel is False

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from draftsmith.documents.extract import ExtractionError, extract, extract_isolated
 from draftsmith.documents.sniff import detect_type
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-CORPUS = corpus_dir()
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+from tests.corpus import CORPUS
+from tests.fixtures.make import BOM_TEXT, LATIN1_TEXT, fixture_path
 
 MD = """Preamble line.
 
@@ -64,14 +56,33 @@ def test_markdown_crlf_and_bom(tmp_path: Path):
     assert [s.heading for s in ex.sections] == ["Hi"]
 
 
-@needs_corpus
-def test_corpus_markdown_sections():
-    p = CORPUS / "md" / "pypdf_changelog-v1.md"
+@pytest.mark.parametrize("p", [
+    pytest.param(fixture_path("changelog.md"), id="generated"),
+    pytest.param(CORPUS / "md" / "pypdf_changelog-v1.md", marks=pytest.mark.corpus, id="corpus"),
+])
+def test_many_markdown_sections(p: Path):
     dt = detect_type(p)
     ex = extract_isolated(p, dt.kind, dt.encoding)
     assert ex.markdown == p.read_text("utf-8").replace("\r\n", "\n")
     assert len(ex.sections) > 50
     assert all(s.heading for s in ex.sections[1:])
+
+
+def test_generated_markdown_with_code_fences():
+    p = fixture_path("tide-pools.md")
+    dt = detect_type(p)
+    ex = extract(p, dt.kind, dt.encoding)
+    assert dt.kind == "markdown" and ex.markdown == p.read_text("utf-8")
+    assert "# a comment, not a heading" not in [s.heading for s in ex.sections]
+    assert len(ex.sections) == 6 and 1400 < ex.word_count < 1700
+
+
+@pytest.mark.parametrize("name,text", [("diary-bom.txt", BOM_TEXT), ("notes-latin1.txt", LATIN1_TEXT)])
+def test_generated_text_files_decode(name: str, text: str):
+    p = fixture_path(name)
+    dt = detect_type(p)
+    assert dt.kind == "text"
+    assert extract_isolated(p, dt.kind, dt.encoding).markdown == text
 
 
 def test_plain_text_utf16(tmp_path: Path):

@@ -17,23 +17,14 @@ from draftsmith.documents.sniff import (
     UnsupportedType,
     detect_type,
 )
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("DRAFTSMITH_CORPUS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-CORPUS = corpus_dir()
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+from tests.corpus import corpus_files
+from tests.fixtures.make import FIXTURES, fixture_path
 
 EXPECTED_KIND = {"pdf": "pdf", "docx": "docx", "html": "html", "md": "markdown"}
 
 
-def _corpus_files():
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.glob("*/*") if p.is_file() and p.parent.name in EXPECTED_KIND)
+GENERATED_KIND = {name: {"pdf": "pdf", "docx": "docx", "html": "html", "md": "markdown", "txt": "text"}[name.rsplit(".", 1)[1]]
+                  for name in FIXTURES}
 
 
 def _copy_as(src: Path, tmp_path: Path, name: str) -> Path:
@@ -42,23 +33,32 @@ def _copy_as(src: Path, tmp_path: Path, name: str) -> Path:
     return dst
 
 
-@needs_corpus
-@pytest.mark.parametrize("path", _corpus_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def _detected_from_content_not_name(path: Path, kind: str, tmp_path: Path) -> None:
+    # a misleading name and no extension: only the bytes can decide
+    renamed = _copy_as(path, tmp_path, "upload.bin")
+    wrong = _copy_as(path, tmp_path, "report.pdf" if kind != "pdf" else "notes.txt")
+    for p in (path, renamed, wrong):
+        dt = detect_type(p)
+        assert isinstance(dt, DetectedType)
+        assert dt.kind == kind, p
+        assert dt.content_type == CONTENT_TYPES[dt.kind]
+    if dt.kind in ("html", "markdown", "text"):
+        assert dt.encoding
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_generated_files_detected_from_content_not_name(name: str, tmp_path: Path):
+    _detected_from_content_not_name(fixture_path(name), GENERATED_KIND[name], tmp_path)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("path", corpus_files(*EXPECTED_KIND), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_corpus_files_detected_from_content_not_name(path: Path, tmp_path: Path):
     if path.stat().st_size == 0:
         with pytest.raises(EmptyFile):
             detect_type(path)
         return
-    # a misleading name and no extension: only the bytes can decide
-    renamed = _copy_as(path, tmp_path, "upload.bin")
-    wrong = _copy_as(path, tmp_path, "report.pdf" if path.parent.name != "pdf" else "notes.txt")
-    for p in (path, renamed, wrong):
-        dt = detect_type(p)
-        assert isinstance(dt, DetectedType)
-        assert dt.kind == EXPECTED_KIND[path.parent.name], p
-        assert dt.content_type == CONTENT_TYPES[dt.kind]
-    if dt.kind in ("html", "markdown", "text"):
-        assert dt.encoding
+    _detected_from_content_not_name(path, EXPECTED_KIND[path.parent.name], tmp_path)
 
 
 def test_plain_text_is_text(tmp_path: Path):

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from tests.conftest import make_user
-from tests.documents.helpers import corpus, upload, wait_done
+from tests.documents.helpers import fixture, upload, wait_done
+from tests.fixtures.make import PDF_ONLY_WORD, REPORT_PAGES
 
 
 def stored_files(app) -> list[str]:
@@ -22,10 +23,10 @@ def temporaries(app) -> list[str]:
 
 
 async def test_upload_process_and_read_back(app, user):
-    pdf, md = corpus("pdf/pm_naacl06-shinyama.pdf"), corpus("md/docling_faq.md")
+    pdf, md = fixture("report.pdf"), fixture("tide-pools.md")
     body = await upload(user, pdf, md)
     docs = body["documents"]
-    assert [d["filename"] for d in docs] == ["pm_naacl06-shinyama.pdf", "docling_faq.md"]
+    assert [d["filename"] for d in docs] == ["report.pdf", "tide-pools.md"]
     assert docs[0]["status"] in ("queued", "processing", "ready")
     assert docs[0]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert docs[0]["size_bytes"] == pdf.stat().st_size
@@ -33,13 +34,13 @@ async def test_upload_process_and_read_back(app, user):
 
     ready = await wait_done(user, docs[0]["id"])
     assert ready["status"] == "ready", ready
-    assert ready["page_count"] == 8 and ready["word_count"] > 3000 and ready["chunk_count"] > 5
+    assert ready["page_count"] == REPORT_PAGES and ready["word_count"] > 3000 and ready["chunk_count"] > 5
     assert ready["processed_at"] is not None
 
     content = (await user.get(f"/api/v1/documents/{docs[0]['id']}/content")).json()
     assert content["document_id"] == docs[0]["id"]
-    assert "Preemptive" in content["markdown"] or "preemptive" in content["markdown"].lower()
-    assert {s["page"] for s in content["sections"]} >= {1, 8}
+    assert PDF_ONLY_WORD in content["markdown"]
+    assert {s["page"] for s in content["sections"]} == set(range(1, REPORT_PAGES + 1))
     assert all(s["text"] in content["markdown"] for s in content["sections"])
 
     download = await user.get(f"/api/v1/documents/{docs[0]['id']}/download")
@@ -53,7 +54,7 @@ async def test_upload_process_and_read_back(app, user):
 
 
 async def test_type_is_decided_by_content_not_name(app, user):
-    md = corpus("md/pypdf_extract-text.md").read_bytes()
+    md = fixture("tide-pools.md").read_bytes()
     body = await upload(user, ("looks-like.pdf", md))
     assert body["documents"][0]["content_type"] == "text/markdown"
     bad = await user.post("/api/v1/documents/upload", files=[("files", ("report.pdf", os.urandom(4096), "application/pdf"))])
@@ -155,14 +156,14 @@ async def test_other_users_documents_are_404_everywhere(app, client, user):
 
 
 async def test_delete_removes_file_chunks_and_index(app, user):
-    body = await upload(user, corpus("md/docling_faq.md"))
+    body = await upload(user, fixture("tide-pools.md"))
     doc_id = body["documents"][0]["id"]
     await wait_done(user, doc_id)
-    assert (await user.get("/api/v1/documents", params={"q": "docling"})).json()["items"]
+    assert (await user.get("/api/v1/documents", params={"q": "barnacle"})).json()["items"]
     assert (await user.request("DELETE", f"/api/v1/documents/{doc_id}")).status_code == 204
     assert stored_files(app) == []
     assert (await user.get(f"/api/v1/documents/{doc_id}")).status_code == 404
-    assert (await user.get("/api/v1/documents", params={"q": "docling"})).json()["items"] == []
+    assert (await user.get("/api/v1/documents", params={"q": "barnacle"})).json()["items"] == []
     from sqlalchemy import text
 
     async with app.state.engine.connect() as connection:
@@ -170,7 +171,7 @@ async def test_delete_removes_file_chunks_and_index(app, user):
 
 
 async def test_reprocess_is_idempotent(app, user):
-    body = await upload(user, corpus("md/docling_OCR.md"))
+    body = await upload(user, fixture("kelp-notes.md"))
     doc_id = body["documents"][0]["id"]
     first = await wait_done(user, doc_id)
     before = await chunk_rows(app, doc_id)
@@ -192,7 +193,7 @@ async def chunk_rows(app, doc_id):
 
 
 async def test_failed_documents_say_why(app, user):
-    body = await upload(user, corpus("pdf/plumb_password-example.pdf"), corpus("pdf/dl_ocr_test.pdf"))
+    body = await upload(user, fixture("encrypted.pdf"), fixture("scanned.pdf"))
     locked = await wait_done(user, body["documents"][0]["id"])
     scanned = await wait_done(user, body["documents"][1]["id"])
     assert locked["status"] == "failed" and "password" in locked["error"].lower()

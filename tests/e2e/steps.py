@@ -7,11 +7,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import CORPUS, PASSWORD
+from tests.conftest import PASSWORD
+from tests.fixtures.make import PDF_ONLY_WORD, fixture_path  # noqa: F401  (PDF_ONLY_WORD: for the tests)
 
-PDF = CORPUS / "pdf" / "pm_naacl06-shinyama.pdf"
-DOCX = CORPUS / "docx" / "un_docx-tables.docx"
-MARKDOWN = CORPUS / "md" / "docling_faq.md"
+PDF = fixture_path("report.pdf")
+DOCX = fixture_path("lighthouses.docx")
+MARKDOWN = fixture_path("tide-pools.md")
 PROCESSING_TIMEOUT_MS = 180_000
 GENERATION_TIMEOUT_MS = 180_000
 

@@ -19,7 +19,7 @@ def test_two_tab_revision_conflict(page, browser_context, live):
     upload(page, MARKDOWN)
     wait_ready(page, MARKDOWN)
     open_nav(page, "Generate")
-    editor = generate(page, [MARKDOWN], "Document conversion questions")
+    editor = generate(page, [MARKDOWN], "Tide pool animals on rocky shores")
 
     other = browser_context.new_page()
     other.goto(editor)

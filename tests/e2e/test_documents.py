@@ -7,13 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import CORPUS
 from tests.e2e.conftest import PHONE, assert_no_sideways_scroll, screenshot
 from tests.e2e.steps import MARKDOWN, open_nav, register, row, upload, wait_ready
+from tests.fixtures.make import fixture_path
 
 pytestmark = pytest.mark.e2e
 
-ENCRYPTED = CORPUS / "pdf" / "plumb_password-example.pdf"
+ENCRYPTED = fixture_path("encrypted.pdf")
 
 
 def test_bad_uploads_show_their_error(page, live, tmp_path):

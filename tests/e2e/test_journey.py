@@ -8,7 +8,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, screenshot
-from tests.e2e.steps import DOCX, PDF, generate, open_nav, register, row, saved, upload, wait_ready
+from tests.e2e.steps import (
+    DOCX,
+    PDF,
+    PDF_ONLY_WORD,
+    generate,
+    open_nav,
+    register,
+    row,
+    saved,
+    upload,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +54,7 @@ def test_journey(page, browser_context, live, settings_overrides):
     cross_expiry()
 
     # search narrows the list (the server's ?q=) and view the extracted text
-    page.get_by_label("Search documents").fill("GLARF")
+    page.get_by_label("Search documents").fill(PDF_ONLY_WORD)
     expect(page.locator(".doc-row")).to_have_count(1)
     expect(row(page, PDF.name)).to_be_visible()
     page.get_by_label("Search documents").fill("")
@@ -62,7 +73,7 @@ def test_journey(page, browser_context, live, settings_overrides):
     if shots:
         screenshot(page, "07-generate")
     cross_expiry()
-    editor_url = generate(page, [PDF, DOCX], "Paraphrase acquisition and document tables",
+    editor_url = generate(page, [PDF, DOCX], "Lighthouse keepers and tide pool animals",
                           shot="07-generate-progress" if shots else None)
     if shots:
         screenshot(page, "08-editor")

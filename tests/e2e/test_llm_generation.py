@@ -28,7 +28,7 @@ def prepare(page, email: str) -> None:
     open_nav(page, "Generate")
     expect(page.get_by_label("Engine")).to_have_value("llm")
     page.get_by_label(MARKDOWN.name).check()
-    page.get_by_label("Topic").fill("What Docling supports")
+    page.get_by_label("Topic").fill("Tide pool animals on rocky shores")
 
 
 def test_llm_draft_streams_its_progress(page, browser_context, live):
@@ -59,6 +59,6 @@ def test_cancelling_a_generation(page, live, openai_server):
     screenshot(page, "07-generate-cancelled", full_page=False)
     page.get_by_role("button", name="Change the brief").click()
     expect(page.get_by_role("button", name="Generate")).to_be_enabled()
-    expect(page.get_by_label("Topic")).to_have_value("What Docling supports")
+    expect(page.get_by_label("Topic")).to_have_value("Tide pool animals on rocky shores")
     open_nav(page, "Blogs")
     expect(page.locator(".blog-card .badge")).to_have_text("Cancelled")

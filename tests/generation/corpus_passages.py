@@ -8,18 +8,21 @@ ends. ``Passage.text`` is always verbatim ``document[start:end]``.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from draftsmith.generation.types import Passage
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # also imported from a bare subprocess (determinism test)
+    sys.path.insert(0, str(REPO))
+
+from tests import corpus  # noqa: E402
 
 
 def corpus_dir() -> Path | None:
-    for cand in (REPO.parent / "shared" / "corpus", Path("/work/shared/corpus")):
-        if (cand / "md").is_dir():
-            return cand
-    return None
+    """The real-world corpus (tests/corpus.py decides where), or None without one."""
+    return corpus.CORPUS if corpus.AVAILABLE else None
 
 
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")

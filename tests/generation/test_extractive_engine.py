@@ -32,7 +32,7 @@ from draftsmith.text.words import word_count
 CORPUS = corpus_dir()
 pytestmark = [
     pytest.mark.asyncio,
-    pytest.mark.skipif(CORPUS is None, reason="shared corpus not found"),
+    pytest.mark.corpus,
 ]
 
 MD_FILES = ["docling_OCR.md", "docling_faq.md", "pypdf_changelog-v1.md", "pypdf_extract-text.md"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from draftsmith.access import AccessRoute, iter_routes
+from draftsmith.auth.access import AccessRoute, iter_routes
 
 ODD_VALUES = ["x", "9" * 30, "-1", "0", "' OR 1=1 --", "%00", "ü" * 40, "a" * 300]
 ODD_BODIES = [

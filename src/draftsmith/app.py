@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
 from draftsmith import __version__
-from draftsmith.access import public, router
+from draftsmith.auth.access import public, router
 from draftsmith.auth.denylist import DatabaseDenylist, RedisDenylist
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.auth.routes import routes as auth_routes

@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from draftsmith.access import public, router
+from draftsmith.auth.access import public, router
 from draftsmith.migrate import current_revision, head_revision
 
 routes = router(tags=["health"])

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from draftsmith.access import AccessRoute, iter_routes
+from draftsmith.auth.access import AccessRoute, iter_routes
 from tests.conftest import browser_login, login, register
 
 FRAMEWORK_ROUTES = {"/openapi.json"}  # FastAPI's schema: public by nature
@@ -50,7 +50,7 @@ def test_every_route_declares_access(app):
 
 
 def test_a_route_without_declaration_is_caught(app):
-    plain = APIRouter()  # not built through draftsmith.access.router()
+    plain = APIRouter()  # not built through draftsmith.auth.access.router()
     plain.add_api_route("/api/v1/sneaky", lambda: {"ok": True})
     app.include_router(plain)
     try:

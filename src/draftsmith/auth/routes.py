@@ -8,8 +8,8 @@ from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from draftsmith.access import public, router
 from draftsmith.auth import service
+from draftsmith.auth.access import public, router
 from draftsmith.auth.deps import Caller, CurrentCaller, settings_of
 from draftsmith.auth.schemas import (
     ChangePasswordIn,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import Path, Query, Response
 from sqlalchemy import select
 
-from draftsmith.access import router
+from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller
 from draftsmith.blogs import export, service
 from draftsmith.blogs.models import Blog, BlogRevision

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 from fastapi.responses import FileResponse
 
-from draftsmith.access import router
+from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.db import Db
 from draftsmith.documents import service, storage

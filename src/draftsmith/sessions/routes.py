@@ -8,7 +8,7 @@ from fastapi import Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from draftsmith.access import router
+from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.blogs import events
 from draftsmith.db import Db, utcnow

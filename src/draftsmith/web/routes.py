@@ -13,8 +13,8 @@ from fastapi import Form, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from draftsmith.access import public, router
 from draftsmith.auth import cookies, service, tokens
+from draftsmith.auth.access import public, router
 from draftsmith.auth.deps import CurrentCaller, same_origin, settings_of
 from draftsmith.auth.routes import register_account, sign_in, sign_out
 from draftsmith.db import Db

@@ -58,8 +58,12 @@ def write_sources(directory: Path, paragraphs: list[str], words: int) -> list[Pa
 
 
 async def extractive_scaling(paragraphs: list[str]) -> None:
-    from draftsmith.blogs.local import generate_from_files
-    from draftsmith.documents.local import local_context, local_user_id, scratch_settings
+    from draftsmith.oneshot import (
+        generate_from_files,
+        local_context,
+        local_user_id,
+        scratch_settings,
+    )
 
     print("Extractive generation (long draft) against the selected sources:")
     print(f"  {'source words':>12} {'documents':>9} {'ingest s':>9} {'generate s':>10} {'draft words':>11} {'citations':>9}")
@@ -127,7 +131,7 @@ def _fake_server(latency: float, conn) -> None:
 
 
 async def _llm_generation(base_url: str, forget_requests) -> float:
-    from draftsmith.documents.local import ingest, local_context, local_user_id, scratch_settings
+    from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
 
     async with scratch_settings(llm_base_url=base_url, llm_api_key="bench") as settings, \
             local_context(settings) as ctx:
@@ -161,18 +165,18 @@ def replay(base_url: str, bodies: list[dict]) -> float:
 
 
 async def _generate_on(ctx, user_id, document_ids):
+    from draftsmith.blogs import service as blogs
     from draftsmith.blogs.models import Blog
     from draftsmith.jobs import runner
-    from draftsmith.sessions import service as sessions
     from draftsmith.sessions.models import GenerationSession
 
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         session = GenerationSession(user_id=user_id, topic=TOPIC, document_ids=document_ids, length="medium", engine="llm")
         db.add(session)
         await db.commit()
-        blog = await sessions.start_generation(db, session)
+        blog = await blogs.start_generation(db, session)
     await asyncio.wait_for(runner.run(ctx, "blog", blog.id), timeout=600)
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         return await db.get(Blog, blog.id)
 
 

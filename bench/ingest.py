@@ -77,7 +77,7 @@ def markitdown_reference(pdfs: list[Path]) -> tuple[int, float] | None:
 
 async def pipeline(files: list[Path]):
     from draftsmith.documents.extract import warm_up
-    from draftsmith.documents.local import ingest, local_context, local_user_id, scratch_settings
+    from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
 
     warm_up()
     async with scratch_settings(max_upload_mb=100, worker_concurrency=WORKERS) as settings, \

@@ -18,6 +18,7 @@ from draftsmith.auth.access import public, router
 from draftsmith.auth.denylist import DatabaseDenylist, RedisDenylist
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.auth.routes import routes as auth_routes
+from draftsmith.blogs.routes import generation_routes
 from draftsmith.blogs.routes import routes as blog_routes
 from draftsmith.config import Settings, get_settings, mask_url
 from draftsmith.db import create_engine, session_factory
@@ -25,6 +26,7 @@ from draftsmith.documents.extract import warm_up
 from draftsmith.documents.routes import routes as document_routes
 from draftsmith.errors import install_error_handlers
 from draftsmith.health import routes as health_routes
+from draftsmith.job_kinds import JOB_KINDS
 from draftsmith.jobs.service import Jobs
 from draftsmith.middleware import BodyLimit, RejectNul, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
@@ -58,7 +60,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         revision = await current_revision(engine)
     except Exception as exc:
         await engine.dispose()
-        raise StartupError(f"The database at {mask_url(settings.database)} is unreachable: {exc}") from exc
+        raise StartupError(
+            f"The database at {mask_url(settings.database)} is unreachable: {exc}"
+        ) from exc
     if revision != head_revision():
         await engine.dispose()
         raise StartupError(
@@ -66,13 +70,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "run `draftsmith migrate`."
         )
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.db = session_factory(engine)
     app.state.redis = await connect_redis(settings.redis_url) if settings.redis_url else None
     app.state.denylist = (
-        RedisDenylist(app.state.redis) if app.state.redis else DatabaseDenylist(app.state.sessions)
+        RedisDenylist(app.state.redis) if app.state.redis else DatabaseDenylist(app.state.db)
     )
     app.state.login_limiter = LoginLimiter(settings)
-    app.state.jobs = Jobs(settings, app.state.sessions)
+    app.state.jobs = Jobs(settings, app.state.db, JOB_KINDS)
     if app.state.jobs.in_process:
         await anyio.to_thread.run_sync(warm_up)  # the extraction worker, before the first upload
     await app.state.jobs.start()
@@ -107,15 +111,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for routes in (
-        health_routes, auth_routes, document_routes, session_routes, blog_routes, web_routes, docs_routes,
+        health_routes,
+        auth_routes,
+        document_routes,
+        session_routes,
+        generation_routes,
+        blog_routes,
+        web_routes,
+        docs_routes,
     ):
         app.include_router(routes)
     static = Path(__file__).parent / "web" / "static"
     swagger = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI assets, served locally
     app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=static), name="static")
-    app.add_middleware(BodyLimit, max_bytes=settings.max_json_kb * 1024,
-                       multipart_max_bytes=settings.max_upload_bytes * 20 + 1024 * 1024)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_json_kb * 1024,
+        multipart_max_bytes=settings.max_upload_bytes * 20 + 1024 * 1024,
+    )
     app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders, settings=settings)
     return app

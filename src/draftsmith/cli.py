@@ -84,6 +84,7 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit once the queue is empty")] = False,
 ) -> None:
     """Run queued work from Redis (start any number, on any machine sharing the database and data directory)."""
+    from draftsmith.job_kinds import JOB_KINDS
     from draftsmith.jobs.worker import build_worker
 
     settings = _settings()
@@ -93,7 +94,7 @@ def worker(
         err.print("[red]DRAFTSMITH_REDIS_URL is not set.[/] Without Redis, `draftsmith serve` runs jobs itself.")
         raise typer.Exit(2)
     _require_services(settings)
-    build_worker(settings, burst=burst).run()
+    build_worker(settings, JOB_KINDS, burst=burst).run()
 
 
 @app.command()
@@ -102,8 +103,8 @@ def ingest(
     user: Annotated[str | None, typer.Option(help="Store into the configured database for this user's email")] = None,
 ) -> None:
     """Run the document pipeline (extract, chunk, index) in this process and report each file."""
-    from draftsmith.documents.local import ingest as run_ingest
-    from draftsmith.documents.local import local_context, local_user_id, scratch_settings
+    from draftsmith.oneshot import ingest as run_ingest
+    from draftsmith.oneshot import local_context, local_user_id, scratch_settings
 
     async def main():
         if user:
@@ -160,10 +161,14 @@ def generate(
     """Ingest the files and write a cited draft, all in this process (no server)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from draftsmith.blogs.local import generate_from_files
-    from draftsmith.documents.local import local_context, local_user_id, scratch_settings
     from draftsmith.errors import ApiError
     from draftsmith.generation.citations import draft_word_count
+    from draftsmith.oneshot import (
+        generate_from_files,
+        local_context,
+        local_user_id,
+        scratch_settings,
+    )
 
     if engine not in (None, "extractive", "llm") or length not in ("short", "medium", "long"):
         err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")

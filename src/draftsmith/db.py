@@ -90,16 +90,18 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """Request-scoped session; the route commits what it means to keep."""
-    async with request.app.state.sessions() as session:
+    async with request.app.state.db() as session:
         yield session
 
 
 Db = Annotated[AsyncSession, Depends(get_db)]
 
 
-async def get_owned(db: AsyncSession, model: type[M], user_id: str, row_id: str, what: str) -> M:
-    """The caller's row, or 404: another user's object is indistinguishable from a missing one."""
+async def get_owned(db: AsyncSession, model: type[M], row_id: str, user_id: str) -> M:
+    """The user's row, or 404: another user's object is indistinguishable from a missing one.
+
+    The 404 names the model by its ``label`` (default: the class name)."""
     row = await db.get(model, row_id)
     if row is None or row.user_id != user_id:
-        raise NotFound(what)
+        raise NotFound(getattr(model, "label", model.__name__))
     return row

@@ -17,11 +17,11 @@ from tests.conftest import PASSWORD, login, register
 async def test_login_rehashes_when_parameters_change(app, client):
     await register(client)
     weak = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8192),)).hash(PASSWORD)
-    async with app.state.sessions() as db:
+    async with app.state.db() as db:
         await db.execute(update(User).values(password_hash=weak))
         await db.commit()
     await login(client)
-    async with app.state.sessions() as db:
+    async with app.state.db() as db:
         stored = await db.scalar(select(User.password_hash))
     assert stored != weak and "m=8192" not in stored and stored.startswith("$argon2id$")
     await login(client)  # the new hash verifies
@@ -30,7 +30,7 @@ async def test_login_rehashes_when_parameters_change(app, client):
 async def test_a_refresh_family_dies_after_its_lifetime(app, client):
     await register(client)
     tokens = await login(client)
-    async with app.state.sessions() as db:
+    async with app.state.db() as db:
         family = await db.scalar(select(RefreshFamily))
         assert timedelta(days=29, hours=23) < family.expires_at - family.created_at <= timedelta(days=30)
         await db.execute(update(RefreshFamily).values(expires_at=utcnow() - timedelta(seconds=1)))

@@ -1,4 +1,4 @@
-"""Sessions and blogs over the API: generation, events, editing, export, isolation."""
+"""Blogs over the API: generation, events, editing, export, isolation."""
 
 from __future__ import annotations
 
@@ -23,30 +23,6 @@ async def wait_blog(user, blog_id, timeout=120) -> dict:
             return blog
         assert time.monotonic() < deadline, blog["status"]
         await asyncio.sleep(0.1)
-
-
-async def test_session_validation(app, client, user):
-    (doc_id,) = await ready_documents(user, fixture("kelp-notes.md"))
-    eve = await make_user(client, "eve@example.com")
-    foreign = await eve.post("/api/v1/sessions", json={"topic": "ocr engines", "document_ids": [doc_id]})
-    assert foreign.status_code == 422 and foreign.json()["code"] == "unknown_documents"
-    missing = await user.post("/api/v1/sessions", json={"topic": "ocr engines", "document_ids": ["nope"]})
-    assert missing.status_code == 422
-    empty = await user.post("/api/v1/sessions", json={"topic": "ocr engines", "document_ids": []})
-    assert empty.status_code == 422
-    bad_length = await user.post("/api/v1/sessions", json={"topic": "ocr", "document_ids": [doc_id], "length": "epic"})
-    assert bad_length.status_code == 422
-    llm = await user.post("/api/v1/sessions", json={"topic": "ocr engines", "document_ids": [doc_id], "engine": "llm"})
-    assert llm.status_code == 422 and llm.json()["code"] == "llm_not_configured"
-    session = await new_session(user, [doc_id, doc_id], audience="engineers", tone="friendly", length="short", language="en")
-    assert session["document_ids"] == [doc_id] and session["engine"] == "extractive"
-    assert {"id", "title", "topic", "document_ids", "audience", "tone", "length", "instructions", "created_at"} <= set(session)
-    patched = await user.request("PATCH", f"/api/v1/sessions/{session['id']}", json={"tone": "formal", "topic": None})
-    assert patched.status_code == 422
-    patched = await user.request("PATCH", f"/api/v1/sessions/{session['id']}", json={"tone": "formal"})
-    assert patched.status_code == 200 and patched.json()["tone"] == "formal"
-    listed = (await user.get("/api/v1/sessions")).json()
-    assert [s["id"] for s in listed["items"]] == [session["id"]]
 
 
 async def test_generating_with_a_document_not_ready_is_409(app, user):
@@ -270,7 +246,7 @@ async def test_a_killed_workers_generation_is_resumed_by_the_sweep(app, user):
     finally:
         app.state.jobs.context.queue = queue
     # as if a worker claimed it and died mid-generation
-    async with app.state.sessions() as db:
+    async with app.state.db() as db:
         await db.execute(update(Blog).where(Blog.id == blog_id).values(
             status="generating", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1)))
         await db.commit()
@@ -278,7 +254,7 @@ async def test_a_killed_workers_generation_is_resumed_by_the_sweep(app, user):
     blog = await wait_blog(user, blog_id)
     assert blog["status"] == "ready" and blog["revision"] == 1
     # and one that keeps dying is failed with an error event, never left generating
-    async with app.state.sessions() as db:
+    async with app.state.db() as db:
         await db.execute(update(Blog).where(Blog.id == blog_id).values(
             status="generating", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1)))
         await db.commit()

@@ -24,7 +24,7 @@ async def test_retrieve_ranks_and_restricts(app, client, user):
     eve = await make_user(client, "eve@example.com")
     await _doc(eve, "eve.md", "# Eve\n\nOwls owls owls, the owl of Eve.")
     uid = await user_id(user)
-    async with app.state.sessions() as db:
+    async with app.state.db() as db:
         hits = await search.retrieve(db, uid, "owl hunts", None, k=5)
         assert [h.document_id for h in hits][:2] == [owls, rivers]
         assert all(h.score > 0 for h in hits) and hits[0].score >= hits[1].score

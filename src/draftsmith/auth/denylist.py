@@ -50,17 +50,17 @@ class RedisDenylist:
 
 
 class DatabaseDenylist:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
+        self.db = db
 
     async def add(self, jti: str, expires_at: datetime) -> None:
-        async with self.sessions() as db:
+        async with self.db() as db:
             await db.execute(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < utcnow()))
             if await db.get(RevokedAccessToken, jti) is None:
                 db.add(RevokedAccessToken(jti=jti, expires_at=expires_at))
             await db.commit()
 
     async def contains(self, jti: str) -> bool:
-        async with self.sessions() as db:
+        async with self.db() as db:
             found = await db.scalar(select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti))
             return found is not None

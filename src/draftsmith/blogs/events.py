@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from fastapi.sse import ServerSentEvent
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +22,7 @@ from draftsmith.blogs.models import Blog, BlogEvent
 ACTIVE = ("queued", "generating")
 POLL_S = 0.2
 BATCH = 500
-KEEPALIVE_S = 15.0
+RETRY_MS = 2000  # how long a browser waits before reconnecting
 
 
 def event_row(blog: Blog, type_: str, data: dict[str, Any]) -> BlogEvent:
@@ -29,18 +30,28 @@ def event_row(blog: Blog, type_: str, data: dict[str, Any]) -> BlogEvent:
 
 
 def new_event(blog_id: str, session_id: str | None, type_: str, data: dict[str, Any]) -> BlogEvent:
-    return BlogEvent(blog_id=blog_id, session_id=session_id, type=type_, data={"blog_id": blog_id, **data})
+    return BlogEvent(
+        blog_id=blog_id, session_id=session_id, type=type_, data={"blog_id": blog_id, **data}
+    )
 
 
 def cancelled_event(blog: Blog) -> BlogEvent:
-    return event_row(blog, "error", {"status": "cancelled", "code": "cancelled", "detail": "The generation was cancelled."})
+    return event_row(
+        blog,
+        "error",
+        {"status": "cancelled", "code": "cancelled", "detail": "The generation was cancelled."},
+    )
 
 
 async def publish(
-    sessions: async_sessionmaker[AsyncSession], blog_id: str, session_id: str | None, type_: str, data: dict[str, Any]
+    db_sessions: async_sessionmaker[AsyncSession],
+    blog_id: str,
+    session_id: str | None,
+    type_: str,
+    data: dict[str, Any],
 ) -> None:
     """Store one event in its own transaction (a deleted blog's events are dropped)."""
-    async with sessions() as db:
+    async with db_sessions() as db:
         db.add(new_event(blog_id, session_id, type_, data))
         try:
             await db.commit()
@@ -48,16 +59,19 @@ async def publish(
             await db.rollback()
 
 
-def format_sse(event: BlogEvent) -> str:
+def to_sse(event: BlogEvent) -> ServerSentEvent:
     payload = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n"
+    return ServerSentEvent(id=str(event.id), event=event.type, raw_data=payload)
 
 
 async def _poll(
-    sessions: async_sessionmaker[AsyncSession], session_id: str, after_id: int, blog_id: str | None
+    db_sessions: async_sessionmaker[AsyncSession],
+    session_id: str,
+    after_id: int,
+    blog_id: str | None,
 ) -> tuple[bool, list[BlogEvent]]:
     """Whether a generation is still running, and the events after ``after_id``."""
-    async with sessions() as db:
+    async with db_sessions() as db:
         # Activity first: a blog's terminal event commits with its final status,
         # so once it reads inactive, the fetch below includes that event.
         active_query = select(Blog.id).where(Blog.session_id == session_id, Blog.status.in_(ACTIVE))
@@ -72,32 +86,25 @@ async def _poll(
 
 
 async def follow(
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
     session_id: str,
     after_id: int,
     blog_id: str | None = None,
-    is_disconnected=None,
-) -> AsyncIterator[str]:
-    """Yield SSE frames after ``after_id``; end once no blog of the session is active."""
-    yield "retry: 2000\n\n"
-    idle = 0.0
+) -> AsyncIterator[ServerSentEvent]:
+    """Events after ``after_id``; the stream ends once no blog of the session is active.
+
+    FastAPI frames them, sends keep-alive comments while idle and stops this
+    generator when the client disconnects."""
+    yield ServerSentEvent(retry=RETRY_MS)
     while True:
         # Shielded: a client that disconnects mid-query must not cut a pooled connection in half.
-        active, events = await asyncio.shield(_poll(sessions, session_id, after_id, blog_id))
+        active, events = await asyncio.shield(_poll(db_sessions, session_id, after_id, blog_id))
         for event in events:
             after_id = event.id
-            yield format_sse(event)
+            yield to_sse(event)
         if len(events) == BATCH:
             continue  # more to replay
         if not active:
             return
-        if events:
-            idle = 0.0
-            continue
-        if is_disconnected is not None and await is_disconnected():
-            return
-        await asyncio.sleep(POLL_S)
-        idle += POLL_S
-        if idle >= KEEPALIVE_S:
-            idle = 0.0
-            yield ": keep-alive\n\n"
+        if not events:
+            await asyncio.sleep(POLL_S)

@@ -38,7 +38,7 @@ CANCEL_POLL_S = 0.5
 
 
 async def _load(ctx: JobContext, blog_id: str) -> tuple[Blog, GenerationSession, dict[str, Document]]:
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         blog = await db.get(Blog, blog_id)
         if blog is None or blog.session_id is None:
             raise Cancelled()
@@ -61,10 +61,10 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     blog, session, documents = await _load(ctx, blog_id)
 
     async def emit(type_: str, data: dict[str, Any]) -> None:
-        await events.publish(ctx.sessions, blog_id, blog.session_id, type_, data)
+        await events.publish(ctx.db, blog_id, blog.session_id, type_, data)
 
     async def retrieve(query: str, k: int) -> list[Passage]:
-        async with ctx.sessions() as db:
+        async with ctx.db() as db:
             hits = await search.retrieve(db, blog.user_id, query, list(documents), k=k)
         return [
             Passage(
@@ -100,7 +100,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
 async def _watch_cancel(ctx: JobContext, blog_id: str, cancel: asyncio.Event) -> None:
     while not cancel.is_set():
         await asyncio.sleep(CANCEL_POLL_S)
-        async with ctx.sessions() as db:
+        async with ctx.db() as db:
             requested = await db.scalar(select(Blog.cancel_requested).where(Blog.id == blog_id))
         if requested is None or requested:
             cancel.set()
@@ -117,7 +117,7 @@ def _check_quotes(draft: Draft, documents: dict[str, Document]) -> None:
 async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
     data = draft.to_dict()
     now = utcnow()
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         saved = await db.execute(
             update(Blog)
             .where(Blog.id == blog_id, Blog.status == "generating", Blog.cancel_requested.is_(False))
@@ -143,7 +143,7 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
 
 async def _mark_cancelled(ctx: JobContext, blog_id: str) -> None:
     """Status and terminal event in one transaction, so a follower never sees one without the other."""
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         blog = await db.get(Blog, blog_id)
         if blog is None:
             return

@@ -1,37 +1,73 @@
-"""/api/v1/blogs: read, edit with revisions, export, cancel, delete."""
+"""/api/v1/blogs: read, edit with revisions, export, cancel, delete; and, under
+/api/v1/sessions, starting a generation and following its progress events."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import Path, Query, Response
-from sqlalchemy import select
+from fastapi import Depends, Header, Path, Query, Request, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller
-from draftsmith.blogs import export, service
-from draftsmith.blogs.models import Blog, BlogRevision
+from draftsmith.blogs import events, service
+from draftsmith.blogs.models import Blog
 from draftsmith.blogs.schemas import (
     MAX_REVISION,
     BlogOut,
     BlogPage,
     BlogPatch,
     BlogStatus,
+    GenerateOut,
     RevisionList,
     RevisionOut,
 )
-from draftsmith.db import Db
-from draftsmith.errors import ApiError, NotFound
-from draftsmith.pagination import newest_first
+from draftsmith.db import Db, get_owned
+from draftsmith.sessions.models import GenerationSession
 
 routes = router(prefix="/api/v1/blogs", tags=["blogs"])
+generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
 
 
-EXPORTS = {
-    "md": ("text/markdown; charset=utf-8", export.export_markdown),
-    "html": ("text/html; charset=utf-8", export.export_html),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", export.export_docx),
-}
+@generation_routes.post(
+    "/{session_id}/generate",
+    status_code=202,
+    response_model=GenerateOut,
+    responses={404: {}, 409: {}},
+)
+async def generate(session_id: str, request: Request, caller: CurrentCaller, db: Db):
+    session = await get_owned(db, GenerationSession, session_id, caller.user.id)
+    blog = await service.start_generation(db, session)
+    await request.app.state.jobs.submit("blog", blog.id)
+    return {"blog_id": blog.id, "status": "queued"}
+
+
+async def owned_session_id(session_id: str, caller: CurrentCaller, db: Db) -> str:
+    """The caller's session id (else 404, before the stream starts); releases the connection."""
+    await get_owned(db, GenerationSession, session_id, caller.user.id)
+    await db.close()  # the stream holds no request-scoped connection
+    return session_id
+
+
+@generation_routes.get(
+    "/{session_id}/events", response_class=EventSourceResponse, responses={404: {}}
+)
+async def session_events(
+    session_id: Annotated[str, Depends(owned_session_id)],
+    request: Request,
+    blog_id: Annotated[
+        str | None, Query(max_length=36, description="Only this blog's events")
+    ] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Progress events (`status`, `outline`, `section`, `done`, `error`), each naming its blog.
+
+    Replays what was missed (after `Last-Event-ID`, or from the start) and follows
+    live events; the stream ends when no generation of the session is running."""
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    async for event in events.follow(request.app.state.db, session_id, after, blog_id):
+        yield event
 
 
 @routes.get("", response_model=BlogPage, responses={422: {}})
@@ -43,72 +79,62 @@ async def list_blogs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ):
-    query = select(Blog).where(Blog.user_id == caller.user.id)
-    if status:
-        query = query.where(Blog.status == status)
-    if session_id:
-        query = query.where(Blog.session_id == session_id)
-    items, next_cursor = await newest_first(db, query, Blog, limit, cursor)
-    return {"items": items, "next_cursor": next_cursor}
+    return await service.page(db, caller.user.id, status, session_id, limit, cursor)
 
 
 @routes.get("/{blog_id}", response_model=BlogOut, responses={404: {}})
 async def get_blog(blog_id: str, caller: CurrentCaller, db: Db):
-    return await service.get_owned(db, caller.user.id, blog_id)
+    return await get_owned(db, Blog, blog_id, caller.user.id)
 
 
 @routes.patch("/{blog_id}", response_model=BlogOut, responses={404: {}, 409: {}})
 async def edit_blog(blog_id: str, body: BlogPatch, caller: CurrentCaller, db: Db):
     """Save an edit; `revision` must be the current one (else 409 `revision_conflict`)."""
-    blog = await service.get_owned(db, caller.user.id, blog_id)
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
     return await service.edit(db, blog, body.revision, body.title, body.markdown)
 
 
 @routes.get("/{blog_id}/revisions", response_model=RevisionList, responses={404: {}})
 async def list_revisions(blog_id: str, caller: CurrentCaller, db: Db):
-    await service.get_owned(db, caller.user.id, blog_id)
-    rows = await db.scalars(
-        select(BlogRevision).where(BlogRevision.blog_id == blog_id).order_by(BlogRevision.revision.desc())
-    )
-    return {"items": list(rows)}
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
+    return {"items": await service.revisions(db, blog)}
 
 
 @routes.get("/{blog_id}/revisions/{revision}", response_model=RevisionOut, responses={404: {}})
-async def get_revision(blog_id: str, revision: Annotated[int, Path(ge=1, le=MAX_REVISION)], caller: CurrentCaller, db: Db):
-    await service.get_owned(db, caller.user.id, blog_id)
-    row = await db.scalar(
-        select(BlogRevision).where(BlogRevision.blog_id == blog_id, BlogRevision.revision == revision)
-    )
-    if row is None:
-        raise NotFound("Revision")
-    return row
+async def get_revision(
+    blog_id: str,
+    revision: Annotated[int, Path(ge=1, le=MAX_REVISION)],
+    caller: CurrentCaller,
+    db: Db,
+):
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
+    return await service.revision(db, blog, revision)
 
 
-@routes.get("/{blog_id}/export", responses={200: {"description": "The draft as a file"}, 404: {}, 409: {}})
-async def export_blog(blog_id: str, caller: CurrentCaller, db: Db, format: Literal["md", "html", "docx"] = "md"):
-    blog = await service.get_owned(db, caller.user.id, blog_id)
-    if blog.status != "ready":
-        raise ApiError(409, "blog_not_ready", f"The blog is {blog.status}; export it once it is ready.")
-    media_type, render = EXPORTS[format]
-    body = render(blog.title, blog.markdown, blog.citations) if format != "md" else render(blog.title, blog.markdown)
-    filename = export.content_disposition_name(blog.title, format)
+@routes.get(
+    "/{blog_id}/export",
+    responses={200: {"description": "The draft as a file"}, 404: {}, 409: {}},
+)
+async def export_blog(
+    blog_id: str, caller: CurrentCaller, db: Db, format: Literal["md", "html", "docx"] = "md"
+):
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
+    body, media_type, filename = service.export_file(blog, format)
     return Response(
-        body, media_type=media_type,
+        body,
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
-@routes.post("/{blog_id}/cancel", status_code=202, response_model=BlogOut, responses={404: {}, 409: {}})
+@routes.post(
+    "/{blog_id}/cancel", status_code=202, response_model=BlogOut, responses={404: {}, 409: {}}
+)
 async def cancel_blog(blog_id: str, caller: CurrentCaller, db: Db):
-    blog = await service.get_owned(db, caller.user.id, blog_id)
-    return await service.cancel(db, blog)
+    return await service.cancel(db, await get_owned(db, Blog, blog_id, caller.user.id))
 
 
 @routes.delete("/{blog_id}", status_code=204, responses={404: {}})
 async def delete_blog(blog_id: str, caller: CurrentCaller, db: Db):
-    blog = await service.get_owned(db, caller.user.id, blog_id)
-    blog.cancel_requested = True  # a running generation stops at its next check
-    await db.flush()
-    await db.delete(blog)
-    await db.commit()
+    await service.delete(db, await get_owned(db, Blog, blog_id, caller.user.id))
     return Response(status_code=204)

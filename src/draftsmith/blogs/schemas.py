@@ -79,3 +79,8 @@ class RevisionOut(RevisionSummary):
 
 class RevisionList(BaseModel):
     items: list[RevisionSummary]
+
+
+class GenerateOut(BaseModel):
+    blog_id: str
+    status: Literal["queued"]

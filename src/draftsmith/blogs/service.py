@@ -1,26 +1,115 @@
-"""Blogs: optimistic-concurrency edits with revisions, cancellation, deletion."""
+"""Blogs: starting a generation, optimistic-concurrency edits with revisions, export,
+cancellation, deletion."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from draftsmith.blogs import events
+from draftsmith.blogs import events, export
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
-from draftsmith.db import get_owned as owned_or_404
 from draftsmith.db import utcnow
-from draftsmith.errors import ApiError
+from draftsmith.documents.models import Document
+from draftsmith.errors import ApiError, NotFound
+from draftsmith.pagination import newest_first
+from draftsmith.sessions.models import GenerationSession
+
+EXPORTS = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
-async def get_owned(db: AsyncSession, user_id: str, blog_id: str) -> Blog:
-    return await owned_or_404(db, Blog, user_id, blog_id, "Blog")
+async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog:
+    """Create the queued blog (and its first event) in one transaction."""
+    rows = await db.execute(
+        select(Document.id, Document.status).where(Document.id.in_(session.document_ids))
+    )
+    statuses = dict(rows.all())
+    not_ready = [i for i in session.document_ids if statuses.get(i) != "ready"]
+    if not_ready:
+        raise ApiError(
+            409, "documents_not_ready", f"{len(not_ready)} selected document(s) are not ready yet."
+        )
+    blog = Blog(
+        user_id=session.user_id,
+        session_id=session.id,
+        title=session.title or session.topic[:300],
+        engine=session.engine,
+        status="queued",
+        attempts=0,
+        citations=[],
+        revision=0,
+    )
+    db.add(blog)
+    await db.flush()
+    queued = {"status": "queued", "stage": "queued", "message": "Waiting for a worker"}
+    db.add(events.event_row(blog, "status", queued))
+    await db.commit()
+    return blog
 
 
-async def edit(db: AsyncSession, blog: Blog, revision: int, title: str | None, markdown: str | None) -> Blog:
+async def page(
+    db: AsyncSession,
+    user_id: str,
+    status: str | None,
+    session_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """One page of the user's blogs, newest first, optionally of one status or session."""
+    query = select(Blog).where(Blog.user_id == user_id)
+    if status:
+        query = query.where(Blog.status == status)
+    if session_id:
+        query = query.where(Blog.session_id == session_id)
+    items, next_cursor = await newest_first(db, query, Blog, limit, cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+async def revisions(db: AsyncSession, blog: Blog) -> list[BlogRevision]:
+    query = select(BlogRevision).where(BlogRevision.blog_id == blog.id)
+    return list(await db.scalars(query.order_by(BlogRevision.revision.desc())))
+
+
+async def revision(db: AsyncSession, blog: Blog, number: int) -> BlogRevision:
+    row = await db.scalar(
+        select(BlogRevision).where(BlogRevision.blog_id == blog.id, BlogRevision.revision == number)
+    )
+    if row is None:
+        raise NotFound("Revision")
+    return row
+
+
+def export_file(blog: Blog, format: str) -> tuple[bytes, str, str]:
+    """The ready blog as a file: its bytes, media type and download name."""
+    if blog.status != "ready":
+        raise ApiError(
+            409, "blog_not_ready", f"The blog is {blog.status}; export it once it is ready."
+        )
+    if format == "md":
+        body = export.export_markdown(blog.title, blog.markdown)
+    elif format == "html":
+        body = export.export_html(blog.title, blog.markdown, blog.citations)
+    else:
+        body = export.export_docx(blog.title, blog.markdown, blog.citations)
+    return body, EXPORTS[format], export.content_disposition_name(blog.title, format)
+
+
+async def edit(
+    db: AsyncSession, blog: Blog, revision: int, title: str | None, markdown: str | None
+) -> Blog:
     """Save an edit as the next revision, only if ``revision`` is still the current one."""
     if blog.status != "ready":
-        raise ApiError(409, "blog_not_ready", f"The blog is {blog.status}; it can be edited once it is ready.")
+        raise ApiError(
+            409,
+            "blog_not_ready",
+            f"The blog is {blog.status}; it can be edited once it is ready.",
+        )
     blog_id = blog.id
     new_title = title if title is not None else blog.title
     new_markdown = markdown if markdown is not None else blog.markdown
@@ -28,18 +117,31 @@ async def edit(db: AsyncSession, blog: Blog, revision: int, title: str | None, m
         update(Blog)
         .where(Blog.id == blog_id, Blog.revision == revision, Blog.status == "ready")
         .values(
-            revision=revision + 1, title=new_title, markdown=new_markdown,
-            html=render_html(new_markdown, blog.citations), updated_at=utcnow(),
+            revision=revision + 1,
+            title=new_title,
+            markdown=new_markdown,
+            html=render_html(new_markdown, blog.citations),
+            updated_at=utcnow(),
         )
     )
     if saved.rowcount != 1:
         await db.rollback()
         current = await db.scalar(select(Blog.revision).where(Blog.id == blog_id))
         raise ApiError(
-            409, "revision_conflict",
-            f"The blog was changed elsewhere (now at revision {current}); reload it and apply your edit again.",
+            409,
+            "revision_conflict",
+            f"The blog was changed elsewhere (now at revision {current}); "
+            "reload it and apply your edit again.",
         )
-    db.add(BlogRevision(blog_id=blog_id, revision=revision + 1, title=new_title, markdown=new_markdown, source="edit"))
+    db.add(
+        BlogRevision(
+            blog_id=blog_id,
+            revision=revision + 1,
+            title=new_title,
+            markdown=new_markdown,
+            source="edit",
+        )
+    )
     await db.commit()
     await db.refresh(blog)
     return blog
@@ -47,7 +149,9 @@ async def edit(db: AsyncSession, blog: Blog, revision: int, title: str | None, m
 
 async def cancel(db: AsyncSession, blog: Blog) -> Blog:
     if blog.status not in ("queued", "generating"):
-        raise ApiError(409, "not_running", f"The blog is {blog.status}; there is nothing to cancel.")
+        raise ApiError(
+            409, "not_running", f"The blog is {blog.status}; there is nothing to cancel."
+        )
     blog.cancel_requested = True
     if blog.status == "queued":  # not started: cancel right here
         blog.status = "cancelled"
@@ -55,3 +159,10 @@ async def cancel(db: AsyncSession, blog: Blog) -> Blog:
     blog.updated_at = utcnow()
     await db.commit()
     return blog
+
+
+async def delete(db: AsyncSession, blog: Blog) -> None:
+    blog.cancel_requested = True  # a running generation stops at its next check
+    await db.flush()
+    await db.delete(blog)
+    await db.commit()

@@ -91,7 +91,7 @@ async def save_extraction(
 
 
 async def process_document(ctx: JobContext, document_id: str) -> None:
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         document = await db.get(Document, document_id)
     if document is None:
         raise Cancelled()
@@ -106,12 +106,18 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
         raise  # the server's problem, not the document's: retried with backoff
     except ExtractionError as exc:
         raise PermanentError(str(exc)) from exc
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         if not await save_extraction(db, document, extraction, spans):
             raise Cancelled()
     log.info("document %s ready: %s pages, %s chunks", document_id, extraction.page_count, len(spans))
 
 
-DOCUMENT_JOB = JobKind("document", Document, process_document)
+async def remove_stale_temporaries(ctx: JobContext) -> None:
+    removed = await anyio.to_thread.run_sync(storage.remove_stale_temporaries, ctx.settings)
+    if removed:
+        log.info("removed %d upload temporaries left behind", removed)
+
+
+DOCUMENT_JOB = JobKind("document", Document, process_document, tidy=remove_stale_temporaries)
 
 

@@ -68,7 +68,7 @@ async def store_uploads(db: AsyncSession, settings: Settings, user_id: str, file
 
 
 async def get_owned(db: AsyncSession, user_id: str, document_id: str) -> Document:
-    return await owned_or_404(db, Document, user_id, document_id, "Document")
+    return await owned_or_404(db, Document, document_id, user_id)
 
 
 async def list_documents(

@@ -50,6 +50,12 @@ def remove(settings: Settings, key: str) -> None:
     path_for(settings, key).unlink(missing_ok=True)
 
 
-def stale_temporaries(settings: Settings, older_than_s: float = 3600) -> list[Path]:
+def remove_stale_temporaries(settings: Settings, older_than_s: float = 3600) -> int:
+    """Delete what interrupted uploads left in the temporary directory; returns the count."""
     cutoff = time.time() - older_than_s
-    return [p for p in tmp_dir(settings).iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    removed = 0
+    for path in tmp_dir(settings).iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

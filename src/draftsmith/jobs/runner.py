@@ -42,15 +42,7 @@ class Queue(Protocol):
         """Hand the work to a runner; raises when the transport is unavailable."""
 
 
-@dataclass
-class JobContext:
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    queue: Queue | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-Handler = Callable[[JobContext, str], Awaitable[None]]
+Handler = Callable[["JobContext", str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -64,23 +56,36 @@ class JobKind:
     done_status: str = "ready"
     #: called in the transaction that marks a row failed (e.g. to record an event with it)
     on_failed: Callable[[AsyncSession, str, str], Awaitable[None]] | None = None
+    #: called by every recovery sweep, to clean up what interrupted work left behind
+    tidy: Callable[[JobContext], Awaitable[None]] | None = None
 
 
-KINDS: dict[str, JobKind] = {}
+@dataclass
+class JobContext:
+    """What a handler gets: settings, a database session factory, the queue and the kinds.
 
+    The kinds are registered where the application is assembled (app factory,
+    worker entry point, one-shot CLI), so this package knows no domain.
+    """
 
-def register(kind: JobKind) -> None:
-    KINDS[kind.name] = kind
+    settings: Settings
+    db: async_sessionmaker[AsyncSession]
+    queue: Queue | None = None
+    kinds: dict[str, JobKind] = field(default_factory=dict)
+
+    def register(self, *kinds: JobKind) -> None:
+        for kind in kinds:
+            self.kinds[kind.name] = kind
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(300, 2 ** attempts * 5) * random.uniform(0.8, 1.2))
+    return timedelta(seconds=min(300, 2**attempts * 5) * random.uniform(0.8, 1.2))
 
 
 async def claim(ctx: JobContext, kind: JobKind, row_id: str) -> bool:
     now = utcnow()
     model = kind.model
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         result = await db.execute(
             update(model)
             .where(
@@ -108,7 +113,7 @@ async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
     interval = max(1.0, ctx.settings.job_lease_s / 3)
     while True:
         await asyncio.sleep(interval)
-        async with ctx.sessions() as db:
+        async with ctx.db() as db:
             await db.execute(
                 update(model)
                 .where(model.id == row_id, model.status == kind.running_status)
@@ -119,7 +124,7 @@ async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
 
 async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
     """Claim and work one row; record failure or schedule a retry.  Never raises."""
-    kind = KINDS[kind_name]
+    kind = ctx.kinds[kind_name]
     try:
         if not await claim(ctx, kind, row_id):
             return  # done, running elsewhere, deleted or not due yet
@@ -146,7 +151,7 @@ async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
 
 async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) -> None:
     model = kind.model
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         await db.execute(
             update(model)
             .where(model.id == row_id, model.status == kind.running_status)
@@ -157,7 +162,7 @@ async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) ->
 
 async def _fail(ctx: JobContext, kind: JobKind, row_id: str, message: str) -> None:
     model = kind.model
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         failed = await db.execute(
             update(model)
             .where(model.id == row_id, model.status == kind.running_status)
@@ -170,25 +175,37 @@ async def _fail(ctx: JobContext, kind: JobKind, row_id: str, message: str) -> No
 
 async def _release(ctx: JobContext, kind: JobKind, row_id: str) -> None:
     model = kind.model
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         await db.execute(
             update(model)
             .where(model.id == row_id, model.status == kind.running_status)
-            .values(status="queued", lease_expires_at=None, enqueued_at=None, attempts=model.attempts - 1)
+            .values(
+                status="queued",
+                lease_expires_at=None,
+                enqueued_at=None,
+                attempts=model.attempts - 1,
+            )
         )
         await db.commit()
 
 
 async def _retry_or_fail(ctx: JobContext, kind: JobKind, row_id: str, exc: Exception) -> None:
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         attempts = await db.scalar(select(kind.model.attempts).where(kind.model.id == row_id))
     if attempts is None:
         return
     if attempts >= MAX_ATTEMPTS:
-        await _fail(ctx, kind, row_id, f"Processing failed {attempts} times; the last error was {type(exc).__name__}.")
+        await _fail(
+            ctx,
+            kind,
+            row_id,
+            f"Processing failed {attempts} times; the last error was {type(exc).__name__}.",
+        )
         return
     # Queued again with a delay; the sweep sends it when it is due.
-    await _finish(ctx, kind, row_id, status="queued", enqueued_at=None, run_after=utcnow() + backoff(attempts))
+    await _finish(
+        ctx, kind, row_id, status="queued", enqueued_at=None, run_after=utcnow() + backoff(attempts)
+    )
 
 
 async def send(ctx: JobContext, kind_name: str, row_id: str) -> bool:
@@ -200,10 +217,12 @@ async def send(ctx: JobContext, kind_name: str, row_id: str) -> bool:
     except Exception as exc:
         log.warning("queue unavailable, %s %s stays in the outbox: %s", kind_name, row_id, exc)
         return False
-    model = KINDS[kind_name].model
-    async with ctx.sessions() as db:
+    model = ctx.kinds[kind_name].model
+    async with ctx.db() as db:
         await db.execute(
-            update(model).where(model.id == row_id, model.status == "queued").values(enqueued_at=utcnow())
+            update(model)
+            .where(model.id == row_id, model.status == "queued")
+            .values(enqueued_at=utcnow())
         )
         await db.commit()
     return True
@@ -214,14 +233,22 @@ async def sweep(ctx: JobContext) -> int:
     now = utcnow()
     lease = timedelta(seconds=ctx.settings.job_lease_s)
     resent = 0
-    for kind in KINDS.values():
+    for kind in ctx.kinds.values():
+        if kind.tidy is not None:
+            try:
+                await kind.tidy(ctx)
+            except Exception:
+                log.exception("tidying up after %s work failed", kind.name)
         model = kind.model
-        async with ctx.sessions() as db:
+        async with ctx.db() as db:
             # A worker died mid-run: its lease ran out.
             interrupted = await db.execute(
                 update(model)
-                .where(model.status == kind.running_status, model.lease_expires_at < now,
-                       model.attempts >= MAX_ATTEMPTS)
+                .where(
+                    model.status == kind.running_status,
+                    model.lease_expires_at < now,
+                    model.attempts >= MAX_ATTEMPTS,
+                )
                 .values(status="failed", lease_expires_at=None, error=INTERRUPTED)
                 .returning(model.id)
             )
@@ -236,11 +263,13 @@ async def sweep(ctx: JobContext) -> int:
             )
             ids = set(expired.scalars().all())
             due = await db.execute(
-                select(model.id).where(
+                select(model.id)
+                .where(
                     model.status == "queued",
                     or_(model.enqueued_at.is_(None), model.enqueued_at < now - lease),
                     or_(model.run_after.is_(None), model.run_after <= now),
-                ).limit(500)
+                )
+                .limit(500)
             )
             ids.update(due.scalars().all())
             await db.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,19 +18,15 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_S = 5.0
 
 
-def register_kinds() -> None:
-    """Every kind of background work; imported late so domains may import the runner."""
-    from draftsmith.blogs.pipeline import BLOG_JOB
-    from draftsmith.documents.pipeline import DOCUMENT_JOB
-
-    runner.register(DOCUMENT_JOB)
-    runner.register(BLOG_JOB)
-
-
 class Jobs:
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
-        register_kinds()
-        self.context = runner.JobContext(settings, sessions)
+    def __init__(
+        self,
+        settings: Settings,
+        db: async_sessionmaker[AsyncSession],
+        kinds: Iterable[runner.JobKind],
+    ) -> None:
+        self.context = runner.JobContext(settings, db)
+        self.context.register(*kinds)
         if settings.redis_url:
             self.queue: ArqQueue | InProcessQueue = ArqQueue(settings.redis_url)
         else:

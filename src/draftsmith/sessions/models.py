@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,6 +13,7 @@ from draftsmith.db import Base, IdMixin, utcnow
 
 class GenerationSession(IdMixin, Base):
     __tablename__ = "generation_sessions"
+    label: ClassVar[str] = "Session"  # in "Session not found."
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(300))

@@ -55,8 +55,3 @@ class SessionOut(BaseModel):
 class SessionPage(BaseModel):
     items: list[SessionOut]
     next_cursor: str | None
-
-
-class GenerateOut(BaseModel):
-    blog_id: str
-    status: Literal["queued"]

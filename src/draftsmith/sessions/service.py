@@ -1,56 +1,95 @@
-"""Generation sessions and starting a generation."""
+"""Generation sessions: a topic over some of the user's documents, with writing preferences."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from draftsmith.blogs import events
-from draftsmith.blogs.models import Blog
 from draftsmith.config import Settings
-from draftsmith.db import get_owned as owned_or_404
+from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.errors import ApiError
+from draftsmith.pagination import newest_first
 from draftsmith.sessions.models import GenerationSession
+from draftsmith.sessions.schemas import SessionIn, SessionPatch
+
+REQUIRED = ("topic", "document_ids", "length")
 
 
 async def check_documents(db: AsyncSession, user_id: str, document_ids: list[str]) -> list[str]:
     """De-duplicated ids, all the caller's (else 422: never reveal others' ids)."""
     unique = list(dict.fromkeys(document_ids))
     owned = set(
-        await db.scalars(select(Document.id).where(Document.id.in_(unique), Document.user_id == user_id))
+        await db.scalars(
+            select(Document.id).where(Document.id.in_(unique), Document.user_id == user_id)
+        )
     )
     unknown = [i for i in unique if i not in owned]
     if unknown:
-        raise ApiError(422, "unknown_documents", f"These document ids are not yours or do not exist: {', '.join(unknown[:5])}.")
+        raise ApiError(
+            422,
+            "unknown_documents",
+            f"These document ids are not yours or do not exist: {', '.join(unknown[:5])}.",
+        )
     return unique
 
 
 def resolve_engine(settings: Settings, requested: str | None) -> str:
     engine = requested or settings.default_engine
     if engine == "llm" and not settings.llm_base_url:
-        raise ApiError(422, "llm_not_configured", "The LLM engine is not configured on this server; use the extractive engine.")
+        raise ApiError(
+            422,
+            "llm_not_configured",
+            "The LLM engine is not configured on this server; use the extractive engine.",
+        )
     return engine
 
 
-async def get_owned(db: AsyncSession, user_id: str, session_id: str) -> GenerationSession:
-    return await owned_or_404(db, GenerationSession, user_id, session_id, "Session")
-
-
-async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog:
-    """Create the queued blog (and its first event) in one transaction."""
-    statuses = dict(
-        (await db.execute(select(Document.id, Document.status).where(Document.id.in_(session.document_ids)))).all()
+async def create(
+    db: AsyncSession, settings: Settings, user_id: str, body: SessionIn
+) -> GenerationSession:
+    session = GenerationSession(
+        user_id=user_id,
+        document_ids=await check_documents(db, user_id, body.document_ids),
+        engine=resolve_engine(settings, body.engine),
+        **body.model_dump(exclude={"document_ids", "engine"}),
     )
-    not_ready = [i for i in session.document_ids if statuses.get(i) != "ready"]
-    if not_ready:
-        raise ApiError(409, "documents_not_ready", f"{len(not_ready)} selected document(s) are not ready yet.")
-    blog = Blog(
-        user_id=session.user_id, session_id=session.id, title=session.title or session.topic[:300],
-        engine=session.engine, status="queued", attempts=0, citations=[], revision=0,
-    )
-    db.add(blog)
-    await db.flush()
-    db.add(events.event_row(blog, "status", {"status": "queued", "stage": "queued", "message": "Waiting for a worker"}))
+    db.add(session)
     await db.commit()
-    return blog
+    return session
+
+
+async def page(db: AsyncSession, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """One page of the user's sessions, newest first."""
+    query = select(GenerationSession).where(GenerationSession.user_id == user_id)
+    items, next_cursor = await newest_first(db, query, GenerationSession, limit, cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+async def update(
+    db: AsyncSession, settings: Settings, session: GenerationSession, body: SessionPatch
+) -> GenerationSession:
+    """Apply the fields the caller sent; required fields cannot be cleared."""
+    changes = body.model_dump(exclude_unset=True)
+    for required in REQUIRED:
+        if required in changes and changes[required] is None:
+            raise ApiError(422, "validation_error", f"{required} cannot be null.")
+    if "document_ids" in changes:
+        changes["document_ids"] = await check_documents(
+            db, session.user_id, changes["document_ids"]
+        )
+    if "engine" in changes:
+        changes["engine"] = resolve_engine(settings, changes["engine"])
+    for name, value in changes.items():
+        setattr(session, name, value)
+    session.updated_at = utcnow()
+    await db.commit()
+    return session
+
+
+async def delete(db: AsyncSession, session: GenerationSession) -> None:
+    """Delete the session; its blogs are kept (their session_id becomes null)."""
+    await db.delete(session)
+    await db.commit()

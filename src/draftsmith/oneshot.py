@@ -1,4 +1,5 @@
-"""The document pipeline in one process, without a server (CLI and benchmarks)."""
+"""The whole pipeline in one process, without a server (the CLI and the benchmarks):
+ingest files, then write a draft from them."""
 
 from __future__ import annotations
 
@@ -13,18 +14,24 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from draftsmith.auth import service as accounts
 from draftsmith.auth.models import User
 from draftsmith.auth.passwords import hash_password
+from draftsmith.blogs import service as blogs
+from draftsmith.blogs.models import Blog, BlogEvent
 from draftsmith.config import Settings
 from draftsmith.db import create_engine, session_factory
 from draftsmith.documents import service, storage
 from draftsmith.documents.models import Document
 from draftsmith.documents.upload import ReceivedFile
 from draftsmith.errors import ApiError
+from draftsmith.job_kinds import JOB_KINDS
 from draftsmith.jobs import runner
-from draftsmith.jobs.service import register_kinds
 from draftsmith.migrate import upgrade
+from draftsmith.sessions.models import GenerationSession
+from draftsmith.sessions.service import resolve_engine
 
 LOCAL_EMAIL = "local@draftsmith.invalid"
 
@@ -47,10 +54,11 @@ async def local_context(settings: Settings):
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database)
-    register_kinds()
     engine = create_engine(settings.database)
+    ctx = runner.JobContext(settings, session_factory(engine))
+    ctx.register(*JOB_KINDS)
     try:
-        yield runner.JobContext(settings, session_factory(engine))
+        yield ctx
     finally:
         await engine.dispose()
 
@@ -60,19 +68,25 @@ async def scratch_settings(**overrides):
     """Settings for a throw-away SQLite database and data directory."""
     directory = Path(tempfile.mkdtemp(prefix="draftsmith-"))
     try:
-        yield Settings(_env_file=None, data_dir=directory, secret_key="local-" + "x" * 40, **overrides)
+        yield Settings(
+            _env_file=None, data_dir=directory, secret_key="local-" + "x" * 40, **overrides
+        )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
 async def local_user_id(ctx: runner.JobContext, email: str | None) -> str:
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         user = await accounts.user_by_email(db, email or LOCAL_EMAIL)
         if user is not None:
             return user.id
         if email:
             raise ApiError(404, "not_found", f"No user with email {email}.")
-        user = User(email=LOCAL_EMAIL, display_name="Local", password_hash=hash_password(secrets.token_urlsafe(24)))
+        user = User(
+            email=LOCAL_EMAIL,
+            display_name="Local",
+            password_hash=hash_password(secrets.token_urlsafe(24)),
+        )
         db.add(user)
         await db.commit()
         return user.id
@@ -103,13 +117,21 @@ async def _ingest_one(ctx: runner.JobContext, user_id: str, path: Path) -> Inges
     try:
         document = await _store(ctx, user_id, path)
     except ApiError as exc:
-        return IngestResult(path, "failed", exc.detail, None, None, None, None, time.perf_counter() - started)
+        return IngestResult(
+            path, "failed", exc.detail, None, None, None, None, time.perf_counter() - started
+        )
     await runner.run(ctx, "document", document.id)
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         document = await db.get(Document, document.id)
     return IngestResult(
-        path, document.status, document.error, document.id, document.page_count,
-        document.word_count, document.chunk_count, time.perf_counter() - started,
+        path,
+        document.status,
+        document.error,
+        document.id,
+        document.page_count,
+        document.word_count,
+        document.chunk_count,
+        time.perf_counter() - started,
     )
 
 
@@ -117,8 +139,12 @@ async def _store(ctx: runner.JobContext, user_id: str, path: Path) -> Document:
     if not path.is_file():
         raise ApiError(404, "not_found", f"{path} does not exist.")
     if path.stat().st_size > ctx.settings.max_upload_bytes:
-        raise ApiError(413, "file_too_large", f"{path.name} is larger than {ctx.settings.max_upload_mb} MB.")
-    handle = tempfile.NamedTemporaryFile(dir=storage.tmp_dir(ctx.settings), prefix="ingest-", delete=False)
+        raise ApiError(
+            413, "file_too_large", f"{path.name} is larger than {ctx.settings.max_upload_mb} MB."
+        )
+    handle = tempfile.NamedTemporaryFile(
+        dir=storage.tmp_dir(ctx.settings), prefix="ingest-", delete=False
+    )
     received = ReceivedFile(Path(handle.name), path.name)
     digest = hashlib.sha256()
     with handle, path.open("rb") as source:  # copy and hash in one read
@@ -127,7 +153,61 @@ async def _store(ctx: runner.JobContext, user_id: str, path: Path) -> Document:
             handle.write(block)
             received.size += len(block)
     received.sha256 = digest.hexdigest()
-    async with ctx.sessions() as db:
+    async with ctx.db() as db:
         (document,) = await service.store_uploads(db, ctx.settings, user_id, [received])
     return document
 
+
+async def generate_from_files(
+    ctx: runner.JobContext,
+    user_id: str,
+    files: list[Path],
+    topic: str,
+    *,
+    engine: str,
+    length: str = "medium",
+    on_ingested: Callable[[IngestResult], None] | None = None,
+    on_event: Callable[[str, dict], None] | None = None,
+) -> Blog:
+    """Ingest the files and write a draft from those that could be read."""
+    results = await ingest(ctx, user_id, files, on_ingested)
+    ready = [r.document_id for r in results if r.status == "ready"]
+    if not ready:
+        raise ApiError(
+            422, "no_ready_documents", "None of the files could be read; nothing to write from."
+        )
+    async with ctx.db() as db:
+        session = GenerationSession(
+            user_id=user_id,
+            topic=topic,
+            document_ids=ready,
+            length=length,
+            engine=resolve_engine(ctx.settings, engine),
+        )
+        db.add(session)
+        await db.commit()
+        blog = await blogs.start_generation(db, session)
+    await _run_reporting_events(ctx, blog.id, on_event)
+    async with ctx.db() as db:
+        return await db.get(Blog, blog.id)
+
+
+async def _run_reporting_events(
+    ctx: runner.JobContext, blog_id: str, on_event: Callable[[str, dict], None] | None
+) -> None:
+    """Run the generation here, passing its stored events to ``on_event`` as they appear."""
+    work = asyncio.create_task(runner.run(ctx, "blog", blog_id))
+    seen = 0
+    while True:
+        done = work.done()
+        async with ctx.db() as db:
+            query = select(BlogEvent).where(BlogEvent.blog_id == blog_id, BlogEvent.id > seen)
+            fresh = (await db.scalars(query.order_by(BlogEvent.id))).all()
+        for event in fresh:
+            seen = event.id
+            if on_event:
+                on_event(event.type, event.data)
+        if done:
+            break
+        await asyncio.sleep(0.1)
+    await work

@@ -105,9 +105,10 @@ async def test_each_protected_route_enforces_the_one_auth_path(app, client):
             assert anonymous.headers["www-authenticate"].startswith("Bearer")
             assert anonymous.json()["code"] == "not_authenticated"
 
-        # a bearer token is accepted
+        # a bearer token is accepted, and the call is answered without a server error
         response = await client.request(method, path, headers=await bearer())
         assert response.status_code not in (401, 403), (method, template, response.text)
+        assert response.status_code < 500, (method, template, response.text)
         forget_if_signed_out(path)
 
         # a cookie session is accepted (with its CSRF token for unsafe methods)
@@ -117,6 +118,7 @@ async def test_each_protected_route_enforces_the_one_auth_path(app, client):
             headers["X-CSRF-Token"] = session.cookies["ds_csrf"]
         response = await session.request(method, path, headers=headers)
         assert response.status_code not in (401, 403), (method, template, response.text)
+        assert response.status_code < 500, (method, template, response.text)
         forget_if_signed_out(path)
 
         # a cookie session without the CSRF token is refused for unsafe methods

@@ -46,6 +46,10 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 async def _from_access_token(request: Request, db: AsyncSession, token: str, via: str) -> Caller:
     settings = settings_of(request)
     try:

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.auth import passwords, tokens
+from draftsmith.auth.denylist import Denylist
 from draftsmith.auth.models import RefreshFamily, RefreshToken, User
+from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.errors import ApiError
@@ -37,7 +39,9 @@ async def user_by_email(db: AsyncSession, email: str) -> User | None:
     return await db.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-async def create_user(db: AsyncSession, email: str, password: str, display_name: str | None = None) -> User:
+async def create_user(
+    db: AsyncSession, email: str, password: str, display_name: str | None = None
+) -> User:
     email = normalise_email(email)
     try:
         passwords.check_policy(password, email)
@@ -45,8 +49,11 @@ async def create_user(db: AsyncSession, email: str, password: str, display_name:
         raise ApiError(422, "weak_password", str(exc)) from exc
     if await user_by_email(db, email) is not None:
         raise ApiError(409, "email_taken", "An account with this email already exists.")
-    user = User(email=email, display_name=(display_name or "").strip() or None,
-                password_hash=passwords.hash_password(password))
+    user = User(
+        email=email,
+        display_name=(display_name or "").strip() or None,
+        password_hash=passwords.hash_password(password),
+    )
     db.add(user)
     try:
         await db.commit()
@@ -54,6 +61,57 @@ async def create_user(db: AsyncSession, email: str, password: str, display_name:
         await db.rollback()
         raise ApiError(409, "email_taken", "An account with this email already exists.") from exc
     return user
+
+
+def refuse_nul(*values: str) -> None:
+    """Form fields bypass the body models' check; no database stores a NUL character."""
+    if any("\x00" in value for value in values):
+        raise ApiError(422, "invalid_characters", "The form contains a NUL character.")
+
+
+async def sign_in(
+    db: AsyncSession,
+    settings: Settings,
+    limiter: LoginLimiter,
+    email: str,
+    password: str,
+    address: str,
+) -> TokenPair:
+    """Rate-limited credential check shared by the JSON, OAuth2-form and browser sign-ins."""
+    refuse_nul(email, password)
+    email = normalise_email(email)
+    await limiter.check(email, address)
+    user = await authenticate(db, email, password)
+    if user is None:
+        await limiter.failed(email)
+        raise ApiError(401, "invalid_credentials", "Wrong email or password.")
+    return await start_session(db, settings, user)
+
+
+async def register_account(
+    db: AsyncSession,
+    settings: Settings,
+    limiter: LoginLimiter,
+    email: str,
+    password: str,
+    display_name: str | None,
+    address: str,
+) -> User:
+    """Open-registration and rate-limit checks shared by the API and the browser form."""
+    refuse_nul(email, password, display_name or "")
+    if not settings.open_registration:
+        raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator.")
+    await limiter.check_registration(address)
+    return await create_user(db, email, password, display_name)
+
+
+async def sign_out(
+    db: AsyncSession, denylist: Denylist, session_id: str, access: tokens.AccessClaims | None
+) -> None:
+    """Revoke the sign-in session and denylist the access token in use (if any)."""
+    await revoke_family(db, session_id, "logout")
+    if access is not None:
+        await denylist.add(access.jti, access.expires_at)
 
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> User | None:
@@ -122,11 +180,17 @@ async def rotate(db: AsyncSession, settings: Settings, raw: str) -> TokenPair:
     )
     if claimed.rowcount != 1:
         await db.rollback()
-        rotated_at = await db.scalar(select(RefreshToken.rotated_at).where(RefreshToken.id == token_id))
+        rotated_at = await db.scalar(
+            select(RefreshToken.rotated_at).where(RefreshToken.id == token_id)
+        )
         if rotated_at is not None and now - rotated_at < RACE_GRACE:
             raise RefreshRaced(user_id, family_id)
         await revoke_family(db, family_id, "reuse")
-        raise ApiError(401, "token_reused", "This refresh token was already used; the session has been revoked.")
+        raise ApiError(
+            401,
+            "token_reused",
+            "This refresh token was already used; the session has been revoked.",
+        )
     new_raw, new_hash = tokens.new_refresh_token()
     db.add(RefreshToken(family_id=family_id, token_hash=new_hash))
     await db.commit()
@@ -142,7 +206,9 @@ async def revoke_family(db: AsyncSession, family_id: str, reason: str) -> None:
     await db.commit()
 
 
-async def revoke_other_families(db: AsyncSession, user_id: str, keep: str | None, reason: str) -> None:
+async def revoke_other_families(
+    db: AsyncSession, user_id: str, keep: str | None, reason: str
+) -> None:
     query = update(RefreshFamily).where(
         RefreshFamily.user_id == user_id, RefreshFamily.revoked_at.is_(None)
     )

@@ -15,8 +15,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from draftsmith.auth import cookies, service, tokens
 from draftsmith.auth.access import public, router
-from draftsmith.auth.deps import CurrentCaller, same_origin, settings_of
-from draftsmith.auth.routes import register_account, sign_in, sign_out
+from draftsmith.auth.deps import CurrentCaller, client_address, same_origin, settings_of
 from draftsmith.db import Db
 from draftsmith.errors import ApiError
 from draftsmith.web.pages import render, safe_next
@@ -24,7 +23,6 @@ from draftsmith.web.pages import render, safe_next
 routes = router(include_in_schema=False)
 
 EMAIL = TypeAdapter(EmailStr)
-
 
 
 def _form_csrf(request: Request) -> str:
@@ -81,10 +79,18 @@ async def login_submit(
     target = safe_next(next)
     try:
         _check_login_csrf(request, csrf_token)
-        pair = await sign_in(request, db, email, password)
+        limiter = request.app.state.login_limiter
+        address = client_address(request)
+        pair = await service.sign_in(db, settings_of(request), limiter, email, password, address)
     except ApiError as exc:
         response = _auth_page(
-            request, "login.html", exc.status, next=target, email=email, error=exc.detail, error_code=exc.code
+            request,
+            "login.html",
+            exc.status,
+            next=target,
+            email=email,
+            error=exc.detail,
+            error_code=exc.code,
         )
         response.headers.update(exc.headers)
         return response
@@ -116,11 +122,20 @@ async def register_submit(
             email = EMAIL.validate_python(email)
         except ValidationError as exc:
             raise ApiError(422, "invalid_email", "Enter a valid email address.") from exc
-        user = await register_account(request, db, email, password, display_name)
+        limiter = request.app.state.login_limiter
+        address = client_address(request)
+        user = await service.register_account(
+            db, settings, limiter, email, password, display_name, address
+        )
     except ApiError as exc:
         response = _auth_page(
-            request, "register.html", exc.status, email=email, display_name=display_name,
-            error=exc.detail, error_code=exc.code,
+            request,
+            "register.html",
+            exc.status,
+            email=email,
+            display_name=display_name,
+            error=exc.detail,
+            error_code=exc.code,
         )
         response.headers.update(exc.headers)
         return response
@@ -132,7 +147,7 @@ async def register_submit(
 
 @routes.post("/logout")
 async def logout(request: Request, caller: CurrentCaller, db: Db):
-    await sign_out(request, db, caller)
+    await service.sign_out(db, request.app.state.denylist, caller.session_id, caller.access)
     response = RedirectResponse("/login", status_code=303)
     cookies.clear_session(response, settings_of(request))
     request.state.renewed_session = None
@@ -153,7 +168,9 @@ async def documents_page(request: Request, caller: CurrentCaller):
 async def generate_page(request: Request, caller: CurrentCaller):
     settings = settings_of(request)
     return render(
-        request, "generate.html", default_engine=settings.default_engine,
+        request,
+        "generate.html",
+        default_engine=settings.default_engine,
         llm_configured=bool(settings.llm_base_url),
     )
 
@@ -165,7 +182,9 @@ async def blogs_page(request: Request, caller: CurrentCaller):
 
 @routes.get("/dashboard/blogs/{blog_id}")
 async def editor_page(
-    request: Request, caller: CurrentCaller, blog_id: Annotated[str, Path(min_length=1, max_length=64)]
+    request: Request,
+    caller: CurrentCaller,
+    blog_id: Annotated[str, Path(min_length=1, max_length=64)],
 ):
     return render(request, "editor.html", blog_id=blog_id)
 

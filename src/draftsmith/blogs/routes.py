@@ -51,7 +51,9 @@ async def owned_session_id(session_id: str, caller: CurrentCaller, db: Db) -> st
 
 
 @generation_routes.get(
-    "/{session_id}/events", response_class=EventSourceResponse, responses={404: {}}
+    "/{session_id}/events",
+    response_class=EventSourceResponse,
+    responses={200: {"description": "Server-sent progress events"}, 404: {}},
 )
 async def session_events(
     session_id: Annotated[str, Depends(owned_session_id)],

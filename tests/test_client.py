@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from draftsmith.client import DraftsmithClient, DraftsmithError
@@ -52,15 +53,21 @@ def test_client_covers_documents_sessions_blogs_and_events(live_server):
         assert [d["filename"] for d in documents] == [p.name for p in paths]
         ready = [client.wait_until_processed(d["id"], timeout=60) for d in documents]
         assert all(d["status"] == "ready" for d in ready)
-        assert {d["id"] for d in client.documents(limit=1)} == {d["id"] for d in documents}  # follows cursors
+        assert {d["id"] for d in client.documents(limit=1)} == {
+            d["id"] for d in documents
+        }  # follows cursors
         assert client.download(documents[0]["id"]) == paths[0].read_bytes()
         assert "markdown" in client.document_content(documents[0]["id"])
 
-        session = client.create_session("tide pool animals on rocky shores", [d["id"] for d in documents], length="short")
+        session = client.create_session(
+            "tide pool animals on rocky shores", [d["id"] for d in documents], length="short"
+        )
         blog_id = client.generate(session["id"])
         events = list(client.events(session["id"]))  # the access token expires meanwhile: refreshed
         assert events[-1].type == "done" and all(e.data["blog_id"] == blog_id for e in events)
-        assert [e.id for e in client.events(session["id"], last_event_id=events[-2].id)] == [events[-1].id]
+        assert [e.id for e in client.events(session["id"], last_event_id=events[-2].id)] == [
+            events[-1].id
+        ]
 
         blog = client.blog(blog_id)
         assert blog["status"] == "ready" and blog["citations"]
@@ -76,3 +83,70 @@ def test_client_covers_documents_sessions_blogs_and_events(live_server):
         client.delete_session(session["id"])
         client.delete_document(documents[0]["id"])
         assert len(list(client.documents())) == 1
+
+
+class _Dropping(httpx.SyncByteStream):
+    """An event stream that sends ``frames`` and then loses the connection."""
+
+    def __init__(self, frames: list[str], drop: bool) -> None:
+        self.frames, self.drop = frames, drop
+
+    def __iter__(self):
+        for frame in self.frames:
+            yield frame.encode()
+        if self.drop:
+            raise httpx.ReadError("connection lost")
+
+
+def _event_client(handler) -> DraftsmithClient:
+    return DraftsmithClient("http://draftsmith.test", transport=httpx.MockTransport(handler))
+
+
+def test_events_resume_from_the_last_event_after_a_dropped_connection(monkeypatch):
+    pauses, resumed_from = [], []
+    monkeypatch.setattr("draftsmith.client.time.sleep", pauses.append)
+    replies = iter([
+        (["retry: 250\n\n", ": keep-alive\n\n", 'id: 1\nevent: status\ndata: {"n": 1}\n\n'], True),
+        ([], True),  # dropped again before any event
+        (['id: 2\nevent: done\ndata: {"n": 2}\n\n'], False),
+    ])  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        resumed_from.append(request.headers.get("Last-Event-ID"))
+        frames, drop = next(replies)
+        headers = {"Content-Type": "text/event-stream"}
+        return httpx.Response(200, headers=headers, stream=_Dropping(frames, drop))
+
+    with _event_client(handler) as client:
+        events = list(client.events("s1"))
+    assert [(e.id, e.type, e.data) for e in events] == [
+        (1, "status", {"n": 1}),
+        (2, "done", {"n": 2}),
+    ]
+    assert resumed_from == [None, "1", "1"]
+    assert pauses == [0.25, 0.5]  # the server's retry hint, then doubled
+
+
+def test_events_give_up_after_max_reconnects(monkeypatch):
+    pauses, attempts = [], []
+    monkeypatch.setattr("draftsmith.client.time.sleep", pauses.append)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.headers.get("Last-Event-ID"))
+        raise httpx.ConnectError("refused")
+
+    with _event_client(handler) as client, pytest.raises(httpx.ConnectError):
+        list(client.events("s1", last_event_id=7, max_reconnects=3))
+    assert attempts == ["7"] * 4
+    assert pauses == [1.0, 2.0, 4.0]
+
+
+def test_events_do_not_retry_an_error_answer(monkeypatch):
+    monkeypatch.setattr("draftsmith.client.time.sleep", pytest.fail)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"code": "not_found", "detail": "No such session."})
+
+    with _event_client(handler) as client, pytest.raises(DraftsmithError) as exc:
+        list(client.events("missing"))
+    assert exc.value.status == 404 and exc.value.code == "not_found"

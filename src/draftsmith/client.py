@@ -6,7 +6,6 @@ retries, so callers never handle token expiry themselves.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_sse import connect_sse
+
+#: Consecutive reconnects of an event stream before giving up.
+MAX_RECONNECTS = 5
+#: First pause before a reconnect (until the server sends its ``retry`` hint); doubles each time.
+RECONNECT_DELAY_S = 1.0
+MAX_RECONNECT_DELAY_S = 30.0
 
 
 class DraftsmithError(Exception):
@@ -42,7 +48,9 @@ class DraftsmithClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
         self.access_token: str | None = None
         self.refresh_token: str | None = None
 
@@ -99,12 +107,16 @@ class DraftsmithClient:
         return _user(response.json())
 
     def login(self, email: str, password: str) -> None:
-        self._store(self._http.post("/api/v1/auth/login", json={"email": email, "password": password}))
+        self._store(
+            self._http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        )
 
     def refresh(self) -> None:
         if not self.refresh_token:
             raise DraftsmithError(401, "not_authenticated", "Not signed in.")
-        self._store(self._http.post("/api/v1/auth/refresh", json={"refresh_token": self.refresh_token}))
+        self._store(
+            self._http.post("/api/v1/auth/refresh", json={"refresh_token": self.refresh_token})
+        )
 
     def logout(self) -> None:
         self.request("POST", "/api/v1/auth/logout")
@@ -120,7 +132,6 @@ class DraftsmithClient:
             json={"current_password": current_password, "new_password": new_password},
         )
 
-
     # -- documents -----------------------------------------------------------
 
     def upload(self, *paths: str | Path) -> list[dict[str, Any]]:
@@ -133,7 +144,9 @@ class DraftsmithClient:
             for handle in handles:
                 handle.close()
 
-    def documents(self, q: str | None = None, status: str | None = None, limit: int = 50) -> Iterator[dict[str, Any]]:
+    def documents(
+        self, q: str | None = None, status: str | None = None, limit: int = 50
+    ) -> Iterator[dict[str, Any]]:
         """Every document (following cursors), optionally searched or filtered."""
         yield from self._paged("/api/v1/documents", {"q": q, "status": status, "limit": limit})
 
@@ -152,7 +165,9 @@ class DraftsmithClient:
     def delete_document(self, document_id: str) -> None:
         self.request("DELETE", f"/api/v1/documents/{document_id}")
 
-    def wait_until_processed(self, document_id: str, timeout: float = 300, poll: float = 0.5) -> dict[str, Any]:
+    def wait_until_processed(
+        self, document_id: str, timeout: float = 300, poll: float = 0.5
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             document = self.document(document_id)
@@ -184,40 +199,58 @@ class DraftsmithClient:
         """Start a generation; returns the new blog's id."""
         return self.request("POST", f"/api/v1/sessions/{session_id}/generate").json()["blog_id"]
 
-    def events(self, session_id: str, last_event_id: int | None = None, blog_id: str | None = None) -> Iterator[Event]:
+    def events(
+        self,
+        session_id: str,
+        last_event_id: int | None = None,
+        blog_id: str | None = None,
+        *,
+        max_reconnects: int = MAX_RECONNECTS,
+    ) -> Iterator[Event]:
         """Progress events, replaying what was missed; ends when no generation runs.
 
-        A dropped connection is resumed from the last event seen."""
-        last = last_event_id
+        A dropped connection is resumed from the last event seen (``Last-Event-ID``)
+        after a growing pause (starting at the server's ``retry`` hint), at most
+        ``max_reconnects`` times in a row; an event received resets the count."""
+        last, base_delay, failures = last_event_id, RECONNECT_DELAY_S, 0
+        params = {"blog_id": blog_id} if blog_id else None
         while True:
-            headers = {"Accept": "text/event-stream"}
-            if last is not None:
-                headers["Last-Event-ID"] = str(last)
-            params = {"blog_id": blog_id} if blog_id else None
+            headers = {} if last is None else {"Last-Event-ID": str(last)}
             try:
-                with self._stream("GET", f"/api/v1/sessions/{session_id}/events", headers, params) as response:
-                    for event in _parse_sse(response.iter_lines()):
-                        last = event.id
-                        yield event
+                with self._event_source(
+                    f"/api/v1/sessions/{session_id}/events", headers, params
+                ) as source:
+                    for sse in source.iter_sse():
+                        if sse.retry is not None:
+                            base_delay = sse.retry / 1000
+                        if sse.data:
+                            failures, last = 0, int(sse.id)
+                            yield Event(last, sse.event, sse.json())
                 return
             except httpx.TransportError:
-                time.sleep(1)
+                failures += 1
+                if failures > max_reconnects:
+                    raise
+                time.sleep(min(base_delay * 2 ** (failures - 1), MAX_RECONNECT_DELAY_S))
 
     @contextmanager
-    def _stream(self, method: str, path: str, headers: dict[str, str], params: dict | None):
-        """A streamed authenticated request (refreshing once on a 401, like ``request``)."""
+    def _event_source(self, path: str, headers: dict[str, str], params: dict | None):
+        """An authenticated event stream (refreshing once on a 401, like ``request``)."""
         for attempt in (1, 2):
             request_headers = dict(headers)
             if self.access_token:
                 request_headers["Authorization"] = f"Bearer {self.access_token}"
-            with self._http.stream(method, path, headers=request_headers, params=params, timeout=None) as response:
+            with connect_sse(
+                self._http, "GET", path, headers=request_headers, params=params, timeout=None
+            ) as source:
+                response = source.response
                 if response.status_code == 401 and attempt == 1 and self.refresh_token:
                     self.refresh()
                     continue
                 if not response.is_success:
                     response.read()
                     self._raise_for(response)
-                yield response
+                yield source
                 return
 
     # -- blogs ----------------------------------------------------------------
@@ -228,7 +261,9 @@ class DraftsmithClient:
     def blog(self, blog_id: str) -> dict[str, Any]:
         return self.request("GET", f"/api/v1/blogs/{blog_id}").json()
 
-    def edit_blog(self, blog_id: str, revision: int, *, title: str | None = None, markdown: str | None = None) -> dict[str, Any]:
+    def edit_blog(
+        self, blog_id: str, revision: int, *, title: str | None = None, markdown: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"revision": revision}
         if title is not None:
             body["title"] = title
@@ -243,7 +278,9 @@ class DraftsmithClient:
         return self.request("GET", f"/api/v1/blogs/{blog_id}/revisions/{n}").json()
 
     def export(self, blog_id: str, format: str = "md") -> bytes:
-        return self.request("GET", f"/api/v1/blogs/{blog_id}/export", params={"format": format}).content
+        return self.request(
+            "GET", f"/api/v1/blogs/{blog_id}/export", params={"format": format}
+        ).content
 
     def cancel(self, blog_id: str) -> dict[str, Any]:
         return self.request("POST", f"/api/v1/blogs/{blog_id}/cancel").json()
@@ -268,17 +305,10 @@ class Event:
     data: dict[str, Any]
 
 
-def _parse_sse(lines: Iterator[str]) -> Iterator[Event]:
-    fields: dict[str, str] = {}
-    for line in lines:
-        if not line:
-            if "event" in fields and "data" in fields:
-                yield Event(int(fields.get("id", "0")), fields["event"], json.loads(fields["data"]))
-            fields = {}
-        elif not line.startswith(":"):
-            key, _, value = line.partition(":")
-            fields[key] = value[1:] if value.startswith(" ") else value
-
-
 def _user(data: dict[str, Any]) -> User:
-    return User(data["id"], data["email"], data.get("display_name"), datetime.fromisoformat(data["created_at"]))
+    return User(
+        data["id"],
+        data["email"],
+        data.get("display_name"),
+        datetime.fromisoformat(data["created_at"]),
+    )

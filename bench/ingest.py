@@ -112,7 +112,7 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
     from draftsmith.auth.models import User
     from draftsmith.db import create_engine, session_factory
     from draftsmith.documents import search
-    from draftsmith.documents.models import Chunk, Document
+    from draftsmith.documents.models import ChunkRow, Document
     from draftsmith.migrate import upgrade
 
     upgrade(url)
@@ -139,7 +139,7 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
                               "text": " ".join(words), "page": None, "heading": None, "start": 0,
                               "end": 1, "word_count": 200})
                 if len(batch) == 5000:
-                    await db.execute(insert(Chunk), batch)
+                    await db.execute(insert(ChunkRow), batch)
                     batch = []
             await db.commit()
             load_s = time.perf_counter() - started

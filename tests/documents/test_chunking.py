@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from draftsmith.documents.chunking import Chunk, chunk_extraction
+from draftsmith.documents.chunking import TextChunk, chunk_extraction
 from draftsmith.documents.extract import Extraction, ExtractionError, Section, extract
 from draftsmith.documents.extract._base import DocBuilder
 from draftsmith.documents.sniff import SniffError, detect_type
@@ -48,7 +48,7 @@ def _doc(sections: list[tuple[str | None, int | None, list[str]]]) -> Extraction
     return b.finish()
 
 
-def _check_invariants(ex: Extraction, chunks: list[Chunk]) -> None:
+def _check_invariants(ex: Extraction, chunks: list[TextChunk]) -> None:
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     prev = None
     for c in chunks:

@@ -36,11 +36,11 @@ from draftsmith.text.words import start_of_last_words, word_count
 
 from .extract._base import Extraction
 
-__all__ = ["Chunk", "chunk_extraction"]
+__all__ = ["TextChunk", "chunk_extraction"]
 
 
 @dataclass(slots=True)
-class Chunk:
+class TextChunk:
     ordinal: int
     text: str
     page: int | None
@@ -178,7 +178,7 @@ def chunk_extraction(
     min_words: int = 150,
     max_words: int = 400,
     overlap_words: int = 30,
-) -> list[Chunk]:
+) -> list[TextChunk]:
     if not (0 < min_words <= target_words <= max_words):
         raise ValueError("need 0 < min_words <= target_words <= max_words")
     overlap_words = max(0, min(overlap_words, max_words // 4))
@@ -272,7 +272,7 @@ def chunk_extraction(
         spans.extend(g_spans)
 
     # --- chunks with overlap ---------------------------------------------------------
-    chunks: list[Chunk] = []
+    chunks: list[TextChunk] = []
     prev_start = 0
     for k, (fu, lu, _w) in enumerate(spans):
         s, e = u_start[fu], u_end[lu]
@@ -280,6 +280,6 @@ def chunk_extraction(
             s = _overlap_start(text, prev_start, s, overlap_words)
         sec = secs[u_sec[fu]]
         body = text[s:e]
-        chunks.append(Chunk(k, body, sec[3], sec[2], s, e, word_count(body)))
+        chunks.append(TextChunk(k, body, sec[3], sec[2], s, e, word_count(body)))
         prev_start = u_start[fu]
     return chunks

@@ -35,7 +35,7 @@ class Document(IdMixin, JobState, Base):
     __table_args__ = (Index("ix_documents_user_created", "user_id", "created_at", "id"),)
 
 
-class Chunk(Base):
+class ChunkRow(Base):
     """A passage of a document's Markdown: ``text == markdown[start:end]``."""
 
     __tablename__ = "chunks"

@@ -12,24 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.documents import storage
-from draftsmith.documents.chunking import Chunk as ChunkSpan
-from draftsmith.documents.chunking import chunk_extraction
+from draftsmith.documents.chunking import TextChunk, chunk_extraction
 from draftsmith.documents.extract import (
     Extraction,
     ExtractionError,
     ExtractorUnavailable,
     extract_isolated,
 )
-from draftsmith.documents.models import Chunk, Document
+from draftsmith.documents.models import ChunkRow, Document
 from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
 
 log = logging.getLogger(__name__)
 
 
-def extract_and_chunk(settings: Settings, path: Path, kind: str, encoding: str | None) -> tuple[Extraction, list[ChunkSpan]]:
+def extract_and_chunk(
+    settings: Settings, path: Path, kind: str, encoding: str | None
+) -> tuple[Extraction, list[TextChunk]]:
     """The CPU part, run in a worker thread (extraction itself runs in an isolated process)."""
     extraction = extract_isolated(
-        path, kind, encoding, timeout_s=settings.extract_timeout_s, memory_mb=settings.extract_memory_mb
+        path,
+        kind,
+        encoding,
+        timeout_s=settings.extract_timeout_s,
+        memory_mb=settings.extract_memory_mb,
     )
     if "\x00" in extraction.markdown:  # no database stores NUL; a space keeps every offset
         extraction.markdown = extraction.markdown.replace("\x00", " ")
@@ -39,14 +44,19 @@ def extract_and_chunk(settings: Settings, path: Path, kind: str, encoding: str |
 
 
 async def save_extraction(
-    db: AsyncSession, document: Document, extraction: Extraction, spans: list[ChunkSpan], running_status: str = "processing"
+    db: AsyncSession,
+    document: Document,
+    extraction: Extraction,
+    spans: list[TextChunk],
+    running_status: str = "processing",
 ) -> bool:
     """Replace the document's chunks and mark it ready, in one transaction.
 
     Returns False (and writes nothing) when the row is no longer being processed
     (deleted or reprocessed meanwhile)."""
     sections = [
-        {"heading": s.heading, "page": s.page, "start": s.start, "end": s.end} for s in extraction.sections
+        {"heading": s.heading, "page": s.page, "start": s.start, "end": s.end}
+        for s in extraction.sections
     ]
     claimed = await db.execute(
         update(Document)
@@ -67,10 +77,10 @@ async def save_extraction(
     if claimed.rowcount != 1:
         await db.rollback()
         return False
-    await db.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    await db.execute(delete(ChunkRow).where(ChunkRow.document_id == document.id))
     if spans:
         await db.execute(
-            insert(Chunk),
+            insert(ChunkRow),
             [
                 {
                     "document_id": document.id,
@@ -97,7 +107,9 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
         raise Cancelled()
     path = storage.path_for(ctx.settings, document.storage_key)
     if not path.is_file():
-        raise PermanentError("The stored file is missing; delete this document and upload it again.")
+        raise PermanentError(
+            "The stored file is missing; delete this document and upload it again."
+        )
     try:
         extraction, spans = await anyio.to_thread.run_sync(
             extract_and_chunk, ctx.settings, path, document.kind, document.encoding
@@ -109,7 +121,9 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
     async with ctx.db() as db:
         if not await save_extraction(db, document, extraction, spans):
             raise Cancelled()
-    log.info("document %s ready: %s pages, %s chunks", document_id, extraction.page_count, len(spans))
+    log.info(
+        "document %s ready: %s pages, %s chunks", document_id, extraction.page_count, len(spans)
+    )
 
 
 async def remove_stale_temporaries(ctx: JobContext) -> None:

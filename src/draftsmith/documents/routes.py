@@ -19,10 +19,8 @@ from draftsmith.documents.schemas import (
     UploadOut,
 )
 from draftsmith.documents.upload import receive_files
-from draftsmith.errors import ApiError
 
 routes = router(prefix="/api/v1/documents", tags=["documents"])
-
 
 
 @routes.post(
@@ -37,7 +35,12 @@ routes = router(prefix="/api/v1/documents", tags=["documents"])
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                        "properties": {
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
                         "required": ["files"],
                     }
                 }
@@ -49,10 +52,8 @@ async def upload(request: Request, caller: CurrentCaller, db: Db):
     """Upload one or more files (field `files`); each is processed in the background."""
     settings = settings_of(request)
     files = await receive_files(request, storage.tmp_dir(settings), settings.max_upload_bytes)
-    documents = await service.store_uploads(db, settings, caller.user.id, files)
-    for document in documents:
-        await request.app.state.jobs.submit("document", document.id)
-    return {"documents": documents}
+    jobs = request.app.state.jobs
+    return {"documents": await service.upload(db, settings, jobs, caller.user.id, files)}
 
 
 @routes.get("", response_model=DocumentPage, responses={422: {}})
@@ -64,7 +65,9 @@ async def list_documents(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ):
-    items, next_cursor = await service.list_documents(db, caller.user.id, q=q, status=status, limit=limit, cursor=cursor)
+    items, next_cursor = await service.list_documents(
+        db, caller.user.id, q=q, status=status, limit=limit, cursor=cursor
+    )
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -75,39 +78,33 @@ async def get_document(document_id: str, caller: CurrentCaller, db: Db):
 
 @routes.get("/{document_id}/content", response_model=ContentOut, responses={404: {}, 409: {}})
 async def get_content(document_id: str, caller: CurrentCaller, db: Db):
-    document = await service.get_owned(db, caller.user.id, document_id)
-    if document.status != "ready" or document.markdown is None:
-        raise ApiError(409, "document_not_ready", f"The document is {document.status}; its text is not available yet.")
-    return {"document_id": document.id, "markdown": document.markdown, "sections": service.content_sections(document)}
+    return await service.content(db, caller.user.id, document_id)
 
 
 @routes.get("/{document_id}/download", response_class=FileResponse, responses={404: {}})
 async def download(document_id: str, request: Request, caller: CurrentCaller, db: Db):
     """The original bytes, as an attachment."""
-    document = await service.get_owned(db, caller.user.id, document_id)
-    path = storage.path_for(settings_of(request), document.storage_key)
-    if not path.is_file():
-        raise ApiError(404, "file_missing", "The stored file is missing.")
+    settings = settings_of(request)
+    document, path = await service.stored_file(db, settings, caller.user.id, document_id)
     return FileResponse(
-        path, media_type=document.content_type, filename=document.filename, content_disposition_type="attachment"
+        path,
+        media_type=document.content_type,
+        filename=document.filename,
+        content_disposition_type="attachment",
     )
 
 
-@routes.post("/{document_id}/reprocess", status_code=202, response_model=DocumentOut, responses={404: {}, 409: {}})
+@routes.post(
+    "/{document_id}/reprocess",
+    status_code=202,
+    response_model=DocumentOut,
+    responses={404: {}, 409: {}},
+)
 async def reprocess(document_id: str, request: Request, caller: CurrentCaller, db: Db):
-    document = await service.get_owned(db, caller.user.id, document_id)
-    if document.status in ("queued", "processing"):
-        raise ApiError(409, "already_processing", "The document is already being processed.")
-    document.status, document.error, document.attempts = "queued", None, 0
-    document.enqueued_at = document.run_after = None
-    await db.commit()
-    await request.app.state.jobs.submit("document", document.id)
-    await db.refresh(document)
-    return document
+    return await service.reprocess(db, request.app.state.jobs, caller.user.id, document_id)
 
 
 @routes.delete("/{document_id}", status_code=204, responses={404: {}})
 async def delete(document_id: str, request: Request, caller: CurrentCaller, db: Db):
-    document = await service.get_owned(db, caller.user.id, document_id)
-    await service.delete_document(db, settings_of(request), document)
+    await service.delete_document(db, settings_of(request), caller.user.id, document_id)
     return Response(status_code=204)

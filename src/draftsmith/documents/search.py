@@ -21,7 +21,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
-class ChunkHit:
+class SearchHit:
     chunk_id: int
     document_id: str
     ordinal: int
@@ -48,11 +48,11 @@ def _fts5_query(terms: list[str], match_all: bool) -> str:
     return (" AND " if match_all else " OR ").join(quoted)
 
 
-_HIT_COLUMNS = "c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, c.start, c.\"end\""
+_HIT_COLUMNS = 'c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, c.start, c."end"'
 
 
-def _hit(row) -> ChunkHit:
-    return ChunkHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], float(row[8]))
+def _hit(row) -> SearchHit:
+    return SearchHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], float(row[8]))
 
 
 async def retrieve(
@@ -62,7 +62,7 @@ async def retrieve(
     document_ids: list[str] | None = None,
     k: int = 8,
     match_all: bool = False,
-) -> list[ChunkHit]:
+) -> list[SearchHit]:
     """The top-k chunks for a query, BM25-ranked, restricted to the user (and documents)."""
     terms = query_terms(query)
     if not terms or (document_ids is not None and not document_ids):
@@ -72,7 +72,7 @@ async def retrieve(
     return await _retrieve_postgres(db, user_id, terms, document_ids, k, match_all)
 
 
-async def _retrieve_sqlite(db, user_id, terms, document_ids, k, match_all) -> list[ChunkHit]:
+async def _retrieve_sqlite(db, user_id, terms, document_ids, k, match_all) -> list[SearchHit]:
     doc_filter = "AND c.document_id IN :document_ids" if document_ids is not None else ""
     statement = text(
         f"SELECT {_HIT_COLUMNS}, -bm25(chunks_fts) AS score "
@@ -123,22 +123,30 @@ ORDER BY scored.score DESC, c.id
 """
 
 
-async def _retrieve_postgres(db, user_id, terms, document_ids, k, match_all) -> list[ChunkHit]:
+async def _retrieve_postgres(db, user_id, terms, document_ids, k, match_all) -> list[SearchHit]:
     doc_filter = "AND c.document_id IN :document_ids" if document_ids is not None else ""
     # Lexemes as PostgreSQL's 'simple' parser sees them, each quoted as a tsquery literal.
     lexemes = (
-        await db.execute(
-            text("SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple', :query))"),
-            {"query": " ".join(terms)},
+        (
+            await db.execute(
+                text("SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple', :query))"),
+                {"query": " ".join(terms)},
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not lexemes:
         return []
-    tsquery = (" & " if match_all else " | ").join("'" + x.replace("'", "''") + "'" for x in lexemes)
-    statement = text(_PG_BM25.format(
-        doc_filter=doc_filter,
-        doc_filter_documents="AND d.id IN :document_ids" if document_ids is not None else "",
-    ))
+    tsquery = (" & " if match_all else " | ").join(
+        "'" + x.replace("'", "''") + "'" for x in lexemes
+    )
+    statement = text(
+        _PG_BM25.format(
+            doc_filter=doc_filter,
+            doc_filter_documents="AND d.id IN :document_ids" if document_ids is not None else "",
+        )
+    )
     params = {"query": " ".join(terms), "tsquery": tsquery, "user_id": user_id, "k": k}
     if document_ids is not None:
         statement = statement.bindparams(bindparam("document_ids", expanding=True))
@@ -147,7 +155,9 @@ async def _retrieve_postgres(db, user_id, terms, document_ids, k, match_all) -> 
     return [_hit(row) for row in rows]
 
 
-async def rank_documents(db: AsyncSession, user_id: str, query: str, limit: int = 200) -> list[tuple[str, float]]:
+async def rank_documents(
+    db: AsyncSession, user_id: str, query: str, limit: int = 200
+) -> list[tuple[str, float]]:
     """The user's documents matching every query word, best first (score of the best chunk)."""
     hits = await retrieve(db, user_id, query, None, k=limit * 10, match_all=True)
     best: dict[str, float] = {}

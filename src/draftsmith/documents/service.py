@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,10 +13,11 @@ from draftsmith.config import Settings
 from draftsmith.db import get_owned as owned_or_404
 from draftsmith.db import new_id
 from draftsmith.documents import search, storage
-from draftsmith.documents.models import Chunk, Document
+from draftsmith.documents.models import ChunkRow, Document
 from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
 from draftsmith.documents.upload import ReceivedFile
 from draftsmith.errors import ApiError
+from draftsmith.jobs.service import Jobs
 from draftsmith.pagination import newest_first
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,9 @@ def _detect(received: ReceivedFile):
         raise ApiError(415, "unsupported_type", f"{name}: {exc}") from exc
 
 
-async def store_uploads(db: AsyncSession, settings: Settings, user_id: str, files: list[ReceivedFile]) -> list[Document]:
+async def store_uploads(
+    db: AsyncSession, settings: Settings, user_id: str, files: list[ReceivedFile]
+) -> list[Document]:
     """Turn received temporary files into queued documents, all or nothing.
 
     Files are renamed into place before the rows commit; if the commit fails
@@ -49,10 +53,17 @@ async def store_uploads(db: AsyncSession, settings: Settings, user_id: str, file
             placed.append(key)
             documents.append(
                 Document(
-                    id=document_id, user_id=user_id, filename=storage.sanitise_filename(received.filename),
-                    content_type=kind.content_type, kind=kind.kind, encoding=kind.encoding,
-                    size_bytes=received.size, sha256=received.sha256, storage_key=key,
-                    status="queued", attempts=0,
+                    id=document_id,
+                    user_id=user_id,
+                    filename=storage.sanitise_filename(received.filename),
+                    content_type=kind.content_type,
+                    kind=kind.kind,
+                    encoding=kind.encoding,
+                    size_bytes=received.size,
+                    sha256=received.sha256,
+                    storage_key=key,
+                    status="queued",
+                    attempts=0,
                 )
             )
         db.add_all(documents)
@@ -72,7 +83,13 @@ async def get_owned(db: AsyncSession, user_id: str, document_id: str) -> Documen
 
 
 async def list_documents(
-    db: AsyncSession, user_id: str, *, q: str | None, status: str | None, limit: int, cursor: str | None
+    db: AsyncSession,
+    user_id: str,
+    *,
+    q: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Document], str | None]:
     if q and q.strip():
         return await _search_documents(db, user_id, q, status, limit, cursor)
@@ -82,38 +99,95 @@ async def list_documents(
     return await newest_first(db, query, Document, limit, cursor)
 
 
-async def _search_documents(db, user_id, q, status, limit, cursor) -> tuple[list[Document], str | None]:
+async def _search_documents(
+    db, user_id, q, status, limit, cursor
+) -> tuple[list[Document], str | None]:
     """Ranked by full-text relevance; the cursor is an offset into the ranking."""
     offset = 0
     if cursor:
         try:
             offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
         except ValueError as exc:
-            raise ApiError(422, "invalid_cursor", "The cursor is not valid; start from the first page.") from exc
+            raise ApiError(
+                422, "invalid_cursor", "The cursor is not valid; start from the first page."
+            ) from exc
     ranked = [doc_id for doc_id, _ in await search.rank_documents(db, user_id, q)]
     if ranked:
         found = {d.id: d for d in await db.scalars(select(Document).where(Document.id.in_(ranked)))}
-        ordered = [found[i] for i in ranked if i in found and (not status or found[i].status == status)]
+        ordered = [
+            found[i] for i in ranked if i in found and (not status or found[i].status == status)
+        ]
     else:
         ordered = []
     page = ordered[offset : offset + limit]
     more = offset + limit < len(ordered)
-    next_cursor = base64.urlsafe_b64encode(f"o:{offset + limit}".encode()).decode() if more else None
+    next_cursor = (
+        base64.urlsafe_b64encode(f"o:{offset + limit}".encode()).decode() if more else None
+    )
     return page, next_cursor
 
 
-async def delete_document(db: AsyncSession, settings: Settings, document: Document) -> None:
+async def upload(
+    db: AsyncSession, settings: Settings, jobs: Jobs, user_id: str, files: list[ReceivedFile]
+) -> list[Document]:
+    """Store the received files as queued documents and queue their processing."""
+    documents = await store_uploads(db, settings, user_id, files)
+    for document in documents:
+        await jobs.submit("document", document.id)
+    return documents
+
+
+async def content(db: AsyncSession, user_id: str, document_id: str) -> dict:
+    """The extracted Markdown and its sections; 409 until the document is ready."""
+    document = await get_owned(db, user_id, document_id)
+    if document.status != "ready" or document.markdown is None:
+        raise ApiError(
+            409,
+            "document_not_ready",
+            f"The document is {document.status}; its text is not available yet.",
+        )
+    sections = [
+        {
+            "heading": s.get("heading"),
+            "page": s.get("page"),
+            "text": document.markdown[s["start"] : s["end"]],
+        }
+        for s in document.sections or []
+    ]
+    return {"document_id": document.id, "markdown": document.markdown, "sections": sections}
+
+
+async def stored_file(
+    db: AsyncSession, settings: Settings, user_id: str, document_id: str
+) -> tuple[Document, Path]:
+    """The document and the path of its original bytes; 404 when the file is gone."""
+    document = await get_owned(db, user_id, document_id)
+    path = storage.path_for(settings, document.storage_key)
+    if not path.is_file():
+        raise ApiError(404, "file_missing", "The stored file is missing.")
+    return document, path
+
+
+async def reprocess(db: AsyncSession, jobs: Jobs, user_id: str, document_id: str) -> Document:
+    """Queue the document for processing again, from a fresh attempt count."""
+    document = await get_owned(db, user_id, document_id)
+    if document.status in ("queued", "processing"):
+        raise ApiError(409, "already_processing", "The document is already being processed.")
+    document.status, document.error, document.attempts = "queued", None, 0
+    document.enqueued_at = document.run_after = None
+    await db.commit()
+    await jobs.submit("document", document.id)
+    await db.refresh(document)
+    return document
+
+
+async def delete_document(
+    db: AsyncSession, settings: Settings, user_id: str, document_id: str
+) -> None:
     """Remove the row, its chunks (and so their index entries), then the file."""
+    document = await get_owned(db, user_id, document_id)
     key = document.storage_key
-    await db.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    await db.execute(delete(ChunkRow).where(ChunkRow.document_id == document.id))
     await db.delete(document)
     await db.commit()
     storage.remove(settings, key)
-
-
-def content_sections(document: Document) -> list[dict]:
-    markdown = document.markdown or ""
-    return [
-        {"heading": s.get("heading"), "page": s.get("page"), "text": markdown[s["start"] : s["end"]]}
-        for s in document.sections or []
-    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from draftsmith.documents.extract import Extraction, ExtractionError, extract, extract_isolated
 from draftsmith.documents.extract._isolation import pool, run_isolated
 from tests.corpus import CORPUS
-from tests.fixtures.make import LONG_PAGES, fixture_path
+from tests.fixtures.make import fixture_path
 
 
 def _small_doc(tmp_path: Path) -> Path:
@@ -124,19 +125,17 @@ def test_worker_start_failure_is_a_distinct_extraction_error(tmp_path: Path, mon
 
 
 @pytest.mark.parametrize("path", [
-    pytest.param(fixture_path("long.pdf"), id="generated"),  # LONG_PAGES: split when allowed
+    pytest.param(fixture_path("long.pdf"), id="generated"),
     pytest.param(CORPUS / "pdf" / "sf_GeoTopo-komprimiert.pdf", marks=pytest.mark.corpus, id="corpus"),  # 117 pages
 ])
-def test_configure_workers_without_pdf_split(path: Path):
+def test_configure_workers_sets_the_pool_size(path: Path):
     from draftsmith.documents.extract import configure_workers
-    from draftsmith.documents.extract.pdf import PARALLEL_MIN_PAGES
 
-    assert LONG_PAGES >= PARALLEL_MIN_PAGES
     try:
-        configure_workers(max_workers=1, pdf_parallel=False)
-        assert pool().max_workers == 1 and pool().pdf_parallel is False
-        sequential = extract_isolated(path, "pdf")
+        configure_workers(max_workers=1)
+        assert pool().max_workers == 1
+        isolated = extract_isolated(path, "pdf")
     finally:
         configure_workers()
-    assert pool().pdf_parallel is True
-    assert extract_isolated(path, "pdf") == sequential == extract(path, "pdf")
+    assert pool().max_workers == (os.cpu_count() or 1)
+    assert isolated == extract(path, "pdf")

@@ -140,14 +140,12 @@ def warm_up(workers: int = 1) -> None:
     pool().warm_up(workers)
 
 
-def configure_workers(*, max_workers: int | None = None, pdf_parallel: bool = True) -> None:
-    """Pool options, for the app to pass from its settings (this package reads no
-    environment): ``max_workers`` concurrent worker processes (default: CPU
-    count); ``pdf_parallel`` lets a worker split a large PDF (>= 48 pages) in
-    two halves extracted by two processes."""
+def configure_workers(*, max_workers: int | None = None) -> None:
+    """Pool size, for the app to pass from its settings (this package reads no
+    environment): ``max_workers`` concurrent worker processes (default: CPU count)."""
     from ._isolation import configure
 
-    configure(max_workers=max_workers, pdf_parallel=pdf_parallel)
+    configure(max_workers=max_workers)
 
 
 def shutdown_workers() -> None:

@@ -49,7 +49,7 @@ _PKG_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 class _Worker:
-    def __init__(self, pdf_parallel: bool = True) -> None:
+    def __init__(self) -> None:
         c_read, p_write = os.pipe()  # parent -> child
         p_read, c_write = os.pipe()  # child -> parent
         env = dict(os.environ)
@@ -136,11 +136,10 @@ class _Worker:
 
 
 class WorkerPool:
-    def __init__(self, max_workers: int | None = None, *, pdf_parallel: bool = True) -> None:
+    def __init__(self, max_workers: int | None = None) -> None:
         if not max_workers:
             max_workers = max(os.cpu_count() or 1, 1)
         self.max_workers = max_workers
-        self.pdf_parallel = pdf_parallel
         self._sem = threading.BoundedSemaphore(max_workers)
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -149,7 +148,7 @@ class WorkerPool:
 
     # -- lifecycle ---------------------------------------------------------------
     def _new_worker(self) -> _Worker:
-        w = _Worker(self.pdf_parallel)
+        w = _Worker()
         with self._lock:
             self._all.add(w)
         return w
@@ -249,14 +248,14 @@ class WorkerPool:
 
 _pool: WorkerPool | None = None
 _pool_lock = threading.Lock()
-_config: dict = {"max_workers": None, "pdf_parallel": True}
+_config: dict = {"max_workers": None}
 
 
-def configure(*, max_workers: int | None = None, pdf_parallel: bool = True) -> None:
+def configure(*, max_workers: int | None = None) -> None:
     """Set pool options (from the app's settings); replaces an existing pool."""
     global _pool
     with _pool_lock:
-        _config.update(max_workers=max_workers, pdf_parallel=pdf_parallel)
+        _config.update(max_workers=max_workers)
         old, _pool = _pool, None
     if old is not None and old._pid == os.getpid():
         old.shutdown()
@@ -266,7 +265,7 @@ def pool() -> WorkerPool:
     global _pool
     with _pool_lock:
         if _pool is None or _pool._pid != os.getpid():
-            _pool = WorkerPool(_config["max_workers"], pdf_parallel=_config["pdf_parallel"])
+            _pool = WorkerPool(_config["max_workers"])
         return _pool
 
 

@@ -1,4 +1,4 @@
-"""Extraction worker process: ``python -m draftsmith.documents.extract._worker RFD WFD [PARALLEL]``.
+"""Extraction worker process: ``python -m draftsmith.documents.extract._worker RFD WFD``.
 
 Reads length-prefixed pickled requests from fd RFD and answers on fd WFD,
 one task at a time, until the parent closes the pipe.  Each task runs under
@@ -141,7 +141,7 @@ def _run(op: str, args: tuple):
         return ("unexpected", f"{type(exc).__name__}: {exc}"[:500], True)
 
 
-def main(rfd: int, wfd: int, pdf_parallel: bool = True) -> None:
+def main(rfd: int, wfd: int) -> None:
     from multiprocessing.connection import Connection
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
@@ -154,10 +154,7 @@ def main(rfd: int, wfd: int, pdf_parallel: bool = True) -> None:
     import pypdfium2  # noqa: F401
 
     import draftsmith.documents.extract  # noqa: F401
-    import draftsmith.documents.extract.pdf as pdf_mod
-
-    # this process is single-threaded, so it may fork to split large PDFs
-    pdf_mod.PARALLEL_PAGES = pdf_parallel
+    import draftsmith.documents.extract.pdf  # noqa: F401
 
     limits = _Limits()
     conn_out.send_bytes(pickle.dumps(("ready", os.getpid(), False)))
@@ -185,4 +182,4 @@ def main(rfd: int, wfd: int, pdf_parallel: bool = True) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]), pdf_parallel=sys.argv[3:4] != ["0"])
+    main(int(sys.argv[1]), int(sys.argv[2]))

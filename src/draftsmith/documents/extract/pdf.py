@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -156,18 +154,12 @@ def _add_page(
 
 # --- pypdfium2 ------------------------------------------------------------------------
 
-# Set by the isolation worker (a single-threaded process that may fork):
-# large PDFs are then split in two halves extracted concurrently.  Never
-# enabled in-process (forking a threaded server is unsafe).
-PARALLEL_PAGES = False
-PARALLEL_MIN_PAGES = 48
 
-
-def _page_texts(pdf, start: int, stop: int):
-    """Cleaned text of pages [start, stop); None for a page pdfium cannot load."""
+def _page_texts(pdf):
+    """Cleaned text of each page; None for a page pdfium cannot load."""
     import pypdfium2 as pdfium
 
-    for i in range(start, stop):
+    for i in range(len(pdf)):
         page = textpage = None
         try:
             page = pdf[i]
@@ -182,78 +174,6 @@ def _page_texts(pdf, start: int, stop: int):
             if page is not None:
                 page.close()
         yield clean_pdf_text(raw)
-
-
-def _fork_half(path: Path, start: int, stop: int):
-    """Extract pages [start, stop) in a forked child; returns (pid, read_fd) or None."""
-    import pickle
-
-    try:
-        r, w = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
-        return None
-    if pid == 0:  # child: never returns
-        code = 1
-        try:
-            os.close(r)
-            _die_with_parent()
-            import pypdfium2 as pdfium
-
-            pdf = pdfium.PdfDocument(str(path))  # own file handle
-            data = pickle.dumps(
-                list(_page_texts(pdf, start, stop)), protocol=pickle.HIGHEST_PROTOCOL
-            )
-            view = memoryview(data)
-            while view:
-                view = view[os.write(w, view) :]
-            code = 0
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w)
-    return pid, r
-
-
-def _join_half(handle) -> list | None:
-    import pickle
-
-    pid, r = handle
-    chunks = []
-    try:
-        while True:
-            data = os.read(r, 1 << 20)
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(r)
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:  # pragma: no cover
-        status = 1
-    if status != 0:
-        return None
-    try:
-        return pickle.loads(b"".join(chunks))
-    except Exception:  # pragma: no cover - truncated payload
-        return None
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        except Exception:  # pragma: no cover
-            pass
 
 
 def _finish(
@@ -292,36 +212,7 @@ def extract_pdf(path: Path) -> Extraction:
         if n == 0:
             return extract_pdf_pdfminer(path, reason="pypdfium2 found no pages")
         toc = _toc_by_page(pdf, n)
-
-        # optionally hand the second half to a forked child
-        mid = n
-        half = None
-        if (
-            PARALLEL_PAGES
-            and n >= PARALLEL_MIN_PAGES
-            and (os.cpu_count() or 1) >= 2
-            and hasattr(os, "fork")
-        ):
-            mid = n // 2
-            half = _fork_half(path, mid, n)
-            if half is None:
-                mid = n
-        try:
-            texts = list(_page_texts(pdf, 0, mid))
-        except BaseException:
-            if half is not None:  # never leave the child behind
-                try:
-                    os.kill(half[0], signal.SIGKILL)
-                except OSError:
-                    pass
-                _join_half(half)
-            raise
-        if half is not None:
-            rest = _join_half(half)
-            if rest is None or len(rest) != n - mid:
-                log.info("parallel half failed for %s; extracting it here", path)
-                rest = list(_page_texts(pdf, mid, n))
-            texts.extend(rest)
+        texts = list(_page_texts(pdf))
     finally:
         pdf.close()
 

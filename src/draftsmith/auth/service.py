@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -253,11 +253,3 @@ async def set_password(db: AsyncSession, user: User, new: str) -> None:
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = utcnow()
     await db.commit()
-
-
-async def count_users(db: AsyncSession) -> int:
-    return await db.scalar(select(func.count(User.id))) or 0
-
-
-def expires(moment: datetime) -> int:
-    return max(0, int((moment - utcnow()).total_seconds()))

@@ -48,9 +48,6 @@ class InMemoryRetriever:
     def __len__(self) -> int:
         return len(self.passages)
 
-    def document_frequency(self, term: str) -> int:
-        return len(self._postings.get(term, ()))
-
     def idf(self, term: str) -> float:
         return self._idf.get(term, math.log(1.0 + (len(self.passages) + 0.5) / 0.5))
 

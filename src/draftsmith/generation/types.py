@@ -157,8 +157,6 @@ Emit = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 #: Returns True once the caller wants generation to stop.
 Cancelled = Callable[[], bool]
 
-STAGES = ("retrieving", "outlining", "writing", "verifying")
-
 
 @runtime_checkable
 class Engine(Protocol):

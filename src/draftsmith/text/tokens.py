@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from functools import lru_cache
 
 STOPWORDS: frozenset[str] = frozenset(
     """
@@ -40,20 +40,8 @@ CJK_RE = re.compile(f"[{_CJK}]")
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 
-_STEM_CACHE: dict[str, str] = {}
-
-
+@lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
-    """Cached :func:`_stem`."""
-    r = _STEM_CACHE.get(word)
-    if r is None:
-        r = _stem(word)
-        if len(_STEM_CACHE) < 500_000:
-            _STEM_CACHE[word] = r
-    return r
-
-
-def _stem(word: str) -> str:
     """Very light, deterministic English suffix stripping (plural, -ing, -ed, -ly).
 
     Good enough to match "retrieval"/"retrieve" style variants loosely and to
@@ -114,18 +102,6 @@ def is_content_token(tok: str) -> bool:
 def content_words(text: str) -> list[str]:
     """Stemmed content tokens (stopwords and one-letter tokens removed)."""
     return [stem(t) for t in tokenize(text) if is_content_token(t)]
-
-
-def keywords(text: str, k: int = 10) -> list[str]:
-    """The k most frequent content words of ``text`` (unstemmed surface forms, deterministic)."""
-    counts: Counter[str] = Counter()
-    first: dict[str, int] = {}
-    for i, t in enumerate(tokenize(text)):
-        if is_content_token(t) and not t.isdigit():
-            counts[t] += 1
-            first.setdefault(t, i)
-    ranked = sorted(counts, key=lambda t: (-counts[t], first[t]))
-    return ranked[:k]
 
 
 def estimate_tokens(text: str) -> int:

@@ -139,3 +139,26 @@ def test_configure_workers_sets_the_pool_size(path: Path):
         configure_workers()
     assert pool().max_workers == (os.cpu_count() or 1)
     assert isolated == extract(path, "pdf")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
+@pytest.mark.parametrize(
+    ("name", "ops"),
+    [
+        ("sf_GeoTopo-komprimiert.pdf", ["pdf_half", "pdf_half"]),  # 117 pages: two workers
+        ("pypdf_fontsampler.pdf", ["pdf_half", "pdf_half", "extract"]),  # large but one page
+        ("pm_naacl06-shinyama.pdf", ["extract"]),  # small file: never split
+    ],
+)
+def test_long_pdfs_are_read_in_halves_by_two_workers(monkeypatch, name, ops):
+    from draftsmith.documents.extract import _isolation
+
+    path, sent, run = CORPUS / "pdf" / name, [], _isolation.run_isolated
+
+    def spy(op, args, **limits):
+        sent.append(op)
+        return run(op, args, **limits)
+
+    monkeypatch.setattr(_isolation, "run_isolated", spy)
+    assert extract_isolated(path, "pdf") == extract(path, "pdf")
+    assert sorted(sent) == sorted(ops)

@@ -13,6 +13,7 @@ the text kinds.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ._base import Extraction, ExtractionError, Section
@@ -128,9 +129,40 @@ def extract_isolated(
     from ._isolation import run_isolated
 
     path = Path(path).absolute()  # the worker's working directory may differ
+    if _ALIASES.get(kind, kind) == "pdf" and _size(path) >= SPLIT_MIN_BYTES:
+        whole = _extract_pdf_halves(path, timeout_s=timeout_s, memory_mb=memory_mb)
+        if whole is not None:
+            return whole
     return run_isolated(
         "extract", (str(path), kind, encoding), timeout_s=timeout_s, memory_mb=memory_mb
     )
+
+
+# A PDF this large may be long: its two halves are then read by two workers at once.
+SPLIT_MIN_BYTES = 1 << 20
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _extract_pdf_halves(path: Path, **limits) -> Extraction | None:
+    """A long PDF read in two halves by two pool workers; None when it is short."""
+    from ._isolation import run_isolated
+    from .pdf import assemble_pdf
+
+    def read(half: int):
+        return run_isolated("pdf_half", (str(path), half), **limits)
+
+    with ThreadPoolExecutor(2) as threads:
+        halves = list(threads.map(read, (0, 1)))
+    if None in halves:
+        return None
+    (pages, outline, head), (_, _, tail) = halves
+    return assemble_pdf(pages, outline, head + tail)
 
 
 def warm_up(workers: int = 1) -> None:

@@ -91,6 +91,15 @@ def _op_extract(path: str, kind: str, encoding: str | None):
     return _extract_guarded(path, kind, encoding).to_wire()
 
 
+def _op_pdf_half(path: str, half: int):
+    from draftsmith.documents.extract.pdf import read_pdf_half
+
+    try:
+        return read_pdf_half(path, half)
+    except Exception:  # the whole-file extraction that follows gives the user's message
+        return None
+
+
 def _op_sleep(seconds: float):  # test hook
     time.sleep(seconds)
     return seconds
@@ -111,6 +120,7 @@ def _op_ping():
 
 OPS = {
     "extract": _op_extract,
+    "pdf_half": _op_pdf_half,
     "_sleep": _op_sleep,
     "_allocate": _op_allocate,
     "_crash": _op_crash,

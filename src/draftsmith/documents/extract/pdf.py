@@ -155,11 +155,11 @@ def _add_page(
 # --- pypdfium2 ------------------------------------------------------------------------
 
 
-def _page_texts(pdf):
-    """Cleaned text of each page; None for a page pdfium cannot load."""
+def _page_texts(pdf, start: int, stop: int):
+    """Cleaned text of pages [start, stop); None for a page pdfium cannot load."""
     import pypdfium2 as pdfium
 
-    for i in range(len(pdf)):
+    for i in range(start, stop):
         page = textpage = None
         try:
             page = pdf[i]
@@ -212,10 +212,38 @@ def extract_pdf(path: Path) -> Extraction:
         if n == 0:
             return extract_pdf_pdfminer(path, reason="pypdfium2 found no pages")
         toc = _toc_by_page(pdf, n)
-        texts = list(_page_texts(pdf))
+        texts = list(_page_texts(pdf, 0, n))
+    finally:
+        pdf.close()
+    return assemble_pdf(n, toc, texts)
+
+
+# A PDF at least this long is worth reading in two halves by two pool workers.
+SPLIT_MIN_PAGES = 48
+
+
+def read_pdf_half(path: Path, half: int) -> tuple[int, dict[int, list[str]], list] | None:
+    """Page count, outline and cleaned page texts of the first (0) or second (1)
+    half of a long PDF, for :func:`assemble_pdf`; None when the PDF is short or
+    pypdfium2 cannot open it, so that the caller extracts it whole."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:
+        return None
+    try:
+        n = len(pdf)
+        if n < SPLIT_MIN_PAGES:
+            return None
+        start, stop = (0, n // 2) if half == 0 else (n // 2, n)
+        return n, _toc_by_page(pdf, n) if half == 0 else {}, list(_page_texts(pdf, start, stop))
     finally:
         pdf.close()
 
+
+def assemble_pdf(n: int, toc: dict[int, list[str]], texts: list) -> Extraction:
+    """Markdown and sections from the cleaned text of each page (None: unreadable)."""
     b = DocBuilder()
     empty = failed = 0
     heading: str | None = None

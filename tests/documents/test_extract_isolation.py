@@ -12,7 +12,7 @@ import pytest
 from draftsmith.documents.extract import Extraction, ExtractionError, extract, extract_isolated
 from draftsmith.documents.extract._isolation import pool, run_isolated
 from tests.corpus import CORPUS
-from tests.fixtures.make import fixture_path
+from tests.fixtures.make import LONG_PAGES, fixture_path
 
 
 def _small_doc(tmp_path: Path) -> Path:
@@ -141,24 +141,28 @@ def test_configure_workers_sets_the_pool_size(path: Path):
     assert isolated == extract(path, "pdf")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not found")
 @pytest.mark.parametrize(
-    ("name", "ops"),
+    ("name", "min_bytes", "ops"),
     [
-        ("sf_GeoTopo-komprimiert.pdf", ["pdf_half", "pdf_half"]),  # 117 pages: two workers
-        ("pypdf_fontsampler.pdf", ["pdf_half", "pdf_half", "extract"]),  # large but one page
-        ("pm_naacl06-shinyama.pdf", ["extract"]),  # small file: never split
+        ("long.pdf", 0, ["pdf_half", "pdf_half"]),  # LONG_PAGES: two workers
+        ("report.pdf", 0, ["pdf_half", "pdf_half", "extract"]),  # too few pages to split
+        ("long.pdf", 1 << 40, ["extract"]),  # below the size worth trying
     ],
 )
-def test_long_pdfs_are_read_in_halves_by_two_workers(monkeypatch, name, ops):
+def test_long_pdfs_are_read_in_halves_by_two_workers(monkeypatch, name, min_bytes, ops):
+    import draftsmith.documents.extract as extract_package
     from draftsmith.documents.extract import _isolation
+    from draftsmith.documents.extract.pdf import SPLIT_MIN_PAGES
 
-    path, sent, run = CORPUS / "pdf" / name, [], _isolation.run_isolated
+    assert LONG_PAGES >= SPLIT_MIN_PAGES
+    sent, run = [], _isolation.run_isolated
 
     def spy(op, args, **limits):
         sent.append(op)
         return run(op, args, **limits)
 
+    monkeypatch.setattr(extract_package, "SPLIT_MIN_BYTES", min_bytes)
     monkeypatch.setattr(_isolation, "run_isolated", spy)
+    path = fixture_path(name)
     assert extract_isolated(path, "pdf") == extract(path, "pdf")
     assert sorted(sent) == sorted(ops)

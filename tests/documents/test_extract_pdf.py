@@ -127,7 +127,7 @@ def test_damaged_pdf_after_an_encrypted_one_in_the_same_worker():
 
 
 def test_generated_isolated_matches_in_process_with_a_split():
-    """Over PARALLEL_MIN_PAGES the worker splits the PDF across processes: same result."""
+    """A long PDF is read in halves by two pool workers: same result as in-process."""
     path = fixture_path("long.pdf")
     a = extract(path, "pdf")
     b = extract_isolated(path, "pdf")

@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse
 
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
-from draftsmith.db import Db
+from draftsmith.db import Db, get_owned
 from draftsmith.documents import service, storage
+from draftsmith.documents.models import Document
 from draftsmith.documents.schemas import (
     ContentOut,
     DocumentOut,
@@ -73,7 +74,7 @@ async def list_documents(
 
 @routes.get("/{document_id}", response_model=DocumentOut, responses={404: {}})
 async def get_document(document_id: str, caller: CurrentCaller, db: Db):
-    return await service.get_owned(db, caller.user.id, document_id)
+    return await get_owned(db, Document, document_id, caller.user.id)
 
 
 @routes.get("/{document_id}/content", response_model=ContentOut, responses={404: {}, 409: {}})

@@ -10,8 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.config import Settings
-from draftsmith.db import get_owned as owned_or_404
-from draftsmith.db import new_id
+from draftsmith.db import get_owned, new_id
 from draftsmith.documents import search, storage
 from draftsmith.documents.models import ChunkRow, Document
 from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
@@ -78,10 +77,6 @@ async def store_uploads(
     return documents
 
 
-async def get_owned(db: AsyncSession, user_id: str, document_id: str) -> Document:
-    return await owned_or_404(db, Document, document_id, user_id)
-
-
 async def list_documents(
     db: AsyncSession,
     user_id: str,
@@ -139,7 +134,7 @@ async def upload(
 
 async def content(db: AsyncSession, user_id: str, document_id: str) -> dict:
     """The extracted Markdown and its sections; 409 until the document is ready."""
-    document = await get_owned(db, user_id, document_id)
+    document = await get_owned(db, Document, document_id, user_id)
     if document.status != "ready" or document.markdown is None:
         raise ApiError(
             409,
@@ -161,7 +156,7 @@ async def stored_file(
     db: AsyncSession, settings: Settings, user_id: str, document_id: str
 ) -> tuple[Document, Path]:
     """The document and the path of its original bytes; 404 when the file is gone."""
-    document = await get_owned(db, user_id, document_id)
+    document = await get_owned(db, Document, document_id, user_id)
     path = storage.path_for(settings, document.storage_key)
     if not path.is_file():
         raise ApiError(404, "file_missing", "The stored file is missing.")
@@ -170,7 +165,7 @@ async def stored_file(
 
 async def reprocess(db: AsyncSession, jobs: Jobs, user_id: str, document_id: str) -> Document:
     """Queue the document for processing again, from a fresh attempt count."""
-    document = await get_owned(db, user_id, document_id)
+    document = await get_owned(db, Document, document_id, user_id)
     if document.status in ("queued", "processing"):
         raise ApiError(409, "already_processing", "The document is already being processed.")
     document.status, document.error, document.attempts = "queued", None, 0
@@ -185,7 +180,7 @@ async def delete_document(
     db: AsyncSession, settings: Settings, user_id: str, document_id: str
 ) -> None:
     """Remove the row, its chunks (and so their index entries), then the file."""
-    document = await get_owned(db, user_id, document_id)
+    document = await get_owned(db, Document, document_id, user_id)
     key = document.storage_key
     await db.execute(delete(ChunkRow).where(ChunkRow.document_id == document.id))
     await db.delete(document)

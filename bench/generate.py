@@ -31,7 +31,12 @@ def source_text() -> list[str]:
     paragraphs = []
     for path in sorted((CORPUS / "md").glob("*.md")):
         paragraphs += [p for p in path.read_text().split("\n\n") if len(p.split()) > 12]
-    for name in ("pm_naacl06-shinyama.pdf", "un_multi-column.pdf", "un_fr_olap.pdf", "pm_i1040nr.pdf"):
+    for name in (
+        "pm_naacl06-shinyama.pdf",
+        "un_multi-column.pdf",
+        "un_fr_olap.pdf",
+        "pm_i1040nr.pdf",
+    ):
         document = pdfium.PdfDocument(CORPUS / "pdf" / name)
         for page in document:
             text = page.get_textpage().get_text_range().replace("\r\n", "\n")
@@ -66,11 +71,16 @@ async def extractive_scaling(paragraphs: list[str]) -> None:
     )
 
     print("Extractive generation (long draft) against the selected sources:")
-    print(f"  {'source words':>12} {'documents':>9} {'ingest s':>9} {'generate s':>10} {'draft words':>11} {'citations':>9}")
+    print(
+        f"  {'source words':>12} {'documents':>9} {'ingest s':>9} {'generate s':>10} {'draft words':>11} {'citations':>9}"
+    )
     for words in (10_000, 100_000, 1_000_000):
         with tempfile.TemporaryDirectory() as directory:
             files = write_sources(Path(directory), paragraphs, words)
-            async with scratch_settings(max_upload_mb=100) as settings, local_context(settings) as ctx:
+            async with (
+                scratch_settings(max_upload_mb=100) as settings,
+                local_context(settings) as ctx,
+            ):
                 user_id = await local_user_id(ctx, None)
                 timings: dict[str, float] = {}
                 started = time.perf_counter()
@@ -78,13 +88,22 @@ async def extractive_scaling(paragraphs: list[str]) -> None:
                 def ingested(_result, started=started, timings=timings):
                     timings["ingest"] = time.perf_counter() - started
 
-                blog = await generate_from_files(ctx, user_id, files, TOPIC, engine="extractive", length="long",
-                                                 on_ingested=ingested)
+                blog = await generate_from_files(
+                    ctx,
+                    user_id,
+                    files,
+                    TOPIC,
+                    engine="extractive",
+                    length="long",
+                    on_ingested=ingested,
+                )
                 total = time.perf_counter() - started
                 assert blog.status == "ready", blog.error
                 body = blog.markdown.split("## Sources")[0]
-                print(f"  {words:>12,} {len(files):>9} {timings['ingest']:>9.2f} {total - timings['ingest']:>10.2f} "
-                      f"{len(body.split()):>11} {len(blog.citations):>9}")
+                print(
+                    f"  {words:>12,} {len(files):>9} {timings['ingest']:>9.2f} {total - timings['ingest']:>10.2f} "
+                    f"{len(body.split()):>11} {len(blog.citations):>9}"
+                )
 
 
 def llm_overhead(latency: float) -> None:
@@ -111,9 +130,11 @@ def llm_overhead(latency: float) -> None:
     finally:
         ours.send("stop")
         server.join(timeout=20)
-    print(f"\nLLM pipeline against a loopback server with {latency * 1000:.0f} ms per call: {len(bodies)} calls, "
-          f"wall {wall:.2f} s vs raw calls {raw:.2f} s -> {wall / raw:.2f}x (target <= 1.1x: "
-          f"{'met' if wall / raw <= 1.1 else 'NOT MET'})")
+    print(
+        f"\nLLM pipeline against a loopback server with {latency * 1000:.0f} ms per call: {len(bodies)} calls, "
+        f"wall {wall:.2f} s vs raw calls {raw:.2f} s -> {wall / raw:.2f}x (target <= 1.1x: "
+        f"{'met' if wall / raw <= 1.1 else 'NOT MET'})"
+    )
 
 
 def _fake_server(latency: float, conn) -> None:
@@ -129,12 +150,13 @@ def _fake_server(latency: float, conn) -> None:
     server.stop()
 
 
-
 async def _llm_generation(base_url: str, forget_requests) -> float:
     from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
 
-    async with scratch_settings(llm_base_url=base_url, llm_api_key="bench") as settings, \
-            local_context(settings) as ctx:
+    async with (
+        scratch_settings(llm_base_url=base_url, llm_api_key="bench") as settings,
+        local_context(settings) as ctx,
+    ):
         user_id = await local_user_id(ctx, None)
         files = [CORPUS / "md" / "pypdf_extract-text.md", CORPUS / "md" / "docling_faq.md"]
         results = await ingest(ctx, user_id, files)
@@ -156,8 +178,12 @@ def replay(base_url: str, bodies: list[dict]) -> float:
     with httpx.Client(timeout=60) as client:
         for body in bodies:
             started = time.perf_counter()
-            with client.stream("POST", base_url + "/chat/completions", json=body,
-                               headers={"Authorization": "Bearer bench"}) as response:
+            with client.stream(
+                "POST",
+                base_url + "/chat/completions",
+                json=body,
+                headers={"Authorization": "Bearer bench"},
+            ) as response:
                 for _ in response.iter_bytes():
                     pass
             raw += time.perf_counter() - started
@@ -171,7 +197,9 @@ async def _generate_on(ctx, user_id, document_ids):
     from draftsmith.sessions.models import GenerationSession
 
     async with ctx.db() as db:
-        session = GenerationSession(user_id=user_id, topic=TOPIC, document_ids=document_ids, length="medium", engine="llm")
+        session = GenerationSession(
+            user_id=user_id, topic=TOPIC, document_ids=document_ids, length="medium", engine="llm"
+        )
         db.add(session)
         await db.commit()
         blog = await blogs.start_generation(db, session)
@@ -186,26 +214,37 @@ def first_event_latency(rounds: int = 5) -> None:
     with served() as server:
         client = server.client
         path = CORPUS / "md" / "docling_faq.md"
-        doc = client.post("/api/v1/documents/upload", files=[("files", (path.name, path.read_bytes()))]).json()["documents"][0]
+        doc = client.post(
+            "/api/v1/documents/upload", files=[("files", (path.name, path.read_bytes()))]
+        ).json()["documents"][0]
         while client.get(f"/api/v1/documents/{doc['id']}").json()["status"] != "ready":
             time.sleep(0.1)
-        session = client.post("/api/v1/sessions", json={"topic": "docling questions", "document_ids": [doc["id"]],
-                                                         "length": "short"}).json()
+        session = client.post(
+            "/api/v1/sessions",
+            json={"topic": "docling questions", "document_ids": [doc["id"]], "length": "short"},
+        ).json()
         samples = []
         for _ in range(rounds):
             started = time.perf_counter()
             blog_id = client.post(f"/api/v1/sessions/{session['id']}/generate").json()["blog_id"]
-            with client.stream("GET", f"/api/v1/sessions/{session['id']}/events", params={"blog_id": blog_id}) as response:
+            with client.stream(
+                "GET", f"/api/v1/sessions/{session['id']}/events", params={"blog_id": blog_id}
+            ) as response:
                 for line in response.iter_lines():
                     if line.startswith("event:"):
                         samples.append(time.perf_counter() - started)
                         break
-            while client.get(f"/api/v1/blogs/{blog_id}").json()["status"] in ("queued", "generating"):
+            while client.get(f"/api/v1/blogs/{blog_id}").json()["status"] in (
+                "queued",
+                "generating",
+            ):
                 time.sleep(0.05)
     samples.sort()
     median = samples[len(samples) // 2] * 1000
-    print(f"\nGenerate → first event over HTTP: median {median:.0f} ms, worst {samples[-1] * 1000:.0f} ms "
-          f"(target < 300 ms: {'met' if samples[-1] * 1000 < 300 else 'NOT MET'})")
+    print(
+        f"\nGenerate → first event over HTTP: median {median:.0f} ms, worst {samples[-1] * 1000:.0f} ms "
+        f"(target < 300 ms: {'met' if samples[-1] * 1000 < 300 else 'NOT MET'})"
+    )
 
 
 def main() -> None:

@@ -30,7 +30,11 @@ WORKERS = 2  # the default WORKER_CONCURRENCY of `draftsmith serve`
 
 
 def corpus_files() -> list[Path]:
-    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in {".pdf", ".docx", ".html", ".md"})
+    return sorted(
+        p
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.suffix in {".pdf", ".docx", ".html", ".md"}
+    )
 
 
 def raw_pypdfium2(pdfs: list[Path]) -> tuple[int, float]:
@@ -80,8 +84,10 @@ async def pipeline(files: list[Path]):
     from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
 
     warm_up()
-    async with scratch_settings(max_upload_mb=100, worker_concurrency=WORKERS) as settings, \
-            local_context(settings) as ctx:
+    async with (
+        scratch_settings(max_upload_mb=100, worker_concurrency=WORKERS) as settings,
+        local_context(settings) as ctx,
+    ):
         user_id = await local_user_id(ctx, None)
         started = time.perf_counter()
         results = await ingest(ctx, user_id, files)
@@ -125,19 +131,41 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
             user = User(email=f"bench{rng.random()}@example.com", password_hash="x")
             db.add(user)
             await db.flush()
-            docs = [Document(user_id=user.id, filename=f"d{i}", content_type="text/plain", kind="text",
-                             size_bytes=1, sha256="0", storage_key=f"k{i}", status="ready", attempts=0,
-                             chunk_count=chunks // 100, word_count=chunks // 100 * 200)
-                    for i in range(100)]
+            docs = [
+                Document(
+                    user_id=user.id,
+                    filename=f"d{i}",
+                    content_type="text/plain",
+                    kind="text",
+                    size_bytes=1,
+                    sha256="0",
+                    storage_key=f"k{i}",
+                    status="ready",
+                    attempts=0,
+                    chunk_count=chunks // 100,
+                    word_count=chunks // 100 * 200,
+                )
+                for i in range(100)
+            ]
             db.add_all(docs)
             await db.flush()
             started = time.perf_counter()
             batch = []
             for n in range(chunks):
                 words = rng.choices(vocabulary, k=200)
-                batch.append({"document_id": docs[n % 100].id, "user_id": user.id, "ordinal": n // 100,
-                              "text": " ".join(words), "page": None, "heading": None, "start": 0,
-                              "end": 1, "word_count": 200})
+                batch.append(
+                    {
+                        "document_id": docs[n % 100].id,
+                        "user_id": user.id,
+                        "ordinal": n // 100,
+                        "text": " ".join(words),
+                        "page": None,
+                        "heading": None,
+                        "start": 0,
+                        "end": 1,
+                        "word_count": 200,
+                    }
+                )
                 if len(batch) == 5000:
                     await db.execute(insert(ChunkRow), batch)
                     batch = []
@@ -147,14 +175,21 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
                 await db.execute(text("ANALYZE chunks"))
             selected = [d.id for d in docs[:20]]
             timings = []
-            for query in ["owl river harvest", "quantum ledger", "w17 w250 owl", "w9 w10 w11 w12"] * 3:
+            for query in [
+                "owl river harvest",
+                "quantum ledger",
+                "w17 w250 owl",
+                "w9 w10 w11 w12",
+            ] * 3:
                 started = time.perf_counter()
                 hits = await search.retrieve(db, user.id, query, selected, k=8)
                 timings.append(time.perf_counter() - started)
                 assert hits, query
             timings.sort()
-            print(f"  {label:<10} {chunks:,} chunks loaded in {load_s:.1f} s; top-8 over 20 documents: "
-                  f"median {timings[len(timings) // 2] * 1000:.0f} ms, worst {timings[-1] * 1000:.0f} ms")
+            print(
+                f"  {label:<10} {chunks:,} chunks loaded in {load_s:.1f} s; top-8 over 20 documents: "
+                f"median {timings[len(timings) // 2] * 1000:.0f} ms, worst {timings[-1] * 1000:.0f} ms"
+            )
     finally:
         await engine.dispose()
 
@@ -169,8 +204,10 @@ def upload_rss(size_mb: int = 100) -> tuple[float, float]:
         peak = before
         line = b"The quick brown fox jumps over the lazy dog; a ledger of harvests by the river.\n"
         boundary = "benchboundary"
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
-                "Content-Type: text/plain\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
         tail = f"\r\n--{boundary}--\r\n".encode()
         block = line * (1024 * 1024 // len(line))
 
@@ -185,8 +222,11 @@ def upload_rss(size_mb: int = 100) -> tuple[float, float]:
                     peak = max(peak, process.memory_info().rss)
             yield tail
 
-        response = server.client.post("/api/v1/documents/upload", content=body(),
-                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        response = server.client.post(
+            "/api/v1/documents/upload",
+            content=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
         peak = max(peak, process.memory_info().rss)
         assert response.status_code == 202, response.text
     return before / 2**20, peak / 2**20
@@ -197,11 +237,15 @@ def main() -> None:
     if not files:
         raise SystemExit(f"No corpus at {CORPUS}")
     pdfs = [p for p in files if p.suffix == ".pdf"]
-    print(f"Corpus: {len(files)} files ({len(pdfs)} PDFs, {sum(p.stat().st_size for p in files) / 2**20:.1f} MB) in {CORPUS}")
+    print(
+        f"Corpus: {len(files)} files ({len(pdfs)} PDFs, {sum(p.stat().st_size for p in files) / 2**20:.1f} MB) in {CORPUS}"
+    )
 
     raw_pages, raw_s = raw_pypdfium2(pdfs)
     raw_rate = raw_pages / raw_s
-    print(f"\nBaseline, raw pypdfium2 text of the PDFs: {raw_pages} pages in {raw_s:.2f} s = {raw_rate:.0f} pages/s")
+    print(
+        f"\nBaseline, raw pypdfium2 text of the PDFs: {raw_pages} pages in {raw_s:.2f} s = {raw_rate:.0f} pages/s"
+    )
 
     pdf_results, pdf_s = asyncio.run(pipeline(pdfs))
     pdf_pages = sum(r.pages or 0 for r in pdf_results)
@@ -209,12 +253,16 @@ def main() -> None:
     ratio = (pdf_pages / pdf_s) / raw_rate
     results, total_s = asyncio.run(pipeline(files))
     all_mb = sum(r.path.stat().st_size for r in results) / 2**20
-    print(f"Pipeline, PDFs (store, extract, chunk, index, commit; {WORKERS} at a time as in `serve`): "
-          f"{pdf_pages} pages in {pdf_s:.2f} s = "
-          f"{pdf_pages / pdf_s:.0f} pages/s, {pdf_mb / pdf_s:.1f} MB/s -> {ratio:.2f}x raw pypdfium2 "
-          f"(target >= {TARGET_RATIO}x: {'met' if ratio >= TARGET_RATIO else 'NOT MET'})")
-    print(f"Pipeline, whole corpus: {len(results)} files, {all_mb:.1f} MB in {total_s:.2f} s = {all_mb / total_s:.1f} MB/s; "
-          f"{sum(r.status == 'ready' for r in results)} ready, {sum(r.status == 'failed' for r in results)} failed")
+    print(
+        f"Pipeline, PDFs (store, extract, chunk, index, commit; {WORKERS} at a time as in `serve`): "
+        f"{pdf_pages} pages in {pdf_s:.2f} s = "
+        f"{pdf_pages / pdf_s:.0f} pages/s, {pdf_mb / pdf_s:.1f} MB/s -> {ratio:.2f}x raw pypdfium2 "
+        f"(target >= {TARGET_RATIO}x: {'met' if ratio >= TARGET_RATIO else 'NOT MET'})"
+    )
+    print(
+        f"Pipeline, whole corpus: {len(results)} files, {all_mb:.1f} MB in {total_s:.2f} s = {all_mb / total_s:.1f} MB/s; "
+        f"{sum(r.status == 'ready' for r in results)} ready, {sum(r.status == 'failed' for r in results)} failed"
+    )
     for r in results:
         if r.status != "ready":
             print(f"  failed: {r.path.relative_to(CORPUS)}: {r.error}")
@@ -226,8 +274,10 @@ def main() -> None:
         print("markitdown reference: not installed (skipped)")
 
     words, chunk_s = chunking_alone(files)
-    print(f"\nChunking alone: {words:,} words in {chunk_s * 1000:.0f} ms = {words / chunk_s / 1e6:.1f} M words/s "
-          f"({chunk_s / total_s * 100:.1f}% of the pipeline time)")
+    print(
+        f"\nChunking alone: {words:,} words in {chunk_s * 1000:.0f} ms = {words / chunk_s / 1e6:.1f} M words/s "
+        f"({chunk_s / total_s * 100:.1f}% of the pipeline time)"
+    )
 
     print("\nRetrieval (BM25):")
     with tempfile.TemporaryDirectory() as directory:
@@ -242,8 +292,10 @@ def main() -> None:
     print(f"\nPeak RSS of this benchmark process: {peak_rss:.0f} MB")
     before, peak = upload_rss(100)
     growth = peak - before
-    print(f"100 MB upload through the API: server RSS {before:.0f} MB -> peak {peak:.0f} MB, growth {growth:.1f} MB "
-          f"(target < 30 MB: {'met' if growth < 30 else 'NOT MET'})")
+    print(
+        f"100 MB upload through the API: server RSS {before:.0f} MB -> peak {peak:.0f} MB, growth {growth:.1f} MB "
+        f"(target < 30 MB: {'met' if growth < 30 else 'NOT MET'})"
+    )
 
 
 async def _with_pg_database(admin_url: str) -> None:

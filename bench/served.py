@@ -35,10 +35,15 @@ def served(**settings: str) -> Iterator[Served]:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
-        env.update(DRAFTSMITH_DATA_DIR=data, DRAFTSMITH_LOG_LEVEL="warning", DRAFTSMITH_BASE_URL=base)
+        env.update(
+            DRAFTSMITH_DATA_DIR=data, DRAFTSMITH_LOG_LEVEL="warning", DRAFTSMITH_BASE_URL=base
+        )
         env.update({f"DRAFTSMITH_{k.upper()}": v for k, v in settings.items()})
-        process = subprocess.Popen([sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)], env=env,
-                                   stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         try:
             for _ in range(300):
                 try:
@@ -47,8 +52,13 @@ def served(**settings: str) -> Iterator[Served]:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             with httpx.Client(base_url=base, timeout=120) as client:
-                client.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": PASSWORD})
-                token = client.post("/api/v1/auth/login", json={"email": "bench@example.com", "password": PASSWORD}).json()
+                client.post(
+                    "/api/v1/auth/register",
+                    json={"email": "bench@example.com", "password": PASSWORD},
+                )
+                token = client.post(
+                    "/api/v1/auth/login", json={"email": "bench@example.com", "password": PASSWORD}
+                ).json()
                 client.headers["Authorization"] = f"Bearer {token['access_token']}"
                 yield Served(process, client)
         finally:

@@ -71,7 +71,10 @@ def postgres_url() -> str:
         run_sync(admin, f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as exc:
         service_missing("PostgreSQL", exc)
-    url = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    url = (
+        PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        + f"/{name}"
+    )
     upgrade(url)
     yield url
     run_sync(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -140,7 +143,9 @@ async def app(tmp_path, database_url, settings_overrides) -> AsyncIterator:
 
 
 def client_for(app, **kwargs) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", **kwargs)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", **kwargs
+    )
 
 
 @pytest.fixture
@@ -149,13 +154,19 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-async def register(client: httpx.AsyncClient, email: str = "ada@example.com", password: str = PASSWORD) -> dict:
-    response = await client.post("/api/v1/auth/register", json={"email": email, "password": password})
+async def register(
+    client: httpx.AsyncClient, email: str = "ada@example.com", password: str = PASSWORD
+) -> dict:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def login(client: httpx.AsyncClient, email: str = "ada@example.com", password: str = PASSWORD) -> dict:
+async def login(
+    client: httpx.AsyncClient, email: str = "ada@example.com", password: str = PASSWORD
+) -> dict:
     response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()
@@ -194,14 +205,17 @@ async def user(client) -> ApiUser:
     return await make_user(client)
 
 
-async def browser_login(app, email: str = "ada@example.com", password: str = PASSWORD) -> httpx.AsyncClient:
+async def browser_login(
+    app, email: str = "ada@example.com", password: str = PASSWORD
+) -> httpx.AsyncClient:
     """A cookie-session client signed in through the HTML form, like a browser."""
     browser = client_for(app, headers={"Origin": "http://testserver"})
     page = await browser.get("/login")
     csrf = browser.cookies["ds_csrf"]
     assert f'value="{csrf}"' in page.text
     response = await browser.post(
-        "/login", data={"email": email, "password": password, "csrf_token": csrf, "next": "/dashboard"}
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf, "next": "/dashboard"},
     )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/dashboard"
@@ -221,7 +235,9 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:
@@ -243,7 +259,9 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path, sqlite_url, settings_overrides):
     """A real HTTP server over the SQLite database (its own event loop and thread)."""
-    application = create_app(make_settings(tmp_path, sqlite_url, base_url="http://127.0.0.1", **settings_overrides))
+    application = create_app(
+        make_settings(tmp_path, sqlite_url, base_url="http://127.0.0.1", **settings_overrides)
+    )
     with LiveServer(application) as server:
         run_sync(_wipe_url, sqlite_url)
         yield server
@@ -281,7 +299,9 @@ def openai_server(_openai_server_session):
 
 def pytest_configure(config):
     if IN_CI and corpus.EXPLICIT and not corpus.AVAILABLE:
-        raise pytest.UsageError(f"{corpus.ENV}={corpus.CORPUS} does not exist: the corpus suite cannot run.")
+        raise pytest.UsageError(
+            f"{corpus.ENV}={corpus.CORPUS} does not exist: the corpus suite cannot run."
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -27,4 +27,6 @@ def corpus_files(*folders: str) -> list[Path]:
     """Files of the given corpus folders (all when none), sorted; [] without a corpus."""
     if not AVAILABLE:
         return []
-    return sorted(p for p in CORPUS.glob("*/*") if p.is_file() and (not folders or p.parent.name in folders))
+    return sorted(
+        p for p in CORPUS.glob("*/*") if p.is_file() and (not folders or p.parent.name in folders)
+    )

@@ -40,10 +40,18 @@ async def test_no_500_on_odd_input(app, user):
                 kwargs = {"json": body} if body is not None else {}
                 response = await user.request(method, path, **kwargs)
                 assert response.status_code < 500, (method, path, body, response.text)
-                assert response.headers["content-type"].startswith(("application/json", "text/event-stream")), (method, path)
+                assert response.headers["content-type"].startswith(
+                    ("application/json", "text/event-stream")
+                ), (method, path)
                 checked += 1
-    for params in ({"limit": "9" * 30}, {"cursor": "%%%"}, {"cursor": "bzo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}, {"q": "\x00"},
-                   {"status": "x"}, {"format": "exe"}):
+    for params in (
+        {"limit": "9" * 30},
+        {"cursor": "%%%"},
+        {"cursor": "bzo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"},
+        {"q": "\x00"},
+        {"status": "x"},
+        {"format": "exe"},
+    ):
         for path in ("/api/v1/documents", "/api/v1/sessions", "/api/v1/blogs"):
             response = await user.get(path, params=params)
             assert response.status_code < 500, (path, params, response.text)
@@ -56,12 +64,16 @@ async def test_huge_revision_numbers_on_a_real_blog(app, user):
     from tests.documents.helpers import fixture
 
     doc_ids = await ready_documents(user, fixture("lighthouses.md"))
-    blog_id = await generate(user, (await new_session(user, doc_ids, topic="lighthouse keepers", length="short"))["id"])
+    blog_id = await generate(
+        user, (await new_session(user, doc_ids, topic="lighthouse keepers", length="short"))["id"]
+    )
     await wait_blog(user, blog_id)
     for n in ("99999999999999999999", "2147483648", "-5"):
         response = await user.get(f"/api/v1/blogs/{blog_id}/revisions/{n}")
         assert response.status_code == 422, response.text
-    patch = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 2**40, "title": "x"})
+    patch = await user.request(
+        "PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 2**40, "title": "x"}
+    )
     assert patch.status_code == 422
 
 
@@ -71,7 +83,10 @@ async def test_forms_with_nul_characters(app, client):
     headers = {"Origin": "http://testserver"}
     for path, data in [
         ("/login", {"email": "a\x00@example.com", "password": "x", "csrf_token": csrf}),
-        ("/register", {"email": "b@example.com", "password": "a long pass\x00phrase", "csrf_token": csrf}),
+        (
+            "/register",
+            {"email": "b@example.com", "password": "a long pass\x00phrase", "csrf_token": csrf},
+        ),
         ("/api/v1/auth/token", {"username": "\x00", "password": "x"}),
     ]:
         response = await client.post(path, data=data, headers=headers)

@@ -43,12 +43,16 @@ async def test_errors_are_json_with_a_code(client):
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     wrong_method = await client.delete("/api/v1/auth/login")
     assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "method_not_allowed"
-    invalid = await client.post("/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    invalid = await client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert invalid.status_code == 422 and invalid.json()["code"] == "validation_error"
 
 
 async def test_validation_errors_do_not_echo_passwords(client):
-    response = await client.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "s3cret-value-xyz"})
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "not-an-email", "password": "s3cret-value-xyz"}
+    )
     assert response.status_code == 422
     assert "s3cret-value-xyz" not in response.text
 
@@ -57,12 +61,18 @@ async def test_validation_errors_do_not_echo_passwords(client):
 async def test_json_body_limit(client, chunked):
     body = b'{"email": "a@b.c", "password": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     if chunked:
+
         async def stream():
             for i in range(0, len(body), 65536):
                 yield body[i : i + 65536]
-        response = await client.post("/api/v1/auth/login", content=stream(), headers={"content-type": "application/json"})
+
+        response = await client.post(
+            "/api/v1/auth/login", content=stream(), headers={"content-type": "application/json"}
+        )
     else:
-        response = await client.post("/api/v1/auth/login", content=body, headers={"content-type": "application/json"})
+        response = await client.post(
+            "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+        )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 

@@ -16,7 +16,9 @@ from rich.table import Table
 
 from draftsmith.config import ConfigError, Settings, describe, load_settings, mask_url
 
-app = typer.Typer(help="Draftsmith: grounded, cited blog posts from your own documents.", no_args_is_help=True)
+app = typer.Typer(
+    help="Draftsmith: grounded, cited blog posts from your own documents.", no_args_is_help=True
+)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 # soft_wrap: a message is one line however narrow the terminal (or 80 columns when piped)
@@ -33,13 +35,16 @@ def _settings() -> Settings:
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _report_env_file() -> None:
     env_file, _ = describe(load_settings())
     logging.getLogger("draftsmith").info(
-        "settings: env file %s", env_file if env_file else "(none: no .env in the working directory)"
+        "settings: env file %s",
+        env_file if env_file else "(none: no .env in the working directory)",
     )
 
 
@@ -61,8 +66,16 @@ def serve(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database)
     _require_services(settings)
-    logging.getLogger("draftsmith").info("Draftsmith on http://%s:%s (database %s)", host, port, mask_url(settings.database))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, proxy_headers=False)
+    logging.getLogger("draftsmith").info(
+        "Draftsmith on http://%s:%s (database %s)", host, port, mask_url(settings.database)
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
 
 
 def _require_services(settings: Settings) -> None:
@@ -91,7 +104,9 @@ def worker(
     _setup_logging(settings)
     _report_env_file()
     if not settings.redis_url:
-        err.print("[red]DRAFTSMITH_REDIS_URL is not set.[/] Without Redis, `draftsmith serve` runs jobs itself.")
+        err.print(
+            "[red]DRAFTSMITH_REDIS_URL is not set.[/] Without Redis, `draftsmith serve` runs jobs itself."
+        )
         raise typer.Exit(2)
     _require_services(settings)
     build_worker(settings, JOB_KINDS, burst=burst).run()
@@ -100,7 +115,9 @@ def worker(
 @app.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Files to ingest", exists=False)],
-    user: Annotated[str | None, typer.Option(help="Store into the configured database for this user's email")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Store into the configured database for this user's email")
+    ] = None,
 ) -> None:
     """Run the document pipeline (extract, chunk, index) in this process and report each file."""
     from draftsmith.oneshot import ingest as run_ingest
@@ -110,9 +127,13 @@ def ingest(
         if user:
             settings = _settings()
             async with local_context(settings) as ctx:
-                return await _ingest_with_progress(ctx, await local_user_id(ctx, user), files, run_ingest)
+                return await _ingest_with_progress(
+                    ctx, await local_user_id(ctx, user), files, run_ingest
+                )
         async with scratch_settings() as settings, local_context(settings) as ctx:
-            return await _ingest_with_progress(ctx, await local_user_id(ctx, None), files, run_ingest)
+            return await _ingest_with_progress(
+                ctx, await local_user_id(ctx, None), files, run_ingest
+            )
 
     from draftsmith.errors import ApiError
 
@@ -127,12 +148,21 @@ def ingest(
     for r in results:
         rate = f"{r.pages / r.seconds:.0f}" if r.pages and r.seconds > 0 else "-"
         colour = "green" if r.status == "ready" else "red"
-        table.add_row(r.path.name, f"[{colour}]{r.status}[/]", str(r.pages or "-"), str(r.words or "-"),
-                      str(r.chunks or "-"), rate, r.error or "")
+        table.add_row(
+            r.path.name,
+            f"[{colour}]{r.status}[/]",
+            str(r.pages or "-"),
+            str(r.words or "-"),
+            str(r.chunks or "-"),
+            rate,
+            r.error or "",
+        )
     console.print(table)
     total_pages = sum(r.pages or 0 for r in results)
-    console.print(f"{sum(r.status == 'ready' for r in results)}/{len(results)} ready, {total_pages} pages "
-                  f"in {wall:.1f} s ({total_pages / wall:.0f} pages/s, including start-up)")
+    console.print(
+        f"{sum(r.status == 'ready' for r in results)}/{len(results)} ready, {total_pages} pages "
+        f"in {wall:.1f} s ({total_pages / wall:.0f} pages/s, including start-up)"
+    )
     if any(r.status != "ready" for r in results):
         raise typer.Exit(1)
 
@@ -140,22 +170,37 @@ def ingest(
 async def _ingest_with_progress(ctx, user_id, files, run_ingest):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("Ingesting", total=len(files))
 
         def done(result):
-            progress.update(task, advance=1, description=f"Ingesting ({result.path.name}: {result.status})")
+            progress.update(
+                task, advance=1, description=f"Ingesting ({result.path.name}: {result.status})"
+            )
 
         return await run_ingest(ctx, user_id, list(files), done)
 
 
 @app.command()
 def generate(
-    files: Annotated[list[Path], typer.Argument(help="Source documents (PDF, DOCX, Markdown, HTML, text)")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Source documents (PDF, DOCX, Markdown, HTML, text)")
+    ],
     topic: Annotated[str, typer.Option(help="What the post is about")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the Markdown here (default: stdout)")] = None,
-    engine: Annotated[str | None, typer.Option(help="extractive (offline) or llm (needs DRAFTSMITH_LLM_BASE_URL)")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the Markdown here (default: stdout)"),
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="extractive (offline) or llm (needs DRAFTSMITH_LLM_BASE_URL)")
+    ] = None,
     length: Annotated[str, typer.Option(help="short, medium or long")] = "medium",
 ) -> None:
     """Ingest the files and write a cited draft, all in this process (no server)."""
@@ -179,26 +224,59 @@ def generate(
     async def main():
         async with scratch_settings(**llm) as settings, local_context(settings) as ctx:
             user_id = await local_user_id(ctx, None)
-            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                          TimeElapsedColumn(), console=err, transient=True) as progress:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
                 reading = progress.add_task("Reading documents", total=len(files))
                 writing = progress.add_task("Writing", total=None, visible=False)
 
                 def ingested(result):
-                    mark = "" if result.status == "ready" else f" ([red]{result.status}[/]: {result.error})"
-                    progress.console.print(f"  {result.path.name}: {result.pages or '-'} pages{mark}")
+                    mark = (
+                        ""
+                        if result.status == "ready"
+                        else f" ([red]{result.status}[/]: {result.error})"
+                    )
+                    progress.console.print(
+                        f"  {result.path.name}: {result.pages or '-'} pages{mark}"
+                    )
                     progress.advance(reading)
 
                 def event(kind, data):
                     if kind == "outline":
-                        progress.update(writing, visible=True, total=len(data.get("sections", [])) + 2, completed=0)
+                        progress.update(
+                            writing,
+                            visible=True,
+                            total=len(data.get("sections", [])) + 2,
+                            completed=0,
+                        )
                     elif kind == "section" and data.get("final", True):
-                        progress.update(writing, advance=1, description=f"Writing: {data.get('heading') or ''}"[:60])
+                        progress.update(
+                            writing,
+                            advance=1,
+                            description=f"Writing: {data.get('heading') or ''}"[:60],
+                        )
                     elif kind == "status":
-                        progress.update(writing, visible=True, description=data.get("message") or data.get("stage", ""))
+                        progress.update(
+                            writing,
+                            visible=True,
+                            description=data.get("message") or data.get("stage", ""),
+                        )
 
-                return await generate_from_files(ctx, user_id, list(files), topic, engine=engine or settings.default_engine,
-                                                 length=length, on_ingested=ingested, on_event=event)
+                return await generate_from_files(
+                    ctx,
+                    user_id,
+                    list(files),
+                    topic,
+                    engine=engine or settings.default_engine,
+                    length=length,
+                    on_ingested=ingested,
+                    on_event=event,
+                )
 
     try:
         blog = asyncio.run(main())
@@ -210,8 +288,10 @@ def generate(
         raise typer.Exit(1)
     if output:
         output.write_text(blog.markdown, encoding="utf-8")
-        err.print(f"Wrote {output} ({draft_word_count(blog.markdown)} words, {len(blog.citations)} citations, "
-                  f"grounding {(blog.grounding or {}).get('score', 0):.2f}).")
+        err.print(
+            f"Wrote {output} ({draft_word_count(blog.markdown)} words, {len(blog.citations)} citations, "
+            f"grounding {(blog.grounding or {}).get('score', 0):.2f})."
+        )
     else:
         console.print(blog.markdown, markup=False, highlight=False)
 
@@ -290,7 +370,9 @@ async def _with_db(settings: Settings, work):
 def user_create(
     email: str,
     display_name: Annotated[str | None, typer.Option("--name", help="Display name")] = None,
-    password: Annotated[str | None, typer.Option(help="Read from a prompt or stdin when omitted")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Read from a prompt or stdin when omitted")
+    ] = None,
 ) -> None:
     """Create an account."""
     from draftsmith.auth import service
@@ -299,7 +381,9 @@ def user_create(
     settings = _settings()
     secret = _read_password(password)
     try:
-        user = asyncio.run(_with_db(settings, lambda db: service.create_user(db, email, secret, display_name)))
+        user = asyncio.run(
+            _with_db(settings, lambda db: service.create_user(db, email, secret, display_name))
+        )
     except ApiError as exc:
         err.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(1) from exc
@@ -309,7 +393,9 @@ def user_create(
 @user_app.command("set-password")
 def user_set_password(
     email: str,
-    password: Annotated[str | None, typer.Option(help="Read from a prompt or stdin when omitted")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Read from a prompt or stdin when omitted")
+    ] = None,
 ) -> None:
     """Set a user's password and sign out all of their sessions."""
     from draftsmith.auth import passwords, service

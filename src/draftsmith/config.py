@@ -43,7 +43,9 @@ def resolve_env_file() -> Path | None:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    data_dir: Path = Field(Path("./var"), description="SQLite file, uploads and the generated secret")
+    data_dir: Path = Field(
+        Path("./var"), description="SQLite file, uploads and the generated secret"
+    )
     database_url: str | None = Field(None, description="unset: SQLite in DATA_DIR")
     redis_url: str | None = Field(None, description="unset: in-process jobs, in-memory limits")
     secret_key: SecretStr | None = Field(None, description="unset: generated once in DATA_DIR")
@@ -75,7 +77,9 @@ class Settings(BaseSettings):
     login_limit_address: str = Field("30/minute", description="login attempts per client address")
     register_limit_address: str = Field("20/hour", description="registrations per client address")
     worker_concurrency: int = Field(2, ge=1, le=64)
-    job_lease_s: int = Field(120, ge=5, description="a running job whose heartbeat stops this long counts as lost")
+    job_lease_s: int = Field(
+        120, ge=5, description="a running job whose heartbeat stops this long counts as lost"
+    )
     extract_timeout_s: int = Field(180, ge=1)
     extract_memory_mb: int = Field(1536, ge=128)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -36,7 +36,11 @@ async def check_database(settings: Settings, *, migrated_at_start: bool = False)
     must already be at the newest revision."""
     path = _sqlite_file(settings)
     if migrated_at_start and path is not None and not path.exists():
-        return Check("database", True, f"{path} does not exist yet: `draftsmith serve` creates and migrates it at first start")
+        return Check(
+            "database",
+            True,
+            f"{path} does not exist yet: `draftsmith serve` creates and migrates it at first start",
+        )
     engine = create_engine(settings.database)
     try:
         revision = await asyncio.wait_for(current_revision(engine), timeout=10)
@@ -46,10 +50,18 @@ async def check_database(settings: Settings, *, migrated_at_start: bool = False)
         await engine.dispose()
     head = head_revision()
     if revision != head and migrated_at_start and settings.is_sqlite:
-        return Check("database", True, f"{mask_url(settings.database)} at {revision or 'nothing'}: "
-                                       f"`draftsmith serve` migrates it to {head} at start")
+        return Check(
+            "database",
+            True,
+            f"{mask_url(settings.database)} at {revision or 'nothing'}: "
+            f"`draftsmith serve` migrates it to {head} at start",
+        )
     if revision != head:
-        return Check("database", False, f"not migrated (at {revision or 'nothing'}, need {head}): run `draftsmith migrate`")
+        return Check(
+            "database",
+            False,
+            f"not migrated (at {revision or 'nothing'}, need {head}): run `draftsmith migrate`",
+        )
     return Check("database", True, f"{mask_url(settings.database)} reachable, migrated ({head})")
 
 
@@ -93,12 +105,23 @@ async def check_llm(settings: Settings) -> Check | None:
     except httpx.HTTPError as exc:
         return Check("llm", False, f"{mask_url(settings.llm_base_url)} is unreachable: {exc}")
     if response.status_code in (401, 403):
-        return Check("llm", False, f"{mask_url(settings.llm_base_url)} refused the API key ({response.status_code})")
+        return Check(
+            "llm",
+            False,
+            f"{mask_url(settings.llm_base_url)} refused the API key ({response.status_code})",
+        )
     if response.status_code >= 400:
         return Check("llm", False, f"{url} answered {response.status_code}")
-    return Check("llm", True, f"{mask_url(settings.llm_base_url)} reachable (model {settings.llm_model})")
+    return Check(
+        "llm", True, f"{mask_url(settings.llm_base_url)} reachable (model {settings.llm_model})"
+    )
 
 
 async def run_checks(settings: Settings) -> list[Check]:
-    checks = [await check_database(settings, migrated_at_start=True), await check_redis(settings), check_data_dir(settings), await check_llm(settings)]
+    checks = [
+        await check_database(settings, migrated_at_start=True),
+        await check_redis(settings),
+        check_data_dir(settings),
+        await check_llm(settings),
+    ]
     return [c for c in checks if c is not None]

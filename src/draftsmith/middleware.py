@@ -47,7 +47,9 @@ class SecurityHeaders:
                 if self.settings.secure_cookies:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
                 if "caller" in state or scope["path"].startswith("/api/"):
-                    headers["Cache-Control"] = "no-store"  # tokens and private data stay out of caches
+                    headers["Cache-Control"] = (
+                        "no-store"  # tokens and private data stay out of caches
+                    )
                 for value in _cookie_headers(state, self.settings):
                     headers.append("set-cookie", value)
             await send(message)
@@ -83,7 +85,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
-        limit = self.multipart_max_bytes if content_type.startswith("multipart/") else self.max_bytes
+        limit = (
+            self.multipart_max_bytes if content_type.startswith("multipart/") else self.max_bytes
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         too_large = error_response(
             413, "payload_too_large", f"The request body is larger than {limit // 1024} KB."
@@ -134,7 +138,9 @@ class RejectNul:
         if scope["type"] == "http":
             raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
             if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope["path"]:
-                response = error_response(400, "invalid_characters", "The URL contains a NUL character.")
+                response = error_response(
+                    400, "invalid_characters", "The URL contains a NUL character."
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

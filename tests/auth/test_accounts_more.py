@@ -32,12 +32,20 @@ async def test_a_refresh_family_dies_after_its_lifetime(app, client):
     tokens = await login(client)
     async with app.state.db() as db:
         family = await db.scalar(select(RefreshFamily))
-        assert timedelta(days=29, hours=23) < family.expires_at - family.created_at <= timedelta(days=30)
+        assert (
+            timedelta(days=29, hours=23)
+            < family.expires_at - family.created_at
+            <= timedelta(days=30)
+        )
         await db.execute(update(RefreshFamily).values(expires_at=utcnow() - timedelta(seconds=1)))
         await db.commit()
-    response = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    response = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert response.status_code == 401 and response.json()["code"] == "session_expired"
-    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
     assert me.status_code == 401
 
 
@@ -45,15 +53,30 @@ async def test_tokens_and_passwords_never_reach_the_logs(app, client, caplog):
     caplog.set_level(logging.DEBUG)
     await register(client)
     tokens = await login(client)
-    refreshed = (await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
-    await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong but secret!"})
-    await client.get("/api/v1/auth/me", headers={"Authorization": "Bearer " + refreshed["access_token"][:-3] + "abc"})
+    refreshed = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    ).json()
+    await client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong but secret!"}
+    )
+    await client.get(
+        "/api/v1/auth/me",
+        headers={"Authorization": "Bearer " + refreshed["access_token"][:-3] + "abc"},
+    )
     text = caplog.text
-    for secret in (PASSWORD, "wrong but secret!", tokens["access_token"], tokens["refresh_token"], refreshed["access_token"]):
+    for secret in (
+        PASSWORD,
+        "wrong but secret!",
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed["access_token"],
+    ):
         assert secret not in text
 
 
 async def test_token_responses_are_not_cached(client):
     await register(client)
-    response = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert response.headers["cache-control"] == "no-store"

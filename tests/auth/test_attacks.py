@@ -87,7 +87,9 @@ async def test_token_in_query_string_is_ignored(client, user):
     assert_401(await client.get(f"/api/v1/auth/me?token={token}"), "not_authenticated")
 
 
-@pytest.mark.parametrize("header", ["Basic YTpi", "Bearer", "Bearer ", "Token abc", "bearer garbage"])
+@pytest.mark.parametrize(
+    "header", ["Basic YTpi", "Bearer", "Bearer ", "Token abc", "bearer garbage"]
+)
 async def test_invalid_header_never_falls_back_to_the_cookie(app, header):
     await register(client_for(app))
     browser = await browser_login(app)
@@ -113,13 +115,16 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client, user):
 
     # the rotated token is presented again (after the race grace): the whole family dies
     from draftsmith.auth import service
+
     service_grace, service.RACE_GRACE = service.RACE_GRACE, service.RACE_GRACE * 0
     try:
         reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": first})
     finally:
         service.RACE_GRACE = service_grace
     assert reuse.status_code == 401 and reuse.json()["code"] == "token_reused"
-    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]})
+    again = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]}
+    )
     assert again.status_code == 401 and again.json()["code"] == "token_revoked"
     assert_401(await me(client, newest["access_token"]), "token_revoked")
 
@@ -133,7 +138,9 @@ async def test_concurrent_refresh_exactly_one_wins(client, user):
     assert statuses == [200, 401, 401, 401, 401], [r.text for r in results]
     winner = next(r.json() for r in results if r.status_code == 200)
     assert (await me(client, winner["access_token"])).status_code == 200
-    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": winner["refresh_token"]})).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": winner["refresh_token"]})
+    ).status_code == 200
 
 
 async def test_unknown_refresh_token(client):
@@ -145,7 +152,9 @@ async def test_logout_revokes_access_and_refresh(client, user):
     response = await user.post("/api/v1/auth/logout")
     assert response.status_code == 204
     assert_401(await me(client, user.tokens["access_token"]), "token_revoked")
-    refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": user.tokens["refresh_token"]})
+    refresh = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": user.tokens["refresh_token"]}
+    )
     assert refresh.status_code == 401
 
 
@@ -156,10 +165,18 @@ async def test_logout_denylists_the_jti(app, client, user):
 
 
 async def test_unknown_email_and_wrong_password_answer_alike(client, user):
-    unknown = await client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
-    wrong = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD + "!"})
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
+    )
+    wrong = await client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD + "!"}
+    )
     assert unknown.status_code == wrong.status_code == 401
-    assert unknown.json() == wrong.json() == {"detail": "Wrong email or password.", "code": "invalid_credentials"}
+    assert (
+        unknown.json()
+        == wrong.json()
+        == {"detail": "Wrong email or password.", "code": "invalid_credentials"}
+    )
 
 
 def test_unknown_email_costs_a_full_hash_check():
@@ -189,7 +206,9 @@ def test_unknown_email_costs_a_full_hash_check():
     ],
 )
 async def test_weak_passwords_are_refused(client, password, code):
-    response = await client.post("/api/v1/auth/register", json={"email": "w@example.com", "password": password})
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "w@example.com", "password": password}
+    )
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
 
@@ -205,12 +224,16 @@ async def test_huge_password_is_a_fast_4xx(client, user):
 
 
 async def test_password_of_257_chars_is_refused_without_hashing(client):
-    response = await client.post("/api/v1/auth/register", json={"email": "l@example.com", "password": "Zq9!" * 65})
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "l@example.com", "password": "Zq9!" * 65}
+    )
     assert response.status_code == 422 and response.json()["code"] == "weak_password"
 
 
 async def test_duplicate_email(client, user):
-    response = await client.post("/api/v1/auth/register", json={"email": "ADA@example.com", "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "ADA@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 409 and response.json()["code"] == "email_taken"
 
 
@@ -221,9 +244,13 @@ def settings_overrides():
 
 async def test_rate_limit_per_account(client, user):
     for _ in range(3):
-        wrong = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong password!!"})
+        wrong = await client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong password!!"}
+        )
         assert wrong.status_code == 401
-    limited = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+    limited = await client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
@@ -232,14 +259,19 @@ async def test_rate_limit_per_account(client, user):
 async def test_rate_limit_per_address(client, user):
     statuses = []
     for i in range(8):
-        r = await client.post("/api/v1/auth/login", json={"email": f"u{i}@example.com", "password": "wrong password!!"})
+        r = await client.post(
+            "/api/v1/auth/login",
+            json={"email": f"u{i}@example.com", "password": "wrong password!!"},
+        )
         statuses.append(r.status_code)
     assert statuses[:5] == [401] * 5  # one attempt was used by the `user` fixture
     assert 429 in statuses[5:]
 
 
 async def test_oauth2_password_form(client, user):
-    response = await client.post("/api/v1/auth/token", data={"username": "ada@example.com", "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": "ada@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 200
     assert (await me(client, response.json()["access_token"])).status_code == 200
 
@@ -247,15 +279,19 @@ async def test_oauth2_password_form(client, user):
 async def test_change_password_revokes_other_sessions(client, user):
     other = await login(client)
     response = await user.post(
-        "/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": "a brand new passphrase"}
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
     )
     assert response.status_code == 204
     assert (await me(client, user.tokens["access_token"])).status_code == 200  # this session lives
     assert_401(await me(client, other["access_token"]), "token_revoked")
-    old = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+    old = await client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert old.status_code == 401
     wrong = await user.post(
-        "/api/v1/auth/password", json={"current_password": "not the password", "new_password": "another passphrase!"}
+        "/api/v1/auth/password",
+        json={"current_password": "not the password", "new_password": "another passphrase!"},
     )
     assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_password"
 
@@ -277,9 +313,14 @@ async def test_registrations_are_rate_limited_per_address(tmp_path, sqlite_url):
         await wipe(app)
         async with client_for(app) as client:
             for i in range(2):
-                response = await client.post("/api/v1/auth/register", json={"email": f"r{i}@example.com", "password": PASSWORD})
+                response = await client.post(
+                    "/api/v1/auth/register",
+                    json={"email": f"r{i}@example.com", "password": PASSWORD},
+                )
                 assert response.status_code == 201
-            limited = await client.post("/api/v1/auth/register", json={"email": "r9@example.com", "password": PASSWORD})
+            limited = await client.post(
+                "/api/v1/auth/register", json={"email": "r9@example.com", "password": PASSWORD}
+            )
             assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
             assert "registration" in limited.json()["detail"]
         await wipe(app)

@@ -45,7 +45,11 @@ async def test_login_from_a_foreign_origin_is_refused(app, registered):
     await browser.get("/login")
     response = await browser.post(
         "/login",
-        data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": browser.cookies["ds_csrf"]},
+        data={
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert response.status_code == 403
     assert "ds_access" not in browser.cookies
@@ -63,7 +67,8 @@ async def test_cookie_unsafe_request_from_a_foreign_origin_is_refused(app, regis
     assert response.status_code == 403
     # a same-origin Referer is accepted in place of Origin
     response = await no_origin.post(
-        "/api/v1/auth/logout", headers={"X-CSRF-Token": csrf, "Referer": "http://testserver/dashboard"}
+        "/api/v1/auth/logout",
+        headers={"X-CSRF-Token": csrf, "Referer": "http://testserver/dashboard"},
     )
     assert response.status_code == 204
 
@@ -71,13 +76,22 @@ async def test_cookie_unsafe_request_from_a_foreign_origin_is_refused(app, regis
 async def test_csrf_token_from_another_session_is_refused(app, registered):
     first = await browser_login(app)
     second = await browser_login(app)
-    response = await second.post("/api/v1/auth/logout", headers={"X-CSRF-Token": first.cookies["ds_csrf"]})
+    response = await second.post(
+        "/api/v1/auth/logout", headers={"X-CSRF-Token": first.cookies["ds_csrf"]}
+    )
     assert response.status_code == 403 and response.json()["code"] == "csrf_failed"
 
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "http:/evil", "javascript:alert(1)", "\\\\evil"],
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "http:/evil",
+        "javascript:alert(1)",
+        "\\\\evil",
+    ],
 )
 async def test_next_cannot_point_off_site(app, registered, target):
     browser = client_for(app, headers={"Origin": "http://testserver"})
@@ -85,7 +99,12 @@ async def test_next_cannot_point_off_site(app, registered, target):
     assert "evil" not in page.text and "javascript" not in page.text
     response = await browser.post(
         "/login",
-        data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": browser.cookies["ds_csrf"], "next": target},
+        data={
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "csrf_token": browser.cookies["ds_csrf"],
+            "next": target,
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/dashboard"
@@ -100,7 +119,12 @@ async def test_next_keeps_local_paths(app, registered):
     await browser.get("/login")
     response = await browser.post(
         "/login",
-        data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": browser.cookies["ds_csrf"], "next": "/dashboard?tab=blogs"},
+        data={
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "csrf_token": browser.cookies["ds_csrf"],
+            "next": "/dashboard?tab=blogs",
+        },
     )
     assert response.headers["location"] == "/dashboard?tab=blogs"
 
@@ -109,7 +133,12 @@ async def test_wrong_password_in_the_form_shows_an_error(app, registered):
     browser = client_for(app, headers={"Origin": "http://testserver"})
     await browser.get("/login")
     response = await browser.post(
-        "/login", data={"email": "ada@example.com", "password": "not my password", "csrf_token": browser.cookies["ds_csrf"]}
+        "/login",
+        data={
+            "email": "ada@example.com",
+            "password": "not my password",
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert response.status_code == 401
     assert "Wrong email or password." in response.text
@@ -159,12 +188,22 @@ async def test_register_through_the_form(app):
     page = await browser.get("/register")
     assert 'for="email"' in page.text and "Create account" in page.text
     weak = await browser.post(
-        "/register", data={"email": "new@example.com", "password": "password1234", "csrf_token": browser.cookies["ds_csrf"]}
+        "/register",
+        data={
+            "email": "new@example.com",
+            "password": "password1234",
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert weak.status_code == 422 and "too common" in weak.text
     response = await browser.post(
         "/register",
-        data={"email": "new@example.com", "password": PASSWORD, "display_name": "Neo", "csrf_token": browser.cookies["ds_csrf"]},
+        data={
+            "email": "new@example.com",
+            "password": PASSWORD,
+            "display_name": "Neo",
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert response.status_code == 303
     assert "Welcome, Neo" in (await browser.get("/dashboard")).text

@@ -14,7 +14,9 @@ async def redis_app(tmp_path, sqlite_url, redis_url):
     from draftsmith.app import create_app
     from tests.conftest import wipe
 
-    app = create_app(make_settings(tmp_path, sqlite_url, redis_url=redis_url, login_limit_account="2/minute"))
+    app = create_app(
+        make_settings(tmp_path, sqlite_url, redis_url=redis_url, login_limit_account="2/minute")
+    )
     async with app.router.lifespan_context(app):
         await wipe(app)
         yield app
@@ -43,12 +45,21 @@ async def test_login_limit_is_shared_through_redis(redis_app, tmp_path, sqlite_u
     async with client_for(redis_app) as client:
         await register(client)
         for _ in range(2):
-            r = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong password!"})
+            r = await client.post(
+                "/api/v1/auth/login",
+                json={"email": "ada@example.com", "password": "wrong password!"},
+            )
             assert r.status_code == 401
     # a second app instance (another server process) sees the same counter
-    other = create_app(make_settings(tmp_path / "b", sqlite_url, redis_url=redis_url, login_limit_account="2/minute"))
+    other = create_app(
+        make_settings(
+            tmp_path / "b", sqlite_url, redis_url=redis_url, login_limit_account="2/minute"
+        )
+    )
     async with other.router.lifespan_context(other), client_for(other) as client:
-        r = await client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+        r = await client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+        )
         assert r.status_code == 429 and "retry-after" in r.headers
 
 

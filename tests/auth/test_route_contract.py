@@ -24,7 +24,11 @@ def undeclared_routes(app: FastAPI) -> list[str]:
     for path, route in iter_routes(app.routes):
         if isinstance(route, Mount) and path in STATIC_MOUNTS:
             continue
-        if isinstance(route, Route) and not isinstance(route, APIRoute) and path in FRAMEWORK_ROUTES:
+        if (
+            isinstance(route, Route)
+            and not isinstance(route, APIRoute)
+            and path in FRAMEWORK_ROUTES
+        ):
             continue
         if not isinstance(route, AccessRoute):
             bad.append(path)
@@ -69,7 +73,12 @@ def test_openapi_documents_401_and_csrf_403(app):
         assert operation.get("security"), (method, path)
         if method in UNSAFE:
             assert "403" in operation["responses"], (method, path)
-    assert schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    assert (
+        schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"][
+            "tokenUrl"
+        ]
+        == "/api/v1/auth/token"
+    )
 
 
 async def test_each_protected_route_enforces_the_one_auth_path(app, client):
@@ -129,7 +138,9 @@ async def test_each_protected_route_enforces_the_one_auth_path(app, client):
             assert response.json()["code"] == "csrf_failed"
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/login", "/register", "/docs", "/openapi.json"])
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/readyz", "/login", "/register", "/docs", "/openapi.json"]
+)
 async def test_public_routes_need_no_credentials(client, path):
     response = await client.get(path)
     assert response.status_code == 200, response.text

@@ -17,17 +17,27 @@ def parse_sse(text: str) -> list[dict]:
             key, _, value = line.partition(":")
             fields[key] = value.lstrip(" ")
         if "event" in fields:
-            events.append({"id": int(fields["id"]), "type": fields["event"], "data": json.loads(fields["data"])})
+            events.append(
+                {
+                    "id": int(fields["id"]),
+                    "type": fields["event"],
+                    "data": json.loads(fields["data"]),
+                }
+            )
     return events
 
 
-async def read_events(user: ApiUser, session_id: str, last_event_id: int | None = None, timeout: float = 120) -> list[dict]:
+async def read_events(
+    user: ApiUser, session_id: str, last_event_id: int | None = None, timeout: float = 120
+) -> list[dict]:
     """Read the session's event stream until the server ends it (no generation running)."""
     headers = {**user.headers}
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
     started = time.monotonic()
-    async with user.client.stream("GET", f"/api/v1/sessions/{session_id}/events", headers=headers, timeout=timeout) as response:
+    async with user.client.stream(
+        "GET", f"/api/v1/sessions/{session_id}/events", headers=headers, timeout=timeout
+    ) as response:
         assert response.status_code == 200, await response.aread()
         assert response.headers["content-type"].startswith("text/event-stream")
         body = ""
@@ -46,7 +56,11 @@ async def ready_documents(user: ApiUser, *paths) -> list[str]:
 
 
 async def new_session(user: ApiUser, document_ids: list[str], **fields) -> dict:
-    payload = {"topic": "how documents are processed and searched", "document_ids": document_ids, **fields}
+    payload = {
+        "topic": "how documents are processed and searched",
+        "document_ids": document_ids,
+        **fields,
+    }
     response = await user.post("/api/v1/sessions", json=payload)
     assert response.status_code == 201, response.text
     return response.json()

@@ -51,7 +51,9 @@ async def test_extractive_generation_end_to_end(app, user):
     assert blog["session_id"] == session["id"]
     assert blog["markdown"].startswith("# ") and "## Sources" in blog["markdown"]
     assert blog["citations"] and blog["grounding"]["score"] > 0.5
-    contents = {d: (await user.get(f"/api/v1/documents/{d}/content")).json()["markdown"] for d in doc_ids}
+    contents = {
+        d: (await user.get(f"/api/v1/documents/{d}/content")).json()["markdown"] for d in doc_ids
+    }
     for citation in blog["citations"]:
         assert citation["quote"] in contents[citation["document_id"]]
         assert citation["document_name"] in {p.name for p in SOURCES}
@@ -79,14 +81,22 @@ async def test_editing_with_optimistic_concurrency(app, user):
     session = await new_session(user, doc_ids, topic=TOPIC, length="short")
     blog_id = await generate(user, session["id"])
     original = await wait_blog(user, blog_id)
-    edited = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "markdown": original["markdown"] + "\n\nMy own closing words."})
+    edited = await user.request(
+        "PATCH",
+        f"/api/v1/blogs/{blog_id}",
+        json={"revision": 1, "markdown": original["markdown"] + "\n\nMy own closing words."},
+    )
     assert edited.status_code == 200
     assert edited.json()["revision"] == 2 and "My own closing words." in edited.json()["html"]
-    stale = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "title": "Stale title"})
+    stale = await user.request(
+        "PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "title": "Stale title"}
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "revision_conflict"
     current = (await user.get(f"/api/v1/blogs/{blog_id}")).json()
     assert current["revision"] == 2 and current["title"] == original["title"]
-    renamed = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 2, "title": "A better title"})
+    renamed = await user.request(
+        "PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 2, "title": "A better title"}
+    )
     assert renamed.json()["revision"] == 3 and renamed.json()["title"] == "A better title"
     revisions = (await user.get(f"/api/v1/blogs/{blog_id}/revisions")).json()["items"]
     assert [r["revision"] for r in revisions] == [3, 2, 1]
@@ -94,10 +104,16 @@ async def test_editing_with_optimistic_concurrency(app, user):
     assert first["markdown"] == original["markdown"]
     assert (await user.get(f"/api/v1/blogs/{blog_id}/revisions/9")).status_code == 404
     # two concurrent edits of the same revision: exactly one wins
-    results = await asyncio.gather(*[
-        user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 3, "markdown": f"# Take {i}\n\ntext [1]"})
-        for i in range(4)
-    ])
+    results = await asyncio.gather(
+        *[
+            user.request(
+                "PATCH",
+                f"/api/v1/blogs/{blog_id}",
+                json={"revision": 3, "markdown": f"# Take {i}\n\ntext [1]"},
+            )
+            for i in range(4)
+        ]
+    )
     assert sorted(r.status_code for r in results) == [200, 409, 409, 409]
 
 
@@ -118,7 +134,9 @@ async def test_hostile_markdown_and_documents_are_sanitised(app, user):
     assert blog["status"] == "ready", blog
     assert active_html(blog["html"]) == []
     edit = "# T\n\n<script>alert(1)</script>\n\n[click](javascript:alert(1)) <a href='x' onclick='y'>a</a>"
-    response = await user.request("PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "markdown": edit})
+    response = await user.request(
+        "PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "markdown": edit}
+    )
     html = response.json()["html"]
     assert active_html(html) == []
     assert "&lt;script&gt;" in html  # shown as text, not run
@@ -135,7 +153,9 @@ def active_html(html: str) -> list[str]:
             if tag in ("script", "iframe", "object", "embed", "style"):
                 found.append(tag)
             for name, value in attrs:
-                if name.startswith("on") or (value or "").strip().lower().startswith(("javascript:", "data:")):
+                if name.startswith("on") or (value or "").strip().lower().startswith(
+                    ("javascript:", "data:")
+                ):
                     found.append(f"{tag}[{name}]")
 
     Scan().feed(html)
@@ -148,7 +168,9 @@ async def test_exports(app, user):
     import docx
 
     doc_ids = await ready_documents(user, *SOURCES)
-    blog_id = await generate(user, (await new_session(user, doc_ids, topic=TOPIC, length="short"))["id"])
+    blog_id = await generate(
+        user, (await new_session(user, doc_ids, topic=TOPIC, length="short"))["id"]
+    )
     blog = await wait_blog(user, blog_id)
     md = await user.get(f"/api/v1/blogs/{blog_id}/export", params={"format": "md"})
     assert md.status_code == 200 and md.headers["content-disposition"].startswith("attachment")
@@ -167,8 +189,12 @@ async def test_exports(app, user):
     document = docx.Document(io.BytesIO(word.content))
     text = "\n".join(p.text for p in document.paragraphs)
     assert blog["title"] in text and "[1]" in text and "Sources" in text
-    assert any(p.style.name.startswith("Heading") or p.style.name == "Title" for p in document.paragraphs)
-    assert (await user.get(f"/api/v1/blogs/{blog_id}/export", params={"format": "pdf"})).status_code == 422
+    assert any(
+        p.style.name.startswith("Heading") or p.style.name == "Title" for p in document.paragraphs
+    )
+    assert (
+        await user.get(f"/api/v1/blogs/{blog_id}/export", params={"format": "pdf"})
+    ).status_code == 422
 
 
 async def test_other_users_sessions_and_blogs_are_404(app, client, user):
@@ -240,23 +266,38 @@ async def test_a_killed_workers_generation_is_resumed_by_the_sweep(app, user):
 
     doc_ids = await ready_documents(user, *SOURCES)
     session = await new_session(user, doc_ids, topic=TOPIC, length="short")
-    app.state.jobs.context.queue, queue = None, app.state.jobs.context.queue  # hold the message back
+    app.state.jobs.context.queue, queue = (
+        None,
+        app.state.jobs.context.queue,
+    )  # hold the message back
     try:
         blog_id = await generate(user, session["id"])
     finally:
         app.state.jobs.context.queue = queue
     # as if a worker claimed it and died mid-generation
     async with app.state.db() as db:
-        await db.execute(update(Blog).where(Blog.id == blog_id).values(
-            status="generating", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1)))
+        await db.execute(
+            update(Blog)
+            .where(Blog.id == blog_id)
+            .values(
+                status="generating", attempts=1, lease_expires_at=utcnow() - timedelta(seconds=1)
+            )
+        )
         await db.commit()
     assert await runner.sweep(app.state.jobs.context) >= 1
     blog = await wait_blog(user, blog_id)
     assert blog["status"] == "ready" and blog["revision"] == 1
     # and one that keeps dying is failed with an error event, never left generating
     async with app.state.db() as db:
-        await db.execute(update(Blog).where(Blog.id == blog_id).values(
-            status="generating", attempts=runner.MAX_ATTEMPTS, lease_expires_at=utcnow() - timedelta(seconds=1)))
+        await db.execute(
+            update(Blog)
+            .where(Blog.id == blog_id)
+            .values(
+                status="generating",
+                attempts=runner.MAX_ATTEMPTS,
+                lease_expires_at=utcnow() - timedelta(seconds=1),
+            )
+        )
         await db.commit()
     await runner.sweep(app.state.jobs.context)
     blog = (await user.get(f"/api/v1/blogs/{blog_id}")).json()

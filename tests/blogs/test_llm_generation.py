@@ -14,7 +14,12 @@ from tests.fakes.openai_server import status, stream_forever
 
 @pytest.fixture
 def settings_overrides(openai_server):
-    return {"llm_base_url": openai_server.base_url, "llm_api_key": "sk-test-key", "llm_model": "fake-model", "llm_timeout_s": 5}
+    return {
+        "llm_base_url": openai_server.base_url,
+        "llm_api_key": "sk-test-key",
+        "llm_model": "fake-model",
+        "llm_timeout_s": 5,
+    }
 
 
 async def test_llm_is_the_default_engine_and_writes_a_cited_draft(app, user, openai_server):
@@ -27,10 +32,14 @@ async def test_llm_is_the_default_engine_and_writes_a_cited_draft(app, user, ope
     blog = (await user.get(f"/api/v1/blogs/{blog_id}")).json()
     assert blog["status"] == "ready" and blog["engine"] == "llm" and blog["model"] == "fake-model"
     assert blog["citations"]
-    contents = {d: (await user.get(f"/api/v1/documents/{d}/content")).json()["markdown"] for d in doc_ids}
+    contents = {
+        d: (await user.get(f"/api/v1/documents/{d}/content")).json()["markdown"] for d in doc_ids
+    }
     assert all(c["quote"] in contents[c["document_id"]] for c in blog["citations"])
     requests = openai_server.chat_requests
-    assert requests and all(r.headers.get("authorization") == "Bearer sk-test-key" for r in requests)
+    assert requests and all(
+        r.headers.get("authorization") == "Bearer sk-test-key" for r in requests
+    )
     assert any(r.stream for r in requests)
 
 

@@ -234,10 +234,13 @@ def test_a_million_words_chunk_within_bounds():
     assert sum(c.end - c.start for c in chunks) >= len(ex.markdown) * 0.9
 
 
-@pytest.mark.parametrize("paths", [
-    pytest.param([fixture_path(name) for name in FIXTURES], id="generated"),
-    pytest.param(corpus_files(), marks=pytest.mark.corpus, id="corpus"),
-])
+@pytest.mark.parametrize(
+    "paths",
+    [
+        pytest.param([fixture_path(name) for name in FIXTURES], id="generated"),
+        pytest.param(corpus_files(), marks=pytest.mark.corpus, id="corpus"),
+    ],
+)
 def test_documents_chunk_cleanly(paths: list[Path]):
     assert paths
     for path in paths:

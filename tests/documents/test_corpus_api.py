@@ -22,17 +22,28 @@ async def test_whole_corpus_through_the_api(app, user):
     uploaded = {}
     for path in files:
         relative = str(path.relative_to(CORPUS))
-        response = await user.post("/api/v1/documents/upload", files=[("files", (path.name, path.read_bytes()))])
+        response = await user.post(
+            "/api/v1/documents/upload", files=[("files", (path.name, path.read_bytes()))]
+        )
         if path.stat().st_size == 0:
             assert response.status_code == 422 and response.json()["code"] == "empty_file"
             continue
         assert response.status_code == 202, (relative, response.text)
         uploaded[relative] = response.json()["documents"][0]["id"]
-    results = dict(zip(uploaded, await asyncio.gather(*(wait_done(user, i, timeout=300) for i in uploaded.values())), strict=True))
+    results = dict(
+        zip(
+            uploaded,
+            await asyncio.gather(*(wait_done(user, i, timeout=300) for i in uploaded.values())),
+            strict=True,
+        )
+    )
     for relative, document in results.items():
         if relative in EXPECTED_FAILURES:
             assert document["status"] == "failed", relative
-            assert EXPECTED_FAILURES[relative] in document["error"].lower(), (relative, document["error"])
+            assert EXPECTED_FAILURES[relative] in document["error"].lower(), (
+                relative,
+                document["error"],
+            )
             assert document["error"].endswith("."), document["error"]
         else:
             assert document["status"] == "ready", (relative, document["error"])

@@ -70,14 +70,21 @@ def _grid_offset_docx(tmp_path: Path) -> Path:
     base = tmp_path / "base.docx"
     d.save(str(base))
     src = tmp_path / "grid_offset.docx"
-    _rewrite_document_xml(base, src, lambda x: x.replace("<w:p><w:r><w:t>Placeholder.</w:t></w:r></w:p>", GRID_OFFSET_TABLE, 1))
+    _rewrite_document_xml(
+        base,
+        src,
+        lambda x: x.replace("<w:p><w:r><w:t>Placeholder.</w:t></w:r></w:p>", GRID_OFFSET_TABLE, 1),
+    )
     return src
 
 
-@pytest.mark.parametrize("source", [
-    pytest.param(None, id="generated"),
-    pytest.param(DOCX / "un_grid_offset_error.docx", marks=pytest.mark.corpus, id="corpus"),
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(None, id="generated"),
+        pytest.param(DOCX / "un_grid_offset_error.docx", marks=pytest.mark.corpus, id="corpus"),
+    ],
+)
 def test_grid_offset_table_keeps_its_text_and_the_rest(tmp_path: Path, source: Path | None):
     src = source or _grid_offset_docx(tmp_path)
     ex = extract(src, "docx")
@@ -206,11 +213,15 @@ def test_generated_docx_structure():
     assert md.startswith(f"# {LIGHTHOUSES.title}\n")
     headings = [h for h, _ in LIGHTHOUSES.sections()[:5]]
     assert [s.heading for s in ex.sections] == [LIGHTHOUSES.title, *headings, "Headers and footers"]
-    assert "- Stone towers with coal fires\n- Timber towers with candles\n- Lightships at anchor" in md
+    assert (
+        "- Stone towers with coal fires\n- Timber towers with candles\n- Lightships at anchor" in md
+    )
     assert "1. Trim the wick\n1. Polish the lens\n1. Wind the clockwork" in md
     assert "| Light | Range | Period |\n|---|---|---|\n| Fixed white | 12 miles | steady |" in md
     assert md.count("Coastal Heritage Society") == 1 and md.count("Printed for members only") == 1
-    assert md.index("Coastal Heritage Society") > md.index(LIGHTHOUSES.sections()[4][1][-1])  # after the body
+    assert md.index("Coastal Heritage Society") > md.index(
+        LIGHTHOUSES.sections()[4][1][-1]
+    )  # after the body
     assert 1400 < ex.word_count < 1800 and ex.page_count is None
 
 

@@ -34,10 +34,19 @@ def test_generated_page_keeps_the_article_and_drops_the_chrome():
     ex = extract(path, dt.kind, dt.encoding)
     md = ex.markdown
     assert md.startswith(f"# {LIGHTHOUSES.title}\n")
-    assert [s.heading for s in ex.sections] == [LIGHTHOUSES.title, *[h for h, _ in LIGHTHOUSES.sections()[5:]]]
+    assert [s.heading for s in ex.sections] == [
+        LIGHTHOUSES.title,
+        *[h for h, _ in LIGHTHOUSES.sections()[5:]],
+    ]
     for line in SCRIPT_LINES:
         assert line not in md and line.split("(")[0] not in md
-    for chrome in ("Coastal Blog home", "Archive of every post", "Subscribe to the newsletter", "Copyright notice", "font-family"):
+    for chrome in (
+        "Coastal Blog home",
+        "Archive of every post",
+        "Subscribe to the newsletter",
+        "Copyright notice",
+        "font-family",
+    ):
         assert chrome not in md, chrome
     assert all(s in md for s in LIGHTHOUSES.sections()[5][1])
     assert "| Light | Range |\n|---|---|\n| Fixed white | 12 miles |" in md

@@ -32,10 +32,19 @@ def test_time_limit_kills_the_task_and_the_caller_continues(tmp_path: Path):
     assert ex.sections[0].heading == "Still alive"
 
 
-@pytest.mark.parametrize("big,small,pages", [
-    pytest.param(fixture_path("long.pdf"), fixture_path("report.pdf"), 8, id="generated"),
-    pytest.param(CORPUS / "pdf" / "un_DA-619p.pdf", CORPUS / "pdf" / "pm_dmca.pdf", 18, marks=pytest.mark.corpus, id="corpus"),
-])
+@pytest.mark.parametrize(
+    "big,small,pages",
+    [
+        pytest.param(fixture_path("long.pdf"), fixture_path("report.pdf"), 8, id="generated"),
+        pytest.param(
+            CORPUS / "pdf" / "un_DA-619p.pdf",
+            CORPUS / "pdf" / "pm_dmca.pdf",
+            18,
+            marks=pytest.mark.corpus,
+            id="corpus",
+        ),
+    ],
+)
 def test_real_document_over_its_time_limit(big: Path, small: Path, pages: int):
     with pytest.raises(ExtractionError) as ei:
         extract_isolated(big, "pdf", timeout_s=0.02)
@@ -124,10 +133,15 @@ def test_worker_start_failure_is_a_distinct_extraction_error(tmp_path: Path, mon
     fresh.shutdown()
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(fixture_path("long.pdf"), id="generated"),
-    pytest.param(CORPUS / "pdf" / "sf_GeoTopo-komprimiert.pdf", marks=pytest.mark.corpus, id="corpus"),  # 117 pages
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(fixture_path("long.pdf"), id="generated"),
+        pytest.param(
+            CORPUS / "pdf" / "sf_GeoTopo-komprimiert.pdf", marks=pytest.mark.corpus, id="corpus"
+        ),  # 117 pages
+    ],
+)
 def test_configure_workers_sets_the_pool_size(path: Path):
     from draftsmith.documents.extract import configure_workers
 

@@ -110,9 +110,12 @@ def test_generated_damaged_pdf_recovered_by_pdfminer():
     assert ex.page_count == 3 and TIDE_POOLS.sentences()[0] in " ".join(ex.markdown.split())
 
 
-@pytest.mark.xfail(strict=True, reason="extract/pdf.py reads PDFium's last error code, which a failed open "
-                   "of a damaged file does not reset: after an encrypted PDF, the same process calls the "
-                   "damaged one password-protected")
+@pytest.mark.xfail(
+    strict=True,
+    reason="extract/pdf.py reads PDFium's last error code, which a failed open "
+    "of a damaged file does not reset: after an encrypted PDF, the same process calls the "
+    "damaged one password-protected",
+)
 def test_damaged_pdf_after_an_encrypted_one_in_the_same_worker():
     from draftsmith.documents.extract import configure_workers
 
@@ -293,10 +296,13 @@ def test_garbage_pdf_fails_cleanly(tmp_path: Path):
     assert "damaged" in str(ei.value) or "no extractable text" in str(ei.value)
 
 
-@pytest.mark.parametrize("source", [
-    pytest.param(fixture_path("report.pdf"), id="generated"),
-    pytest.param(PDF / "pm_naacl06-shinyama.pdf", marks=pytest.mark.corpus, id="corpus"),
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(fixture_path("report.pdf"), id="generated"),
+        pytest.param(PDF / "pm_naacl06-shinyama.pdf", marks=pytest.mark.corpus, id="corpus"),
+    ],
+)
 def test_truncated_pdf_fails_or_recovers(tmp_path: Path, source: Path):
     data = source.read_bytes()
     p = tmp_path / "cut.pdf"

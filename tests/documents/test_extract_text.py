@@ -56,10 +56,15 @@ def test_markdown_crlf_and_bom(tmp_path: Path):
     assert [s.heading for s in ex.sections] == ["Hi"]
 
 
-@pytest.mark.parametrize("p", [
-    pytest.param(fixture_path("changelog.md"), id="generated"),
-    pytest.param(CORPUS / "md" / "pypdf_changelog-v1.md", marks=pytest.mark.corpus, id="corpus"),
-])
+@pytest.mark.parametrize(
+    "p",
+    [
+        pytest.param(fixture_path("changelog.md"), id="generated"),
+        pytest.param(
+            CORPUS / "md" / "pypdf_changelog-v1.md", marks=pytest.mark.corpus, id="corpus"
+        ),
+    ],
+)
 def test_many_markdown_sections(p: Path):
     dt = detect_type(p)
     ex = extract_isolated(p, dt.kind, dt.encoding)
@@ -77,7 +82,9 @@ def test_generated_markdown_with_code_fences():
     assert len(ex.sections) == 6 and 1400 < ex.word_count < 1700
 
 
-@pytest.mark.parametrize("name,text", [("diary-bom.txt", BOM_TEXT), ("notes-latin1.txt", LATIN1_TEXT)])
+@pytest.mark.parametrize(
+    "name,text", [("diary-bom.txt", BOM_TEXT), ("notes-latin1.txt", LATIN1_TEXT)]
+)
 def test_generated_text_files_decode(name: str, text: str):
     p = fixture_path(name)
     dt = detect_type(p)

@@ -18,8 +18,16 @@ async def user_id(user) -> str:
 
 
 async def test_retrieve_ranks_and_restricts(app, client, user):
-    owls = await _doc(user, "owls.md", "# Owls\n\nThe barn owl hunts voles at night. Owls fly silently over fields.")
-    rivers = await _doc(user, "rivers.md", "# Rivers\n\nA river carries silt to the delta. The owl nests near the river bank.")
+    owls = await _doc(
+        user,
+        "owls.md",
+        "# Owls\n\nThe barn owl hunts voles at night. Owls fly silently over fields.",
+    )
+    rivers = await _doc(
+        user,
+        "rivers.md",
+        "# Rivers\n\nA river carries silt to the delta. The owl nests near the river bank.",
+    )
     await _doc(user, "fish.md", "# Fish\n\nSalmon swim upstream to spawn in the river.")
     eve = await make_user(client, "eve@example.com")
     await _doc(eve, "eve.md", "# Eve\n\nOwls owls owls, the owl of Eve.")

@@ -23,8 +23,12 @@ from tests.fixtures.make import FIXTURES, fixture_path
 EXPECTED_KIND = {"pdf": "pdf", "docx": "docx", "html": "html", "md": "markdown"}
 
 
-GENERATED_KIND = {name: {"pdf": "pdf", "docx": "docx", "html": "html", "md": "markdown", "txt": "text"}[name.rsplit(".", 1)[1]]
-                  for name in FIXTURES}
+GENERATED_KIND = {
+    name: {"pdf": "pdf", "docx": "docx", "html": "html", "md": "markdown", "txt": "text"}[
+        name.rsplit(".", 1)[1]
+    ]
+    for name in FIXTURES
+}
 
 
 def _copy_as(src: Path, tmp_path: Path, name: str) -> Path:
@@ -52,7 +56,9 @@ def test_generated_files_detected_from_content_not_name(name: str, tmp_path: Pat
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("path", corpus_files(*EXPECTED_KIND), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", corpus_files(*EXPECTED_KIND), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_corpus_files_detected_from_content_not_name(path: Path, tmp_path: Path):
     if path.stat().st_size == 0:
         with pytest.raises(EmptyFile):

@@ -14,7 +14,11 @@ from tests.fixtures.make import PDF_ONLY_WORD, REPORT_PAGES
 
 def stored_files(app) -> list[str]:
     root = app.state.settings.upload_dir
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return (
+        sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        if root.exists()
+        else []
+    )
 
 
 def temporaries(app) -> list[str]:
@@ -30,11 +34,17 @@ async def test_upload_process_and_read_back(app, user):
     assert docs[0]["status"] in ("queued", "processing", "ready")
     assert docs[0]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert docs[0]["size_bytes"] == pdf.stat().st_size
-    assert docs[0]["content_type"] == "application/pdf" and docs[1]["content_type"] == "text/markdown"
+    assert (
+        docs[0]["content_type"] == "application/pdf" and docs[1]["content_type"] == "text/markdown"
+    )
 
     ready = await wait_done(user, docs[0]["id"])
     assert ready["status"] == "ready", ready
-    assert ready["page_count"] == REPORT_PAGES and ready["word_count"] > 3000 and ready["chunk_count"] > 5
+    assert (
+        ready["page_count"] == REPORT_PAGES
+        and ready["word_count"] > 3000
+        and ready["chunk_count"] > 5
+    )
     assert ready["processed_at"] is not None
 
     content = (await user.get(f"/api/v1/documents/{docs[0]['id']}/content")).json()
@@ -58,15 +68,22 @@ async def test_type_is_decided_by_content_not_name(app, user):
     md = fixture("tide-pools.md").read_bytes()
     body = await upload(user, ("looks-like.pdf", md))
     assert body["documents"][0]["content_type"] == "text/markdown"
-    bad = await user.post("/api/v1/documents/upload", files=[("files", ("report.pdf", os.urandom(4096), "application/pdf"))])
+    bad = await user.post(
+        "/api/v1/documents/upload",
+        files=[("files", ("report.pdf", os.urandom(4096), "application/pdf"))],
+    )
     assert bad.status_code == 415 and bad.json()["code"] == "unsupported_type"
     elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 4000
-    exe = await user.post("/api/v1/documents/upload", files=[("files", ("notes.txt", elf, "text/plain"))])
+    exe = await user.post(
+        "/api/v1/documents/upload", files=[("files", ("notes.txt", elf, "text/plain"))]
+    )
     assert exe.status_code == 415
 
 
 async def test_empty_file_is_422_and_leaves_nothing(app, user):
-    response = await user.post("/api/v1/documents/upload", files=[("files", ("empty.pdf", b"", "application/pdf"))])
+    response = await user.post(
+        "/api/v1/documents/upload", files=[("files", ("empty.pdf", b"", "application/pdf"))]
+    )
     assert response.status_code == 422 and response.json()["code"] == "empty_file"
     assert stored_files(app) == [] and temporaries(app) == []
     assert (await user.get("/api/v1/documents")).json()["items"] == []
@@ -75,7 +92,10 @@ async def test_empty_file_is_422_and_leaves_nothing(app, user):
 async def test_a_bad_file_rejects_the_whole_batch(app, user):
     response = await user.post(
         "/api/v1/documents/upload",
-        files=[("files", ("good.md", b"# Title\n\nSome text here.", "text/markdown")), ("files", ("bad.bin", os.urandom(2048), "x/y"))],
+        files=[
+            ("files", ("good.md", b"# Title\n\nSome text here.", "text/markdown")),
+            ("files", ("bad.bin", os.urandom(2048), "x/y")),
+        ],
     )
     assert response.status_code == 415
     assert "bad.bin" in response.json()["detail"]
@@ -89,7 +109,9 @@ def settings_overrides():
 
 async def test_over_limit_upload_is_413_and_leaves_nothing(app, user):
     big = b"word " * (300 * 1024)  # 1.5 MB of text
-    response = await user.post("/api/v1/documents/upload", files=[("files", ("big.txt", big, "text/plain"))])
+    response = await user.post(
+        "/api/v1/documents/upload", files=[("files", ("big.txt", big, "text/plain"))]
+    )
     assert response.status_code == 413 and response.json()["code"] == "file_too_large"
     assert stored_files(app) == [] and temporaries(app) == []
     assert (await user.get("/api/v1/documents")).json()["items"] == []
@@ -101,17 +123,24 @@ async def test_hostile_filename_is_only_metadata(app, user):
     assert "/" not in document["filename"] and ".." not in document["filename"]
     assert "\r" not in document["filename"] and "\n" not in document["filename"]
     assert document["filename"].startswith("x") and document["filename"].endswith(".pdf")
-    assert stored_files(app) == [f"{(await user.get('/api/v1/auth/me')).json()['id']}/{document['id']}"]
+    assert stored_files(app) == [
+        f"{(await user.get('/api/v1/auth/me')).json()['id']}/{document['id']}"
+    ]
     download = await user.get(f"/api/v1/documents/{document['id']}/download")
-    assert "\r" not in download.headers["content-disposition"] and "\n" not in download.headers["content-disposition"]
+    assert (
+        "\r" not in download.headers["content-disposition"]
+        and "\n" not in download.headers["content-disposition"]
+    )
     # a raw header value with a backslash path and control characters (as some clients send)
     boundary = "b0undary"
     raw = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"..\\..\\evil\x07\tname.md\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="..\\..\\evil\x07\tname.md"\r\n'
         f"Content-Type: text/plain\r\n\r\n# T\n\nsome words\r\n--{boundary}--\r\n"
     ).encode()
     response = await user.post(
-        "/api/v1/documents/upload", content=raw, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+        "/api/v1/documents/upload",
+        content=raw,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
     )
     assert response.status_code == 202, response.text
     assert response.json()["documents"][0]["filename"] == "evilname.md"
@@ -120,7 +149,10 @@ async def test_hostile_filename_is_only_metadata(app, user):
 async def test_unicode_filename_download_uses_rfc6266(app, user):
     body = await upload(user, ("Über résumé.md", b"# R\n\nwords and more words"))
     download = await user.get(f"/api/v1/documents/{body['documents'][0]['id']}/download")
-    assert "filename*=utf-8''%C3%9Cber%20r%C3%A9sum%C3%A9.md" in download.headers["content-disposition"]
+    assert (
+        "filename*=utf-8''%C3%9Cber%20r%C3%A9sum%C3%A9.md"
+        in download.headers["content-disposition"]
+    )
 
 
 async def test_zip_bomb_disguised_as_docx(app, user):
@@ -130,8 +162,22 @@ async def test_zip_bomb_disguised_as_docx(app, user):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", b"<w:document>" + b"A" * (300 * 1024 * 1024) + b"</w:document>")
-    response = await user.post("/api/v1/documents/upload", files=[("files", ("cv.docx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))])
+        z.writestr(
+            "word/document.xml", b"<w:document>" + b"A" * (300 * 1024 * 1024) + b"</w:document>"
+        )
+    response = await user.post(
+        "/api/v1/documents/upload",
+        files=[
+            (
+                "files",
+                (
+                    "cv.docx",
+                    buffer.getvalue(),
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ),
+            )
+        ],
+    )
     assert response.status_code == 415, response.text
     assert stored_files(app) == []
 
@@ -188,7 +234,10 @@ async def chunk_rows(app, doc_id):
 
     async with app.state.engine.connect() as connection:
         rows = await connection.execute(
-            text('SELECT ordinal, text, page, start, "end" FROM chunks WHERE document_id = :d ORDER BY ordinal'), {"d": doc_id}
+            text(
+                'SELECT ordinal, text, page, start, "end" FROM chunks WHERE document_id = :d ORDER BY ordinal'
+            ),
+            {"d": doc_id},
         )
         return [tuple(r) for r in rows]
 
@@ -220,7 +269,9 @@ async def test_list_filters_and_cursor(app, user):
             break
     assert sorted(seen) == sorted(ids) and len(seen) == 5
     assert seen == list(reversed(ids))
-    assert len((await user.get("/api/v1/documents", params={"status": "ready"})).json()["items"]) == 5
+    assert (
+        len((await user.get("/api/v1/documents", params={"status": "ready"})).json()["items"]) == 5
+    )
     assert (await user.get("/api/v1/documents", params={"status": "failed"})).json()["items"] == []
     assert (await user.get("/api/v1/documents", params={"status": "bogus"})).status_code == 422
     assert (await user.get("/api/v1/documents", params={"cursor": "!!!"})).status_code == 422
@@ -242,7 +293,9 @@ async def test_search_ranks_documents(app, user):
 
 async def test_text_with_nul_characters_is_refused_clearly(app, user):
     text = "# Notes\n\nFirst line of the notes.\u0000 Second sentence of the notes here.\n" * 20
-    response = await user.post("/api/v1/documents/upload", files=[("files", ("notes.txt", text.encode("utf-16")))])
+    response = await user.post(
+        "/api/v1/documents/upload", files=[("files", ("notes.txt", text.encode("utf-16")))]
+    )
     assert response.status_code == 415 and "binary" in response.json()["detail"]
 
 
@@ -261,7 +314,11 @@ async def test_a_full_disk_is_the_servers_problem_not_a_bad_request(app, user, m
         def close(self):
             self.handle.close()
 
-    monkeypatch.setattr("draftsmith.documents.upload.os.fdopen", lambda fd, mode: FullDisk(real_open(fd, mode)))
-    response = await user.post("/api/v1/documents/upload", files=[("files", ("a.md", b"# A\n\nwords"))])
+    monkeypatch.setattr(
+        "draftsmith.documents.upload.os.fdopen", lambda fd, mode: FullDisk(real_open(fd, mode))
+    )
+    response = await user.post(
+        "/api/v1/documents/upload", files=[("files", ("a.md", b"# A\n\nwords"))]
+    )
     assert response.status_code == 507 and response.json()["code"] == "storage_unavailable"
     assert temporaries(app) == [] and (await user.get("/api/v1/documents")).json()["items"] == []

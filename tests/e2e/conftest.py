@@ -16,8 +16,15 @@ from draftsmith.app import create_app
 from tests.conftest import _wipe_url, make_settings, run_sync, service_missing
 
 CHROMIUM = os.environ.get("DRAFTSMITH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -32,7 +39,9 @@ def wipe(url: str) -> None:
 @pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():
-        service_missing("Chromium", FileNotFoundError(f"not installed at {CHROMIUM} (make browser)"))
+        service_missing(
+            "Chromium", FileNotFoundError(f"not installed at {CHROMIUM} (make browser)")
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -52,7 +61,9 @@ class Server:
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = build(self.url)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> Server:
@@ -88,7 +99,9 @@ def live(tmp_path, sqlite_url, settings_overrides) -> Iterator[Live]:
     """The whole app over SQLite, with its in-process worker, at its real origin."""
     wipe(sqlite_url)
     server = Server(
-        lambda url: create_app(make_settings(tmp_path, sqlite_url, base_url=url, **settings_overrides))
+        lambda url: create_app(
+            make_settings(tmp_path, sqlite_url, base_url=url, **settings_overrides)
+        )
     ).start()
     try:
         yield Live(server.url, server.app)
@@ -108,7 +121,10 @@ class Watch:
         self.api_statuses: list[tuple[int, str]] = []
 
     def attach(self, page) -> None:
-        page.on("console", lambda m: m.type == "error" and self.console_errors.append(f"{page.url}: {m.text}"))
+        page.on(
+            "console",
+            lambda m: m.type == "error" and self.console_errors.append(f"{page.url}: {m.text}"),
+        )
         page.on("pageerror", lambda e: self.page_errors.append(f"{page.url}: {e}"))
         page.on("response", self._response)
 
@@ -155,5 +171,7 @@ def screenshot(page, name: str, *, phone: bool = False, full_page: bool = True) 
 
 
 def assert_no_sideways_scroll(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"

@@ -37,8 +37,9 @@ def sign_in(page: Page, email: str = "journey@example.com") -> None:
 
 def open_nav(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)).to_have_attribute(
-        "aria-current", "page")
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+    ).to_have_attribute("aria-current", "page")
 
 
 def upload(page: Page, *files: Path) -> None:
@@ -51,7 +52,9 @@ def row(page: Page, filename: str):
 
 def wait_ready(page: Page, *files: Path) -> None:
     for f in files:
-        expect(row(page, f.name)).to_have_attribute("data-status", "ready", timeout=PROCESSING_TIMEOUT_MS)
+        expect(row(page, f.name)).to_have_attribute(
+            "data-status", "ready", timeout=PROCESSING_TIMEOUT_MS
+        )
 
 
 def generate(page: Page, files: list[Path], topic: str, shot: str | None = None) -> str:

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_authorize_in_docs_and_call_me(live, page):
-    httpx.post(live.url + "/api/v1/auth/register", json={"email": "docs@example.com", "password": PASSWORD})
+    httpx.post(
+        live.url + "/api/v1/auth/register", json={"email": "docs@example.com", "password": PASSWORD}
+    )
     page.goto("/docs")
     page.wait_for_selector(".swagger-ui .information-container .title")
     page.click("button.authorize")
@@ -26,7 +28,12 @@ def test_authorize_in_docs_and_call_me(live, page):
     page.click("button.execute")
     status = page.wait_for_selector(".live-responses-table .response .response-col_status")
     assert status.inner_text().strip() == "200"
-    assert "docs@example.com" in page.inner_text(".live-responses-table .response-col_description .microlight")
+    assert "docs@example.com" in page.inner_text(
+        ".live-responses-table .response-col_description .microlight"
+    )
     screenshot(page, "api-docs", full_page=False)
     watch = page.context.watch
-    assert not watch.console_errors and not watch.page_errors, (watch.console_errors, watch.page_errors)
+    assert not watch.console_errors and not watch.page_errors, (
+        watch.console_errors,
+        watch.page_errors,
+    )

@@ -146,13 +146,23 @@ def test_keyboard_and_narrow_screens(page, live):
     focused = page.evaluate("document.activeElement.closest('main') !== null")
     assert focused, "Skip to content lands in the main content"
     page.set_viewport_size(PHONE)
-    for path in ("/dashboard", "/dashboard/documents", "/dashboard/generate", "/dashboard/blogs",
-                 "/dashboard/account", "/dashboard/blogs/missing"):
+    for path in (
+        "/dashboard",
+        "/dashboard/documents",
+        "/dashboard/generate",
+        "/dashboard/blogs",
+        "/dashboard/account",
+        "/dashboard/blogs/missing",
+    ):
         page.goto(path)
         page.wait_for_load_state("networkidle")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
-        nav = page.evaluate("(() => { const n = document.querySelector('.mainnav'); return n.scrollWidth - n.clientWidth; })()")
+        nav = page.evaluate(
+            "(() => { const n = document.querySelector('.mainnav'); return n.scrollWidth - n.clientWidth; })()"
+        )
         assert nav <= 0, f"{path}: the main navigation does not fit a phone ({nav}px hidden)"
     screenshot(page, "20-nav", phone=True, full_page=False)
     # focus is visible: the outline of a focused control is not 'none'
@@ -173,7 +183,9 @@ def test_missing_draft_shows_a_clear_state(page, live):
     screenshot(page, "12-generate-empty")
     page.goto("/dashboard/blogs/does-not-exist")
     expect(page.get_by_text("This draft doesn't exist")).to_be_visible()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Blogs")).to_have_attribute("aria-current", "page")
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Blogs")
+    ).to_have_attribute("aria-current", "page")
 
 
 def test_a_dead_session_goes_to_sign_in_and_comes_back(page, browser_context, live):

@@ -58,7 +58,9 @@ def test_two_tab_revision_conflict(page, browser_context, live):
     expect(banner_one).to_be_visible()
     banner_one.get_by_role("button", name="Reload latest").click()
     expect(banner_one).to_be_hidden()
-    expect(page.get_by_label("Markdown")).to_have_value("# From tab two\n\nThe second tab's text.\n")
+    expect(page.get_by_label("Markdown")).to_have_value(
+        "# From tab two\n\nThe second tab's text.\n"
+    )
 
     # both edits are in the history
     page.reload()
@@ -71,7 +73,9 @@ def test_two_tab_revision_conflict(page, browser_context, live):
     # regenerate writes a fresh draft from the same session and opens it
     page.get_by_role("button", name="Regenerate").click()
     page.get_by_role("dialog").get_by_role("button", name="Regenerate").click()
-    page.wait_for_url(lambda url: url.rstrip("/") != editor.rstrip("/") and "/dashboard/blogs/" in url)
+    page.wait_for_url(
+        lambda url: url.rstrip("/") != editor.rstrip("/") and "/dashboard/blogs/" in url
+    )
     expect(page.get_by_label("Markdown")).to_be_editable(timeout=120_000)
     expect(page.get_by_label("Markdown")).to_have_value(re.compile(r"\[1\]"))
     open_nav(page, "Blogs")

@@ -73,8 +73,12 @@ def test_journey(page, browser_context, live, settings_overrides):
     if shots:
         screenshot(page, "07-generate")
     cross_expiry()
-    editor_url = generate(page, [PDF, DOCX], "Lighthouse keepers and tide pool animals",
-                          shot="07-generate-progress" if shots else None)
+    editor_url = generate(
+        page,
+        [PDF, DOCX],
+        "Lighthouse keepers and tide pool animals",
+        shot="07-generate-progress" if shots else None,
+    )
     if shots:
         screenshot(page, "08-editor")
 
@@ -115,7 +119,9 @@ def test_journey(page, browser_context, live, settings_overrides):
     # export downloads a file
     for label, suffix in (("Markdown", ".md"), ("DOCX", ".docx")):
         with page.expect_download() as download_info:
-            page.get_by_role("group", name="Export").get_by_role("link", name=label, exact=True).click()
+            page.get_by_role("group", name="Export").get_by_role(
+                "link", name=label, exact=True
+            ).click()
         download = download_info.value
         assert download.suggested_filename.endswith(suffix)
         assert download.path().stat().st_size > 0
@@ -158,9 +164,14 @@ def test_journey(page, browser_context, live, settings_overrides):
 
 def capture_every_page(page, editor_url: str) -> None:
     """Every page at desktop and phone widths, light and dark."""
-    pages = [("10-dashboard", "/dashboard"), ("11-documents", "/dashboard/documents"),
-             ("12-generate", "/dashboard/generate"), ("13-blogs", "/dashboard/blogs"),
-             ("14-editor", editor_url), ("15-account", "/dashboard/account")]
+    pages = [
+        ("10-dashboard", "/dashboard"),
+        ("11-documents", "/dashboard/documents"),
+        ("12-generate", "/dashboard/generate"),
+        ("13-blogs", "/dashboard/blogs"),
+        ("14-editor", editor_url),
+        ("15-account", "/dashboard/account"),
+    ]
     for theme in ("light", "dark"):
         page.emulate_media(color_scheme=theme)
         for viewport, phone in ((DESKTOP, False), (PHONE, True)):

@@ -17,7 +17,11 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def settings_overrides(openai_server):
     openai_server.latency = 1.5
-    return {"llm_base_url": openai_server.base_url, "llm_api_key": "test-key", "llm_model": "fake-model"}
+    return {
+        "llm_base_url": openai_server.base_url,
+        "llm_api_key": "test-key",
+        "llm_model": "fake-model",
+    }
 
 
 def prepare(page, email: str) -> None:

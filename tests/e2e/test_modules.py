@@ -39,7 +39,9 @@ def test_every_page_module_runs(page, browser_context, live):
     page.goto("/dashboard/generate")
     expect(page.get_by_text("No ready documents yet — upload some")).to_be_visible()
     page.get_by_role("button", name="Generate").click()
-    expect(page.locator("#generate-error")).to_have_text("Choose at least one document. Enter a topic.")
+    expect(page.locator("#generate-error")).to_have_text(
+        "Choose at least one document. Enter a topic."
+    )
     expect(page.get_by_label("Topic")).to_be_focused()
 
     # blogs (blogs.js)
@@ -62,7 +64,10 @@ def test_every_page_module_runs(page, browser_context, live):
     page.goto("/dashboard/blogs/no-such-draft")
     expect(page.get_by_text("This draft doesn't exist")).to_be_visible()
     assert page.evaluate(NO_REGISTRY) == []
-    assert len(browser_context.watch.console_errors) == 1 and "404" in browser_context.watch.console_errors[0]
+    assert (
+        len(browser_context.watch.console_errors) == 1
+        and "404" in browser_context.watch.console_errors[0]
+    )
 
 
 def test_a_module_that_fails_to_load_is_reported(page, browser_context, live):
@@ -73,12 +78,21 @@ def test_a_module_that_fails_to_load_is_reported(page, browser_context, live):
 
     page.route("**/static/progress.js", lambda route: route.fulfill(status=404, body="not found"))
     page.goto("/dashboard/generate")
-    expect(page.locator("#doc-choices")).to_have_attribute("aria-busy", "true")  # generate.js never ran
+    expect(page.locator("#doc-choices")).to_have_attribute(
+        "aria-busy", "true"
+    )  # generate.js never ran
     page.wait_for_function("document.readyState === 'complete'")
     assert any("404" in e for e in watch.console_errors), watch.console_errors
 
-    page.route("**/static/ui.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body="export {};"))
+    page.route(
+        "**/static/ui.js",
+        lambda route: route.fulfill(status=200, content_type="text/javascript", body="export {};"),
+    )
     page.goto("/dashboard")
     page.wait_for_function("document.readyState === 'complete'")
-    expect(page.locator("#dash-documents")).to_have_attribute("aria-busy", "true")  # dashboard.js never ran
-    assert any("does not provide an export named" in e for e in watch.page_errors), watch.page_errors
+    expect(page.locator("#dash-documents")).to_have_attribute(
+        "aria-busy", "true"
+    )  # dashboard.js never ran
+    assert any("does not provide an export named" in e for e in watch.page_errors), (
+        watch.page_errors
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.test_config_cli import cli
 
 HERE = Path(__file__).parent / "regressions"
@@ -22,8 +21,17 @@ HERE = Path(__file__).parent / "regressions"
 def test_key_phrase_sections_over_covered_sentences_do_not_crash(tmp_path, files, topic, length):
     out = tmp_path / "post.md"
     result = cli(
-        "generate", *(str(HERE / f) for f in files), "--topic", topic, "--length", length,
-        "--engine", "extractive", "-o", str(out), cwd=tmp_path,
+        "generate",
+        *(str(HERE / f) for f in files),
+        "--topic",
+        topic,
+        "--length",
+        length,
+        "--engine",
+        "extractive",
+        "-o",
+        str(out),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     post = out.read_text()

@@ -25,8 +25,13 @@ PAGES = [
 #: Swagger UI's vendored bundle defines the global its module, docs.js, calls.
 CLASSIC_SCRIPTS = {"/static/theme.js", "/static/swagger/swagger-ui-bundle.js"}
 JS_TYPES = {"text/javascript", "application/javascript"}
-NAV = {"Dashboard": "/dashboard", "Documents": "/dashboard/documents", "Generate": "/dashboard/generate",
-       "Blogs": "/dashboard/blogs", "Account": "/dashboard/account"}
+NAV = {
+    "Dashboard": "/dashboard",
+    "Documents": "/dashboard/documents",
+    "Generate": "/dashboard/generate",
+    "Blogs": "/dashboard/blogs",
+    "Account": "/dashboard/account",
+}
 
 
 class Page(HTMLParser):
@@ -116,18 +121,28 @@ async def test_every_control_is_labelled_and_every_script_has_the_nonce(browser,
     for control in page.controls:
         if control.get("type") == "hidden":
             continue
-        labelled = control.get("id") in page.label_for or control.get("aria-label") or control.get("aria-labelledby")
+        labelled = (
+            control.get("id") in page.label_for
+            or control.get("aria-label")
+            or control.get("aria-labelledby")
+        )
         assert labelled, f"{path}: unlabelled {control}"
     for script in page.scripts:
         assert script.get("nonce") == nonce, f"{path}: script without the nonce {script}"
-        assert script.get("src", "").startswith("/static/"), f"{path}: inline or foreign script {script}"
+        assert script.get("src", "").startswith("/static/"), (
+            f"{path}: inline or foreign script {script}"
+        )
         if script["src"] not in CLASSIC_SCRIPTS:
             assert script.get("type") == "module", f"{path}: page script is not a module {script}"
     for button in page.buttons:
-        assert button["text"].strip() or button["attrs"].get("aria-label"), f"{path}: unnamed button {button}"
+        assert button["text"].strip() or button["attrs"].get("aria-label"), (
+            f"{path}: unnamed button {button}"
+        )
     for tag, attrs in page.attributes:
         assert "style" not in attrs, f"{path}: inline style on <{tag}>"
-        assert not any(name.startswith("on") for name in attrs), f"{path}: inline handler on <{tag}>"
+        assert not any(name.startswith("on") for name in attrs), (
+            f"{path}: inline handler on <{tag}>"
+        )
         for name in ("src", "href"):
             value = attrs.get(name) or ""
             assert not value.startswith(("http:", "https:", "//")), f"{path}: foreign asset {value}"
@@ -136,7 +151,9 @@ async def test_every_control_is_labelled_and_every_script_has_the_nonce(browser,
 def test_templates_have_no_inline_handlers_styles_or_scripts():
     for template in TEMPLATES.glob("*.html"):
         text = template.read_text()
-        assert not re.search(r"\son[a-z]+\s*=", text, re.I), f"{template.name}: inline event handler"
+        assert not re.search(r"\son[a-z]+\s*=", text, re.I), (
+            f"{template.name}: inline event handler"
+        )
         assert not re.search(r"\sstyle\s*=", text, re.I), f"{template.name}: inline style attribute"
         assert "<style" not in text, f"{template.name}: <style> block"
         for tag in re.findall(r"<script\b[^>]*>", text):
@@ -175,7 +192,12 @@ async def test_register_shows_errors_and_keeps_the_input(app):
     await browser.get("/register")
     response = await browser.post(
         "/register",
-        data={"email": "neo@example.com", "password": "short", "display_name": "Neo", "csrf_token": browser.cookies["ds_csrf"]},
+        data={
+            "email": "neo@example.com",
+            "password": "short",
+            "display_name": "Neo",
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert response.status_code == 422
     page = parse(response.text)
@@ -184,14 +206,22 @@ async def test_register_shows_errors_and_keeps_the_input(app):
     assert values["email"] == "neo@example.com" and values["display_name"] == "Neo"
     taken = await browser.post(
         "/register",
-        data={"email": "neo@example.com", "password": "a sturdy test passphrase", "csrf_token": browser.cookies["ds_csrf"]},
+        data={
+            "email": "neo@example.com",
+            "password": "a sturdy test passphrase",
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert taken.status_code == 303
     again = client_for(app, headers={"Origin": "http://testserver"})
     await again.get("/register")
     response = await again.post(
         "/register",
-        data={"email": "neo@example.com", "password": "a sturdy test passphrase", "csrf_token": again.cookies["ds_csrf"]},
+        data={
+            "email": "neo@example.com",
+            "password": "a sturdy test passphrase",
+            "csrf_token": again.cookies["ds_csrf"],
+        },
     )
     assert response.status_code == 409
     assert 'class="alert alert-error"' in response.text
@@ -211,11 +241,21 @@ async def test_sign_in_rate_limit_is_shown_clearly(app):
     await browser.get("/login")
     for _ in range(2):
         wrong = await browser.post(
-            "/login", data={"email": "ada@example.com", "password": "wrong password!", "csrf_token": browser.cookies["ds_csrf"]}
+            "/login",
+            data={
+                "email": "ada@example.com",
+                "password": "wrong password!",
+                "csrf_token": browser.cookies["ds_csrf"],
+            },
         )
         assert wrong.status_code == 401
     limited = await browser.post(
-        "/login", data={"email": "ada@example.com", "password": "wrong password!", "csrf_token": browser.cookies["ds_csrf"]}
+        "/login",
+        data={
+            "email": "ada@example.com",
+            "password": "wrong password!",
+            "csrf_token": browser.cookies["ds_csrf"],
+        },
     )
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) > 0
@@ -231,7 +271,10 @@ async def test_static_assets_are_served_locally(app):
             response = await c.get(f"/static/{script.name}")
             assert response.status_code == 200, script.name
             # a module with another type is refused by the browser (X-Content-Type-Options: nosniff)
-            assert response.headers["content-type"].split(";")[0] in JS_TYPES, (script.name, response.headers)
+            assert response.headers["content-type"].split(";")[0] in JS_TYPES, (
+                script.name,
+                response.headers,
+            )
         response = await c.get("/static/app.css")
         assert response.status_code == 200
         css = (await c.get("/static/app.css")).text
@@ -245,7 +288,11 @@ EXPORT_RE = re.compile(r"^export (?:async )?(?:function|const|class) (\w+)", re.
 
 
 def _script_tags() -> list[tuple[str, str]]:
-    return [(t.name, tag) for t in TEMPLATES.glob("*.html") for tag in re.findall(r"<script\b[^>]*>", t.read_text())]
+    return [
+        (t.name, tag)
+        for t in TEMPLATES.glob("*.html")
+        for tag in re.findall(r"<script\b[^>]*>", t.read_text())
+    ]
 
 
 def test_every_page_script_is_a_module():
@@ -264,28 +311,42 @@ def test_no_script_uses_window_as_a_module_registry():
         text = script.read_text()
         # window.<name> = … (or globalThis/self) shares code through globals; modules import instead
         assigned = re.findall(r"\b(?:window|globalThis|self)\.(\w+)\s*=(?!=)", text)
-        assert not assigned, f"{script.name} assigns window.{assigned}: export it from a module instead"
+        assert not assigned, (
+            f"{script.name} assigns window.{assigned}: export it from a module instead"
+        )
         for name in ("api", "ui", "generation"):
-            assert f"window.{name}" not in text, f"{script.name} reads window.{name}: import it instead"
+            assert f"window.{name}" not in text, (
+                f"{script.name} reads window.{name}: import it instead"
+            )
         if f"/static/{script.name}" in CLASSIC_SCRIPTS:
             assert "import " not in text and "export " not in text, script.name
         else:
-            assert '"use strict"' not in text and "(function ()" not in text, f"{script.name}: a module needs no IIFE"
+            assert '"use strict"' not in text and "(function ()" not in text, (
+                f"{script.name}: a module needs no IIFE"
+            )
 
 
 def test_module_imports_resolve_to_real_exports():
     exports = {s.name: set(EXPORT_RE.findall(s.read_text())) for s in STATIC.glob("*.js")}
-    loaded = {re.search(r'src="/static/([^"]+)"', tag).group(1) for _, tag in _script_tags()} & exports.keys()
+    loaded = {
+        re.search(r'src="/static/([^"]+)"', tag).group(1) for _, tag in _script_tags()
+    } & exports.keys()
     imported: set[str] = set()
     for script in STATIC.glob("*.js"):
         text = script.read_text()
-        assert not re.search(r"^\s*import\s+(?!\{)", text, re.M), f"{script.name}: use named imports"
+        assert not re.search(r"^\s*import\s+(?!\{)", text, re.M), (
+            f"{script.name}: use named imports"
+        )
         for names, source in IMPORT_RE.findall(text):
-            assert source.startswith("./") and source.endswith(".js"), f"{script.name}: import from {source}"
+            assert source.startswith("./") and source.endswith(".js"), (
+                f"{script.name}: import from {source}"
+            )
             target = source[2:]
             assert target in exports, f"{script.name} imports a missing file {source}"
             imported.add(target)
             for name in (n.strip().split(" as ")[0] for n in names.split(",")):
-                assert name in exports[target], f"{script.name} imports {name}, which {target} does not export"
+                assert name in exports[target], (
+                    f"{script.name} imports {name}, which {target} does not export"
+                )
     # every script is used: loaded by a page or imported by one
     assert set(exports) == loaded | imported, set(exports) - (loaded | imported)

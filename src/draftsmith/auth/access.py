@@ -61,4 +61,6 @@ def router(**kwargs: Any) -> APIRouter:
 
 def iter_routes(app_routes) -> list[tuple[str, BaseRoute]]:
     """Every (path, route) the app serves, looking through included routers."""
-    return [(context.path or "", context.original_route) for context in iter_route_contexts(app_routes)]
+    return [
+        (context.path or "", context.original_route) for context in iter_route_contexts(app_routes)
+    ]

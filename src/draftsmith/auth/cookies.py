@@ -17,10 +17,17 @@ def csrf_cookie_name(settings: Settings) -> str:
     return names(settings)[2]
 
 
-def _set(response: Response, settings: Settings, name: str, value: str, max_age: int, http_only: bool) -> None:
+def _set(
+    response: Response, settings: Settings, name: str, value: str, max_age: int, http_only: bool
+) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, path="/", secure=settings.secure_cookies,
-        httponly=http_only, samesite="lax",
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=http_only,
+        samesite="lax",
     )
 
 
@@ -30,7 +37,14 @@ def set_session(response: Response, settings: Settings, pair) -> None:
     lifetime = settings.refresh_family_ttl_days * 86400
     _set(response, settings, access, pair.access_token, settings.access_token_ttl_s, True)
     _set(response, settings, refresh, pair.refresh_token, lifetime, True)
-    _set(response, settings, csrf, tokens.session_csrf_token(settings.secret(), pair.session_id), lifetime, False)
+    _set(
+        response,
+        settings,
+        csrf,
+        tokens.session_csrf_token(settings.secret(), pair.session_id),
+        lifetime,
+        False,
+    )
 
 
 def set_anonymous_csrf(response: Response, settings: Settings, token: str) -> None:
@@ -39,4 +53,6 @@ def set_anonymous_csrf(response: Response, settings: Settings, token: str) -> No
 
 def clear_session(response: Response, settings: Settings) -> None:
     for name in names(settings):
-        response.delete_cookie(name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax")
+        response.delete_cookie(
+            name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
+        )

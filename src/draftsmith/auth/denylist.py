@@ -39,13 +39,19 @@ class RedisDenylist:
             try:
                 await self.redis.set(f"draftsmith:denied-jti:{jti}", "1", ex=ttl)
             except RedisError as exc:
-                log.warning("Redis unreachable, token denylist not updated (session revoked in the database): %s", exc)
+                log.warning(
+                    "Redis unreachable, token denylist not updated (session revoked in the database): %s",
+                    exc,
+                )
 
     async def contains(self, jti: str) -> bool:
         try:
             return bool(await self.redis.exists(f"draftsmith:denied-jti:{jti}"))
         except RedisError as exc:
-            log.warning("Redis unreachable, token denylist not consulted (session checked in the database): %s", exc)
+            log.warning(
+                "Redis unreachable, token denylist not consulted (session checked in the database): %s",
+                exc,
+            )
             return False
 
 
@@ -55,12 +61,16 @@ class DatabaseDenylist:
 
     async def add(self, jti: str, expires_at: datetime) -> None:
         async with self.db() as db:
-            await db.execute(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < utcnow()))
+            await db.execute(
+                delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < utcnow())
+            )
             if await db.get(RevokedAccessToken, jti) is None:
                 db.add(RevokedAccessToken(jti=jti, expires_at=expires_at))
             await db.commit()
 
     async def contains(self, jti: str) -> bool:
         async with self.db() as db:
-            found = await db.scalar(select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti))
+            found = await db.scalar(
+                select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti)
+            )
             return found is not None

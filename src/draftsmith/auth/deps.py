@@ -127,10 +127,14 @@ async def _check_csrf(request: Request, caller: Caller) -> None:
     submitted = await submitted_csrf_token(request)
     cookie = request.cookies.get(cookies.csrf_cookie_name(settings))
     expected = tokens.session_csrf_token(settings.secret(), caller.session_id)
-    if not submitted or not cookie or not (
-        hmac.compare_digest(submitted, expected) and hmac.compare_digest(cookie, expected)
+    if (
+        not submitted
+        or not cookie
+        or not (hmac.compare_digest(submitted, expected) and hmac.compare_digest(cookie, expected))
     ):
-        raise ApiError(403, "csrf_failed", "Missing or invalid CSRF token; reload the page and try again.")
+        raise ApiError(
+            403, "csrf_failed", "Missing or invalid CSRF token; reload the page and try again."
+        )
 
 
 async def current_user(
@@ -142,7 +146,9 @@ async def current_user(
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise unauthorized("invalid_authorization", "Use 'Authorization: Bearer <access token>'.")
+            raise unauthorized(
+                "invalid_authorization", "Use 'Authorization: Bearer <access token>'."
+            )
         caller = await _from_access_token(request, db, token.strip(), "bearer")
     else:
         caller = await _from_cookies(request, db)

@@ -24,9 +24,7 @@ class WeakPassword(ValueError):
 @lru_cache(maxsize=1)
 def _common() -> frozenset[str]:
     path = Path(__file__).with_name("common_passwords.txt")
-    return frozenset(
-        line.strip().lower() for line in path.read_text().splitlines() if line.strip()
-    )
+    return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip())
 
 
 def check_policy(password: str, email: str | None = None) -> None:

@@ -52,7 +52,9 @@ class LoginLimiter:
     async def check_registration(self, address: str) -> None:
         """Count a registration attempt from this address; refuse when the limit is used up."""
         async with self._storage_errors():
-            await self._refuse_if_exhausted(self._registrations, f"register:{address}", "registration")
+            await self._refuse_if_exhausted(
+                self._registrations, f"register:{address}", "registration"
+            )
             await self._limiter.hit(self._registrations, "login", f"register:{address}")
 
     async def failed(self, email: str) -> None:
@@ -69,7 +71,9 @@ class LoginLimiter:
         except Exception as exc:
             log.error("login rate-limit storage unreachable: %s", exc)
             raise ApiError(
-                503, "service_unavailable", "Signing in is briefly unavailable; try again in a moment.",
+                503,
+                "service_unavailable",
+                "Signing in is briefly unavailable; try again in a moment.",
                 {"Retry-After": "5"},
             ) from exc
 

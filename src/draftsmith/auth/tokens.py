@@ -32,9 +32,13 @@ class AccessClaims:
     expires_at: datetime
 
 
-def issue_access_token(secret: str, user_id: str, session_id: str, ttl_s: int) -> tuple[str, AccessClaims]:
+def issue_access_token(
+    secret: str, user_id: str, session_id: str, ttl_s: int
+) -> tuple[str, AccessClaims]:
     now = datetime.now(UTC)
-    claims = AccessClaims(user_id, session_id, secrets.token_hex(16), now + timedelta(seconds=ttl_s))
+    claims = AccessClaims(
+        user_id, session_id, secrets.token_hex(16), now + timedelta(seconds=ttl_s)
+    )
     payload = {
         "sub": user_id,
         "sid": session_id,

@@ -62,4 +62,7 @@ class BlogEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_blog_events_session_id", "session_id", "id"), Index("ix_blog_events_blog_id", "blog_id", "id"))
+    __table_args__ = (
+        Index("ix_blog_events_session_id", "session_id", "id"),
+        Index("ix_blog_events_blog_id", "blog_id", "id"),
+    )

@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 CANCEL_POLL_S = 0.5
 
 
-async def _load(ctx: JobContext, blog_id: str) -> tuple[Blog, GenerationSession, dict[str, Document]]:
+async def _load(
+    ctx: JobContext, blog_id: str
+) -> tuple[Blog, GenerationSession, dict[str, Document]]:
     async with ctx.db() as db:
         blog = await db.get(Blog, blog_id)
         if blog is None or blog.session_id is None:
@@ -48,10 +50,14 @@ async def _load(ctx: JobContext, blog_id: str) -> tuple[Blog, GenerationSession,
         documents = {
             d.id: d
             for d in await db.scalars(
-                select(Document).where(Document.id.in_(session.document_ids), Document.user_id == blog.user_id)
+                select(Document).where(
+                    Document.id.in_(session.document_ids), Document.user_id == blog.user_id
+                )
             )
         }
-    missing = [i for i in session.document_ids if i not in documents or documents[i].status != "ready"]
+    missing = [
+        i for i in session.document_ids if i not in documents or documents[i].status != "ready"
+    ]
     if missing:
         raise PermanentError("A selected document was deleted or is not ready any more.")
     return blog, session, documents
@@ -68,18 +74,33 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
             hits = await search.retrieve(db, blog.user_id, query, list(documents), k=k)
         return [
             Passage(
-                chunk_id=str(h.chunk_id), document_id=h.document_id, document_name=documents[h.document_id].filename,
-                page=h.page, start=h.start, end=h.end, text=h.text, heading=h.heading, score=h.score,
+                chunk_id=str(h.chunk_id),
+                document_id=h.document_id,
+                document_name=documents[h.document_id].filename,
+                page=h.page,
+                start=h.start,
+                end=h.end,
+                text=h.text,
+                heading=h.heading,
+                score=h.score,
             )
             for h in hits
         ]
 
     cancel = asyncio.Event()
     watcher = asyncio.create_task(_watch_cancel(ctx, blog_id, cancel))
-    await emit("status", {"status": "generating", "stage": "retrieving", "message": "Reading your documents"})
+    await emit(
+        "status",
+        {"status": "generating", "stage": "retrieving", "message": "Reading your documents"},
+    )
     request = GenerationRequest(
-        topic=session.topic, title=session.title, audience=session.audience, tone=session.tone,
-        length=session.length, language=session.language, instructions=session.instructions,
+        topic=session.topic,
+        title=session.title,
+        audience=session.audience,
+        tone=session.tone,
+        length=session.length,
+        language=session.language,
+        instructions=session.instructions,
     )
     try:
         engine = get_engine(blog.engine, ctx.settings)
@@ -111,7 +132,9 @@ def _check_quotes(draft: Draft, documents: dict[str, Document]) -> None:
     for citation in draft.citations:
         text = documents[citation.document_id].markdown or ""
         if text[citation.start : citation.end] != citation.quote and citation.quote not in text:
-            raise PermanentError(f"Citation [{citation.n}] does not quote its source; the draft was not saved.")
+            raise PermanentError(
+                f"Citation [{citation.n}] does not quote its source; the draft was not saved."
+            )
 
 
 async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
@@ -120,24 +143,53 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
     async with ctx.db() as db:
         saved = await db.execute(
             update(Blog)
-            .where(Blog.id == blog_id, Blog.status == "generating", Blog.cancel_requested.is_(False))
+            .where(
+                Blog.id == blog_id, Blog.status == "generating", Blog.cancel_requested.is_(False)
+            )
             .values(
-                status="ready", error=None, title=draft.title, markdown=draft.markdown,
-                html=render_html(draft.markdown, data["citations"]), citations=data["citations"],
-                grounding=data["grounding"], outline=data["outline"], warnings=data["warnings"] or None,
-                model=draft.model, revision=1, updated_at=now, lease_expires_at=None,
+                status="ready",
+                error=None,
+                title=draft.title,
+                markdown=draft.markdown,
+                html=render_html(draft.markdown, data["citations"]),
+                citations=data["citations"],
+                grounding=data["grounding"],
+                outline=data["outline"],
+                warnings=data["warnings"] or None,
+                model=draft.model,
+                revision=1,
+                updated_at=now,
+                lease_expires_at=None,
             )
         )
         if saved.rowcount != 1:
             await db.rollback()
             raise Cancelled()
         await db.execute(BlogRevision.__table__.delete().where(BlogRevision.blog_id == blog_id))
-        db.add(BlogRevision(blog_id=blog_id, revision=1, title=draft.title, markdown=draft.markdown, source="generated"))
+        db.add(
+            BlogRevision(
+                blog_id=blog_id,
+                revision=1,
+                title=draft.title,
+                markdown=draft.markdown,
+                source="generated",
+            )
+        )
         blog = await db.get(Blog, blog_id)
-        db.add(events.event_row(blog, "done", {
-            "status": "ready", "revision": 1, "title": draft.title, "word_count": draft_word_count(draft.markdown),
-            "citations": len(draft.citations), "grounding_score": draft.grounding.score,
-        }))
+        db.add(
+            events.event_row(
+                blog,
+                "done",
+                {
+                    "status": "ready",
+                    "revision": 1,
+                    "title": draft.title,
+                    "word_count": draft_word_count(draft.markdown),
+                    "citations": len(draft.citations),
+                    "grounding_score": draft.grounding.score,
+                },
+            )
+        )
         await db.commit()
 
 
@@ -155,7 +207,11 @@ async def _mark_cancelled(ctx: JobContext, blog_id: str) -> None:
 async def _on_failed(db: AsyncSession, blog_id: str, message: str) -> None:
     blog = await db.get(Blog, blog_id)
     if blog is not None:
-        db.add(events.event_row(blog, "error", {"status": "failed", "code": "generation_failed", "detail": message}))
+        db.add(
+            events.event_row(
+                blog, "error", {"status": "failed", "code": "generation_failed", "detail": message}
+            )
+        )
 
 
 BLOG_JOB = JobKind("blog", Blog, generate_blog, running_status="generating", on_failed=_on_failed)

@@ -133,5 +133,3 @@ async def remove_stale_temporaries(ctx: JobContext) -> None:
 
 
 DOCUMENT_JOB = JobKind("document", Document, process_document, tidy=remove_stale_temporaries)
-
-

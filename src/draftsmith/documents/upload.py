@@ -77,7 +77,11 @@ class _Receiver:
         current.size += len(chunk)
         if current.size > self.max_file_bytes:
             limit_mb = self.max_file_bytes // (1024 * 1024)
-            raise ApiError(413, "file_too_large", f"{current.filename or 'A file'} is larger than the {limit_mb} MB limit.")
+            raise ApiError(
+                413,
+                "file_too_large",
+                f"{current.filename or 'A file'} is larger than the {limit_mb} MB limit.",
+            )
         current._hash.update(chunk)
         self._handle.write(chunk)
 
@@ -95,14 +99,20 @@ class _Receiver:
             received.path.unlink(missing_ok=True)
 
 
-async def receive_files(request: Request, directory: Path, max_file_bytes: int, field_name: str = "files") -> list[ReceivedFile]:
+async def receive_files(
+    request: Request, directory: Path, max_file_bytes: int, field_name: str = "files"
+) -> list[ReceivedFile]:
     """Parse a multipart body, streaming each ``field_name`` file to ``directory``.
 
     On any error every temporary file is removed before the error propagates.
     """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
-        raise ApiError(415, "unsupported_media_type", "Send the files as multipart/form-data in the field 'files'.")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the files as multipart/form-data in the field 'files'.",
+        )
     receiver = _Receiver(directory, field_name, max_file_bytes)
     parser = MultipartParser(
         params[b"boundary"],
@@ -125,7 +135,11 @@ async def receive_files(request: Request, directory: Path, max_file_bytes: int, 
         raise
     except OSError as exc:  # the server's disk, not the client's request
         receiver.discard()
-        raise ApiError(507, "storage_unavailable", "The server could not store the upload (disk full or not writable).") from exc
+        raise ApiError(
+            507,
+            "storage_unavailable",
+            "The server could not store the upload (disk full or not writable).",
+        ) from exc
     except Exception as exc:
         receiver.discard()
         if getattr(exc, "status_code", None) == 413:  # the request-body limit

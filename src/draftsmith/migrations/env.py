@@ -15,7 +15,9 @@ def _include(obj, name, type_, reflected, compare_to) -> bool:
     """Hide the full-text index objects that migrations manage by hand."""
     if type_ == "table" and name and name.startswith("chunks_fts"):
         return False
-    return not ((type_ == "column" and name == "tsv") or (type_ == "index" and name == "ix_chunks_tsv"))
+    return not (
+        (type_ == "column" and name == "tsv") or (type_ == "index" and name == "ix_chunks_tsv")
+    )
 
 
 def _run(connection: Connection) -> None:

@@ -24,7 +24,7 @@ def safe_next(target: str | None, default: str = "/dashboard") -> str:
     """Only local paths: no scheme, no host, no protocol-relative or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
-    if any(ch in target for ch in "\\\r\n\t") :
+    if any(ch in target for ch in "\\\r\n\t"):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -33,9 +33,12 @@ browser:
 test: install-dev browser
 	$(PY) -m pytest
 
+LOAD_USERS ?= 50
+LOAD_MINUTES ?= 5
 bench: install-dev
 	$(PY) bench/ingest.py
 	@test ! -f bench/generate.py || $(PY) bench/generate.py
+	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests bench

@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint install install-dev browser services clean
+.PHONY: run test bench lint install install-dev browser wrk services clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,14 @@ test: install-dev browser
 
 LOAD_USERS ?= 50
 LOAD_MINUTES ?= 5
-bench: install-dev
+# The request benchmark drives the server with Debian's wrk (an async driver of ours without it).
+wrk:
+	@test -x /usr/bin/wrk || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || true
+
+bench: install-dev wrk
 	$(PY) bench/ingest.py
 	@test ! -f bench/generate.py || $(PY) bench/generate.py
+	$(PY) bench/requests.py
 	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)
 
 lint: install-dev

@@ -1,0 +1,287 @@
+"""What a request costs: Draftsmith's endpoints against a bare FastAPI hello world.
+
+    python bench/requests.py [--seconds 8] [--connections 16] [--database sqlite|postgres|both]
+
+Starts, in the same run, a bare FastAPI "hello world" under the same uvicorn and one
+``draftsmith serve`` (embedded defaults; or on PostgreSQL), seeds a user with 200
+documents and a long draft, and drives each endpoint with a fixed number of connections:
+Debian's ``wrk`` when it is installed (one thread), else an async driver of our own.
+Prints requests/s, p50 and p99 and the ratio to hello world.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
+
+from load import PG_ADMIN, base_env, free_port, stop, wait_healthy  # noqa: E402
+from tests.fixtures.prose import LIGHTHOUSES, TIDE_POOLS  # noqa: E402
+
+PASSWORD = "request bench passphrase"
+HELLO = """
+from fastapi import FastAPI
+app = FastAPI()
+@app.get("/")
+async def hello():
+    return {"hello": "world"}
+"""
+
+
+@contextmanager
+def hello_world(workdir: Path):
+    (workdir / "hello_app.py").write_text(HELLO)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "hello_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy_path(base + "/", process)
+        yield base
+    finally:
+        stop([process])
+
+
+def wait_healthy_path(url: str, process: subprocess.Popen) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit("hello world exited")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
+@contextmanager
+def draftsmith(workdir: Path, database: str):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = base_env(workdir, base)
+    env["DRAFTSMITH_LOG_LEVEL"] = "error"
+    with ExitStack() as stack:
+        if database == "postgres":
+            env["DRAFTSMITH_DATABASE_URL"] = stack.enter_context(postgres_database())
+            subprocess.run([sys.executable, "-m", "draftsmith.cli", "migrate"], env=env, check=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        stack.callback(stop, [process])
+        wait_healthy(base, process)
+        yield base
+
+
+@contextmanager
+def postgres_database():
+    import asyncpg
+
+    name = f"draftsmith_requests_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(PG_ADMIN)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def seed(base: str) -> dict[str, str]:
+    """A user with 200 small documents, a ~2,000-word draft with a few revisions."""
+    with httpx.Client(base_url=base, timeout=300) as client:
+        body = {"email": "requests@example.com", "password": PASSWORD}
+        client.post("/api/v1/auth/register", json=body).raise_for_status()
+        tokens = client.post("/api/v1/auth/login", json=body).json()
+        client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        topics = (TIDE_POOLS, LIGHTHOUSES)
+        for batch in range(20):
+            files = []
+            for i in range(10):
+                topic = topics[(batch * 10 + i) % 2]
+                text = f"# {topic.title} {batch}-{i}\n\n" + "\n\n".join(
+                    f"## {h}\n\n" + " ".join(s) for h, s in topic.sections()
+                )
+                files.append(("files", (f"notes-{batch}-{i}.md", text.encode())))
+            client.post("/api/v1/documents/upload", files=files).raise_for_status()
+        ids = wait_ready(client, 200)
+        session = client.post(
+            "/api/v1/sessions",
+            json={
+                "topic": TIDE_POOLS.title,
+                "document_ids": ids[:6],
+                "length": "long",
+                "engine": "extractive",
+            },
+        ).json()["id"]
+        blog = client.post(f"/api/v1/sessions/{session}/generate").json()["blog_id"]
+        for _ in range(600):
+            current = client.get(f"/api/v1/blogs/{blog}").json()
+            if current["status"] in ("ready", "failed"):
+                break
+            time.sleep(0.2)
+        for _ in range(3):
+            current = client.patch(
+                f"/api/v1/blogs/{blog}",
+                json={"revision": current["revision"], "markdown": current["markdown"] + "\n"},
+            ).json()
+        words = len(current["markdown"].split())
+        return {"token": tokens["access_token"], "blog": blog, "blog_words": str(words)}
+
+
+def wait_ready(client: httpx.Client, count: int) -> list[str]:
+    for _ in range(1200):
+        items, cursor = [], None
+        while True:
+            page = client.get("/api/v1/documents", params={"limit": 100, "cursor": cursor}).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        if len(items) >= count and all(d["status"] in ("ready", "failed") for d in items):
+            return [d["id"] for d in items if d["status"] == "ready"]
+        time.sleep(0.5)
+    raise SystemExit("documents did not finish processing")
+
+
+def measure(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict:
+    if shutil.which("wrk"):
+        return measure_wrk(url, headers, seconds, connections)
+    return asyncio.run(measure_async(url, headers, seconds, connections))
+
+
+def measure_wrk(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict:
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return {
+        "rps": rps,
+        "p50": wrk_ms(out, "50%"),
+        "p99": wrk_ms(out, "99%"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+    }
+
+
+def wrk_ms(out: str, label: str) -> float:
+    value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def measure_async(
+    url: str, headers: dict[str, str], seconds: float, connections: int
+) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections)
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def loop() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.get(url)
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code >= 400
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+        "errors": errors,
+        "socket_errors": 0,
+    }
+
+
+def endpoints(base: str, seeded: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
+    bearer = {"Authorization": f"Bearer {seeded['token']}"}
+    cookie = {"Cookie": f"ds_access={seeded['token']}"}
+    blog = seeded["blog"]
+    return [
+        ("/healthz", f"{base}/healthz", {}),
+        ("/auth/me (bearer)", f"{base}/api/v1/auth/me", bearer),
+        ("/auth/me (cookie)", f"{base}/api/v1/auth/me", cookie),
+        ("documents, 20 of 200", f"{base}/api/v1/documents?limit=20", bearer),
+        (f"blog ({seeded['blog_words']} words)", f"{base}/api/v1/blogs/{blog}", bearer),
+        ("search", f"{base}/api/v1/documents?q=lighthouse&limit=20", bearer),
+        ("revisions list", f"{base}/api/v1/blogs/{blog}/revisions", bearer),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    driver = "wrk (1 thread)" if shutil.which("wrk") else "an async httpx driver"
+    print(f"{args.connections} connections, {args.seconds:g} s each, driven by {driver}")
+    databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        hello = stack.enter_context(hello_world(workdir))
+        baseline = measure(hello + "/", {}, args.seconds, args.connections)
+        print(f"\n{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× hello':>9}  errors")
+        row("bare FastAPI hello world", baseline, baseline)
+        for database in databases:
+            print(f"-- draftsmith serve on {database}")
+            with draftsmith(workdir / database, database) as base:
+                seeded = seed(base)
+                for label, url, headers in endpoints(base, seeded):
+                    row(label, measure(url, headers, args.seconds, args.connections), baseline)
+
+
+def row(label: str, result: dict, baseline: dict) -> None:
+    errors = result["errors"] + result["socket_errors"]
+    print(
+        f"{label:<28}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
+        f"{result['rps'] / baseline['rps']:>9.2f}  {errors}"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

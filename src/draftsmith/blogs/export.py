@@ -137,12 +137,15 @@ h1, h2, h3, h4, h5, h6 { font-family: system-ui, -apple-system, "Segoe UI", sans
 h1 { font-size: 2.1rem; margin-top: 0; }
 a { color: #0563c1; }
 code, pre { font-family: Consolas, Menlo, monospace; font-size: 0.9em; }
-pre { overflow-x: auto; padding: 0.75rem 1rem; background: rgba(127,127,127,0.12); border-radius: 4px; }
+pre { overflow-x: auto; padding: 0.75rem 1rem; background: rgba(127,127,127,0.12);
+  border-radius: 4px; }
 blockquote { margin: 1rem 0; padding: 0 1rem; border-left: 3px solid rgba(127,127,127,0.5); }
 table { border-collapse: collapse; margin: 1rem 0; display: block; overflow-x: auto; }
 th, td { border: 1px solid rgba(127,127,127,0.5); padding: 0.3rem 0.6rem; vertical-align: top; }
 th { text-align: left; }
-.align-left { text-align: left; } .align-center { text-align: center; } .align-right { text-align: right; }
+.align-left { text-align: left; }
+.align-center { text-align: center; }
+.align-right { text-align: right; }
 sup.cite { line-height: 0; font-size: 0.75em; }
 sup.cite a { text-decoration: none; }
 li[id^="source-"]:target { background: rgba(255,214,0,0.25); }
@@ -471,88 +474,91 @@ class _DocxWriter:
     # ---- inline
 
     def _add_inline(self, p: Paragraph, children: Sequence[Token], bold: bool = False) -> None:
-        st = {"bold": 1 if bold else 0, "italic": 0, "strike": 0, "sup": 0}
-        targets: list[Any] = []  # open <w:hyperlink> elements (innermost last)
-        link_kinds: list[bool] = []  # per link_open: did it open a hyperlink?
-
-        def add(text: str, *, code: bool = False, link: bool = False, italic: bool = False) -> None:
-            text = strip_control_chars(text)
-            if not text:
-                return
-            run = p.add_run(text)
-            if targets:
-                targets[-1].append(run._r)
-            if st["bold"]:
-                run.bold = True
-            if st["italic"] or italic:
-                run.italic = True
-            if st["strike"]:
-                run.font.strike = True
-            if st["sup"]:
-                run.font.superscript = True
-            if code:
-                run.font.name = MONOSPACE
-            if link or targets:
-                run.font.color.rgb = LINK_COLOR
-                run.font.underline = not st["sup"]
-
-        def open_link(*, url: str | None = None, anchor: str | None = None) -> None:
-            h = OxmlElement("w:hyperlink")
-            if url is not None:
-                r_id = p.part.relate_to(url, RT.HYPERLINK, is_external=True)
-                h.set(qn("r:id"), r_id)
-            else:
-                h.set(qn("w:anchor"), anchor or "")
-            p._p.append(h)
-            targets.append(h)
-
+        runs = _InlineRuns(p, self.bookmarks, bold)
         for t in children:
-            kind = t.type
-            if kind in ("text", "text_special", "html_inline"):
-                add(t.content)
-            elif kind == "code_inline":
-                add(t.content, code=True)
-            elif kind == "softbreak":
-                add(" ")
-            elif kind == "hardbreak":
-                run = p.add_run()
-                if targets:
-                    targets[-1].append(run._r)
-                run.add_break()
-            elif kind == "strong_open":
-                st["bold"] += 1
-            elif kind == "strong_close":
-                st["bold"] = max(0, st["bold"] - 1)
-            elif kind == "em_open":
-                st["italic"] += 1
-            elif kind == "em_close":
-                st["italic"] = max(0, st["italic"] - 1)
-            elif kind == "s_open":
-                st["strike"] += 1
-            elif kind == "s_close":
-                st["strike"] = max(0, st["strike"] - 1)
-            elif kind == "cite_open":
-                st["sup"] += 1
-            elif kind == "cite_close":
-                st["sup"] = max(0, st["sup"] - 1)
-            elif kind in ("link_open", "cite_link_open"):
-                href = safe_href(str(t.attrGet("href") or ""))
-                opened = False
-                if not targets and href is not None:
-                    if href.startswith("#"):
-                        name = _bookmark_name(href[1:])
-                        if name in self.bookmarks:
-                            open_link(anchor=name)
-                            opened = True
-                    else:
-                        open_link(url=href)
-                        opened = True
-                link_kinds.append(opened)
-            elif kind in ("link_close", "cite_link_close"):
-                if link_kinds and link_kinds.pop() and targets:
-                    targets.pop()
-            elif kind == "image":
-                add(inline_text(t.children), italic=True)
+            runs.token(t)
+
+
+# Paired inline tokens (``strong_open``/``strong_close``…) and the run property they nest.
+_NESTED_STYLES = {"strong": "bold", "em": "italic", "s": "strike", "cite": "sup"}
+
+
+class _InlineRuns:
+    """Runs of one Word paragraph from markdown-it inline tokens.
+
+    Emphasis nests by counting opens and closes; a link becomes a
+    ``<w:hyperlink>`` (external URL, or an anchor to a known bookmark) unless
+    it sits inside another link, which Word cannot nest."""
+
+    def __init__(self, p: Paragraph, bookmarks: set[str], bold: bool) -> None:
+        self.p = p
+        self.bookmarks = bookmarks
+        self.st = {"bold": 1 if bold else 0, "italic": 0, "strike": 0, "sup": 0}
+        self.targets: list[Any] = []  # open <w:hyperlink> elements (innermost last)
+        self.link_kinds: list[bool] = []  # per link_open: did it open a hyperlink?
+
+    def token(self, t: Token) -> None:
+        kind = t.type
+        base, _, edge = kind.rpartition("_")
+        if base in _NESTED_STYLES and edge in ("open", "close"):
+            flag = _NESTED_STYLES[base]
+            self.st[flag] = self.st[flag] + 1 if edge == "open" else max(0, self.st[flag] - 1)
+        elif kind in ("text", "text_special", "html_inline"):
+            self.add(t.content)
+        elif kind == "code_inline":
+            self.add(t.content, code=True)
+        elif kind == "softbreak":
+            self.add(" ")
+        elif kind == "hardbreak":
+            run = self.p.add_run()
+            if self.targets:
+                self.targets[-1].append(run._r)
+            run.add_break()
+        elif kind in ("link_open", "cite_link_open"):
+            self.link_kinds.append(self.open_link(safe_href(str(t.attrGet("href") or ""))))
+        elif kind in ("link_close", "cite_link_close"):
+            if self.link_kinds and self.link_kinds.pop() and self.targets:
+                self.targets.pop()
+        elif kind == "image":
+            self.add(inline_text(t.children), italic=True)
+
+    def add(self, text: str, *, code: bool = False, italic: bool = False) -> None:
+        text = strip_control_chars(text)
+        if not text:
+            return
+        run = self.p.add_run(text)
+        if self.targets:
+            self.targets[-1].append(run._r)
+        st = self.st
+        if st["bold"]:
+            run.bold = True
+        if st["italic"] or italic:
+            run.italic = True
+        if st["strike"]:
+            run.font.strike = True
+        if st["sup"]:
+            run.font.superscript = True
+        if code:
+            run.font.name = MONOSPACE
+        if self.targets:
+            run.font.color.rgb = LINK_COLOR
+            run.font.underline = not st["sup"]
+
+    def open_link(self, href: str | None) -> bool:
+        """Open a hyperlink for ``href`` if it has a target; whether one was opened."""
+        if self.targets or href is None:
+            return False
+        h = OxmlElement("w:hyperlink")
+        if href.startswith("#"):
+            name = _bookmark_name(href[1:])
+            if name not in self.bookmarks:
+                return False
+            h.set(qn("w:anchor"), name)
+        else:
+            h.set(qn("r:id"), self.p.part.relate_to(href, RT.HYPERLINK, is_external=True))
+        self.p._p.append(h)
+        self.targets.append(h)
+        return True
 
 
 def export_docx(title: str, markdown: str, citations: Sequence[Any] | None = None) -> bytes:

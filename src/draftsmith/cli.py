@@ -48,12 +48,14 @@ def _report_env_file() -> None:
     )
 
 
-@app.command()
+@app.command(
+    help="Run the web app (migrates the embedded database; "
+    "runs jobs in-process unless REDIS_URL is set)."
+)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
 ) -> None:
-    """Run the web app (migrates the embedded database; runs jobs in-process unless REDIS_URL is set)."""
     import uvicorn
 
     from draftsmith.app import create_app
@@ -92,11 +94,13 @@ def _require_services(settings: Settings) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(
+    help="Run queued work from Redis "
+    "(start any number, on any machine sharing the database and data directory)."
+)
 def worker(
     burst: Annotated[bool, typer.Option(help="Exit once the queue is empty")] = False,
 ) -> None:
-    """Run queued work from Redis (start any number, on any machine sharing the database and data directory)."""
     from draftsmith.job_kinds import JOB_KINDS
     from draftsmith.jobs.worker import build_worker
 
@@ -105,7 +109,8 @@ def worker(
     _report_env_file()
     if not settings.redis_url:
         err.print(
-            "[red]DRAFTSMITH_REDIS_URL is not set.[/] Without Redis, `draftsmith serve` runs jobs itself."
+            "[red]DRAFTSMITH_REDIS_URL is not set.[/] "
+            "Without Redis, `draftsmith serve` runs jobs itself."
         )
         raise typer.Exit(2)
     _require_services(settings)
@@ -204,10 +209,28 @@ def generate(
     length: Annotated[str, typer.Option(help="short, medium or long")] = "medium",
 ) -> None:
     """Ingest the files and write a cited draft, all in this process (no server)."""
+    from draftsmith.errors import ApiError
+
+    if engine not in (None, "extractive", "llm") or length not in ("short", "medium", "long"):
+        err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")
+        raise typer.Exit(2)
+    configured = _settings()
+    llm = {k: getattr(configured, k) for k in Settings.model_fields if k.startswith("llm_")}
+    try:
+        blog = asyncio.run(_generate_locally(list(files), topic, engine, length, llm))
+    except ApiError as exc:
+        err.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(1) from exc
+    if blog.status != "ready":
+        err.print(f"[red]Generation {blog.status}:[/] {blog.error}")
+        raise typer.Exit(1)
+    _write_draft(blog, output)
+
+
+async def _generate_locally(files, topic, engine, length, llm):
+    """Ingest ``files`` into a scratch database and generate, showing progress on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from draftsmith.errors import ApiError
-    from draftsmith.generation.citations import draft_word_count
     from draftsmith.oneshot import (
         generate_from_files,
         local_context,
@@ -215,81 +238,63 @@ def generate(
         scratch_settings,
     )
 
-    if engine not in (None, "extractive", "llm") or length not in ("short", "medium", "long"):
-        err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")
-        raise typer.Exit(2)
-    configured = _settings()
-    llm = {k: getattr(configured, k) for k in Settings.model_fields if k.startswith("llm_")}
+    async with scratch_settings(**llm) as settings, local_context(settings) as ctx:
+        user_id = await local_user_id(ctx, None)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            report = _GenerationProgress(progress, len(files))
+            return await generate_from_files(
+                ctx,
+                user_id,
+                files,
+                topic,
+                engine=engine or settings.default_engine,
+                length=length,
+                on_ingested=report.ingested,
+                on_event=report.event,
+            )
 
-    async def main():
-        async with scratch_settings(**llm) as settings, local_context(settings) as ctx:
-            user_id = await local_user_id(ctx, None)
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            ) as progress:
-                reading = progress.add_task("Reading documents", total=len(files))
-                writing = progress.add_task("Writing", total=None, visible=False)
 
-                def ingested(result):
-                    mark = (
-                        ""
-                        if result.status == "ready"
-                        else f" ([red]{result.status}[/]: {result.error})"
-                    )
-                    progress.console.print(
-                        f"  {result.path.name}: {result.pages or '-'} pages{mark}"
-                    )
-                    progress.advance(reading)
+class _GenerationProgress:
+    """`generate`'s progress: a line per ingested file, then a bar over the draft's sections."""
 
-                def event(kind, data):
-                    if kind == "outline":
-                        progress.update(
-                            writing,
-                            visible=True,
-                            total=len(data.get("sections", [])) + 2,
-                            completed=0,
-                        )
-                    elif kind == "section" and data.get("final", True):
-                        progress.update(
-                            writing,
-                            advance=1,
-                            description=f"Writing: {data.get('heading') or ''}"[:60],
-                        )
-                    elif kind == "status":
-                        progress.update(
-                            writing,
-                            visible=True,
-                            description=data.get("message") or data.get("stage", ""),
-                        )
+    def __init__(self, progress, n_files: int) -> None:
+        self.progress = progress
+        self.reading = progress.add_task("Reading documents", total=n_files)
+        self.writing = progress.add_task("Writing", total=None, visible=False)
 
-                return await generate_from_files(
-                    ctx,
-                    user_id,
-                    list(files),
-                    topic,
-                    engine=engine or settings.default_engine,
-                    length=length,
-                    on_ingested=ingested,
-                    on_event=event,
-                )
+    def ingested(self, result) -> None:
+        mark = "" if result.status == "ready" else f" ([red]{result.status}[/]: {result.error})"
+        self.progress.console.print(f"  {result.path.name}: {result.pages or '-'} pages{mark}")
+        self.progress.advance(self.reading)
 
-    try:
-        blog = asyncio.run(main())
-    except ApiError as exc:
-        err.print(f"[red]{exc.detail}[/]")
-        raise typer.Exit(1) from exc
-    if blog.status != "ready":
-        err.print(f"[red]Generation {blog.status}:[/] {blog.error}")
-        raise typer.Exit(1)
+    def event(self, kind: str, data: dict) -> None:
+        if kind == "outline":
+            total = len(data.get("sections", [])) + 2
+            self.progress.update(self.writing, visible=True, total=total, completed=0)
+        elif kind == "section" and data.get("final", True):
+            heading = data.get("heading") or ""
+            self.progress.update(self.writing, advance=1, description=f"Writing: {heading}"[:60])
+        elif kind == "status":
+            message = data.get("message") or data.get("stage", "")
+            self.progress.update(self.writing, visible=True, description=message)
+
+
+def _write_draft(blog, output: Path | None) -> None:
+    """The draft to ``output`` (with a one-line summary on stderr) or to stdout."""
+    from draftsmith.generation.citations import draft_word_count
+
     if output:
         output.write_text(blog.markdown, encoding="utf-8")
         err.print(
-            f"Wrote {output} ({draft_word_count(blog.markdown)} words, {len(blog.citations)} citations, "
+            f"Wrote {output} ({draft_word_count(blog.markdown)} words, "
+            f"{len(blog.citations)} citations, "
             f"grounding {(blog.grounding or {}).get('score', 0):.2f})."
         )
     else:

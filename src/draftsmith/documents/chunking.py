@@ -29,7 +29,7 @@ Words are counted and sentences found by the one text layer
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from draftsmith.text.sentences import split_sentences_in
 from draftsmith.text.words import start_of_last_words, word_count
@@ -141,12 +141,121 @@ def _overlap_start(text: str, lo: int, s: int, n: int) -> int:
     return start_of_last_words(text, max(lo, s - n * _OVERLAP_CHARS_PER_WORD), s, n)
 
 
+@dataclass(slots=True)
+class _Units:
+    """Units in text order, as parallel lists (the packing loops index them)."""
+
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    words: list[int] = field(default_factory=list)
+    section: list[int] = field(default_factory=list)  # index into the sections
+    para: list[bool] = field(default_factory=list)  # starts a paragraph (a preferred break)
+
+
+def _sections(ex: Extraction) -> list[tuple[int, int, str | None, int | None]]:
+    """(start, end, heading, page) of the sections: sorted, clipped, non-overlapping."""
+    text = ex.markdown
+    n = len(text)
+    secs: list[tuple[int, int, str | None, int | None]] = []
+    for sec in sorted(ex.sections, key=lambda x: (x.start, x.end)):
+        s = max(0, min(sec.start, n))
+        e = max(s, min(sec.end, n))
+        if secs and s < secs[-1][1]:
+            s = secs[-1][1]
+        if e > s:
+            secs.append((s, e, sec.heading, sec.page))
+    if not secs and text.strip():
+        secs = [(0, n, None, None)]
+    return secs
+
+
+def _units(text: str, secs: list[tuple], unit_limit: int) -> _Units:
+    """Each section's paragraphs, a long one split into pieces of at most unit_limit words."""
+    units = _Units()
+    pieces: list[tuple[int, int, int]] = []
+    for si, (s, e, _h, _p) in enumerate(secs):
+        for a, b in _cut(text, s, e, _PARA_RE):
+            pieces.clear()
+            _split(text, a, b, unit_limit, 0, pieces)
+            for j, (pa, pb, w) in enumerate(pieces):
+                units.start.append(pa)
+                units.end.append(pb)
+                units.words.append(w)
+                units.section.append(si)
+                units.para.append(j == 0)
+    return units
+
+
+def _groups(units: _Units, min_words: int) -> list[list[int]]:
+    """[first_unit, last_unit] of runs of consecutive sections with at least min_words each.
+
+    A heading-only or tiny section travels with the content that follows it;
+    a small tail joins the previous group."""
+    nu = len(units.start)
+    u_sec, u_words = units.section, units.words
+    groups: list[list[int]] = []
+    g_first, g_words = 0, 0
+    for i in range(nu):
+        if i > g_first and u_sec[i] != u_sec[i - 1] and g_words >= min_words:
+            groups.append([g_first, i - 1])
+            g_first, g_words = i, 0
+        g_words += u_words[i]
+    if groups and g_words < min_words:
+        groups[-1][1] = nu - 1
+    else:
+        groups.append([g_first, nu - 1])
+    return groups
+
+
+def _pack_group(
+    units: _Units,
+    gf: int,
+    gl: int,
+    *,
+    target_words: int,
+    min_words: int,
+    budget: int,
+    char_budget: int,
+) -> list[list[int]]:
+    """[first_unit, last_unit, words] of balanced chunks over the units gf..gl."""
+    u_words, u_start, u_end, u_para = units.words, units.start, units.end, units.para
+    total = sum(u_words[gf : gl + 1])
+    k = max(1, -(-total // budget), round(total / target_words))
+    left_words, left_chunks = total, k
+    spans: list[list[int]] = []
+    first, words = gf, 0
+    for i in range(gf, gl + 1):
+        w = u_words[i]
+        if i > first:
+            goal = left_words / max(left_chunks, 1)
+            close = (
+                words + w > budget
+                or u_end[i] - u_start[first] > char_budget
+                or (
+                    words >= min_words
+                    and words + w / 2 > goal
+                    # inside a paragraph, run on a little to reach its end
+                    and (u_para[i] or words + w > goal * 1.2)
+                )
+            )
+            if close:
+                spans.append([first, i - 1, words])
+                left_words -= words
+                left_chunks -= 1
+                first, words = i, 0
+        words += w
+    spans.append([first, gl, words])
+    _fix_tail(spans, units, min_words, budget, char_budget)
+    return spans
+
+
 def _fix_tail(
-    spans: list[list[int]], u_words, u_start, u_end, min_words: int, budget: int, char_budget: int
+    spans: list[list[int]], units: _Units, min_words: int, budget: int, char_budget: int
 ) -> None:
     """Make a short last chunk of a group viable: borrow units, else merge."""
     if len(spans) < 2 or spans[-1][2] >= min_words:
         return
+    u_words, u_start, u_end = units.words, units.start, units.end
     prev, last = spans[-2], spans[-1]
     while prev[1] > prev[0] and last[2] < min_words:
         u = prev[1]
@@ -171,6 +280,23 @@ def _fix_tail(
         spans.pop()
 
 
+def _chunks(
+    text: str, secs: list[tuple], units: _Units, spans: list[list[int]], overlap_words: int
+) -> list[TextChunk]:
+    """The chunks of the spans; one continuing its predecessor's section starts overlap earlier."""
+    chunks: list[TextChunk] = []
+    prev_start = 0
+    for k, (fu, lu, _w) in enumerate(spans):
+        s, e = units.start[fu], units.end[lu]
+        if k > 0 and overlap_words and units.section[fu] == units.section[fu - 1]:
+            s = _overlap_start(text, prev_start, s, overlap_words)
+        sec = secs[units.section[fu]]
+        body = text[s:e]
+        chunks.append(TextChunk(k, body, sec[3], sec[2], s, e, word_count(body)))
+        prev_start = units.start[fu]
+    return chunks
+
+
 def chunk_extraction(
     ex: Extraction,
     *,
@@ -182,104 +308,25 @@ def chunk_extraction(
     if not (0 < min_words <= target_words <= max_words):
         raise ValueError("need 0 < min_words <= target_words <= max_words")
     overlap_words = max(0, min(overlap_words, max_words // 4))
-    text = ex.markdown
-    n = len(text)
     budget = max_words - overlap_words  # words of new content per chunk
     # Units are paragraphs, or pieces of a long paragraph (whole sentences)
     # of at most about min_words / 2: fine enough to balance chunks, and a
     # chunk below min_words always has room for the next unit.
     unit_limit = max(1, min(target_words, budget - min_words, max(min_words // 2, 1)))
-
-    # --- sections (sorted, clipped, non-overlapping) -------------------------
-    secs: list[tuple[int, int, str | None, int | None]] = []
-    for sec in sorted(ex.sections, key=lambda x: (x.start, x.end)):
-        s = max(0, min(sec.start, n))
-        e = max(s, min(sec.end, n))
-        if secs and s < secs[-1][1]:
-            s = secs[-1][1]
-        if e > s:
-            secs.append((s, e, sec.heading, sec.page))
-    if not secs and text.strip():
-        secs = [(0, n, None, None)]
-
-    # --- units ------------------------------------------------------------------
-    u_start: list[int] = []
-    u_end: list[int] = []
-    u_words: list[int] = []
-    u_sec: list[int] = []
-    u_para: list[bool] = []  # unit starts a paragraph (a preferred break)
-    pieces: list[tuple[int, int, int]] = []
-    for si, (s, e, _h, _p) in enumerate(secs):
-        for a, b in _cut(text, s, e, _PARA_RE):
-            pieces.clear()
-            _split(text, a, b, unit_limit, 0, pieces)
-            for j, (pa, pb, w) in enumerate(pieces):
-                u_start.append(pa)
-                u_end.append(pb)
-                u_words.append(w)
-                u_sec.append(si)
-                u_para.append(j == 0)
-    nu = len(u_start)
-    if nu == 0:
+    secs = _sections(ex)
+    units = _units(ex.markdown, secs, unit_limit)
+    if not units.start:
         return []
-
     char_budget = max_words * _CHARS_PER_WORD_CAP - overlap_words * _OVERLAP_CHARS_PER_WORD
-
-    # --- groups: consecutive sections, small ones joined to the next -----------
-    # (a heading-only or tiny section travels with the content that follows)
-    groups: list[list[int]] = []  # [first_unit, last_unit]
-    g_first, g_words = 0, 0
-    for i in range(nu):
-        if i > g_first and u_sec[i] != u_sec[i - 1] and g_words >= min_words:
-            groups.append([g_first, i - 1])
-            g_first, g_words = i, 0
-        g_words += u_words[i]
-    if groups and g_words < min_words:
-        groups[-1][1] = nu - 1  # a small tail joins the previous group
-    else:
-        groups.append([g_first, nu - 1])
-
-    # --- balanced packing inside each group ----------------------------------------
-    spans: list[list[int]] = []  # [first_unit, last_unit, words]
-    for gf, gl in groups:
-        total = sum(u_words[gf : gl + 1])
-        k = max(1, -(-total // budget), round(total / target_words))
-        left_words, left_chunks = total, k
-        g_spans: list[list[int]] = []
-        first, words = gf, 0
-        for i in range(gf, gl + 1):
-            w = u_words[i]
-            if i > first:
-                goal = left_words / max(left_chunks, 1)
-                close = (
-                    words + w > budget
-                    or u_end[i] - u_start[first] > char_budget
-                    or (
-                        words >= min_words
-                        and words + w / 2 > goal
-                        # inside a paragraph, run on a little to reach its end
-                        and (u_para[i] or words + w > goal * 1.2)
-                    )
-                )
-                if close:
-                    g_spans.append([first, i - 1, words])
-                    left_words -= words
-                    left_chunks -= 1
-                    first, words = i, 0
-            words += w
-        g_spans.append([first, gl, words])
-        _fix_tail(g_spans, u_words, u_start, u_end, min_words, budget, char_budget)
-        spans.extend(g_spans)
-
-    # --- chunks with overlap ---------------------------------------------------------
-    chunks: list[TextChunk] = []
-    prev_start = 0
-    for k, (fu, lu, _w) in enumerate(spans):
-        s, e = u_start[fu], u_end[lu]
-        if k > 0 and overlap_words and u_sec[fu] == u_sec[fu - 1]:
-            s = _overlap_start(text, prev_start, s, overlap_words)
-        sec = secs[u_sec[fu]]
-        body = text[s:e]
-        chunks.append(TextChunk(k, body, sec[3], sec[2], s, e, word_count(body)))
-        prev_start = u_start[fu]
-    return chunks
+    spans: list[list[int]] = []
+    for gf, gl in _groups(units, min_words):
+        spans += _pack_group(
+            units,
+            gf,
+            gl,
+            target_words=target_words,
+            min_words=min_words,
+            budget=budget,
+            char_budget=char_budget,
+        )
+    return _chunks(ex.markdown, secs, units, spans, overlap_words)

@@ -411,54 +411,11 @@ def verify(
     )
     body, _ = split_body(draft_markdown)
     problems: list[str] = []
-    known = {c.n for c in citations}
-    used = markers_in(body)
-    unknown = [n for n in used if n not in known]
-    if unknown:
-        problems.append(
-            f"The draft cites unknown source numbers: {', '.join(f'[{n}]' for n in unknown)}."
-        )
-        if strict:
-            raise GenerationError(problems[-1], code="unknown_citation")
-        body = rewrite_markers(body, {n: n for n in known})
-
-    fixed: list[Citation] = []
-    bad_quotes: list[int] = []
-    claims = _claims_by_number(body)
-    for c in citations:
-        p = by_chunk.get(c.chunk_id)
-        if p is None:
-            problems.append(
-                f"Source [{c.n}] refers to a passage that is not available ({c.document_name})."
-            )
-            bad_quotes.append(c.n)
-            fixed.append(c)
-            continue
-        ok = bool(c.quote) and c.quote in p.text
-        if ok:
-            rel = c.start - p.start
-            if p.text[rel : rel + len(c.quote)] != c.quote or c.end - c.start != len(c.quote):
-                rel = p.text.find(c.quote)
-                c = replace(c, start=p.start + rel, end=p.start + rel + len(c.quote))
-            if document_texts is not None and c.document_id in document_texts:
-                if document_texts[c.document_id][c.start : c.end] != c.quote:
-                    ok = False
-        if not ok:
-            bad_quotes.append(c.n)
-            problems.append(
-                f"The quote of source [{c.n}] does not occur verbatim in {c.document_name}."
-            )
-            if strict:
-                raise GenerationError(problems[-1], code="bad_quote")
-            s, e = best_quote(p, claims.get(c.n, ""))
-            c = replace(c, start=p.start + s, end=p.start + e, quote=p.text[s:e])
-        fixed.append(c)
-
-    uncited: list[str] = []
-    title_stripped = re.sub(r"(?m)\A\s*#\s+[^\n]*\n", "", body, count=1)
-    for para in _body_paragraphs(title_stripped):
-        if not markers_in(para):
-            uncited.append(normalize_whitespace(para))
+    body, unknown = _drop_unknown_markers(body, citations, problems, strict)
+    fixed, bad_quotes = _repair_quotes(
+        citations, by_chunk, _claims_by_number(body), document_texts, problems, strict
+    )
+    uncited = _uncited_paragraphs(body)
     if uncited:
         problems.append(f"{len(uncited)} paragraph(s) cite no source.")
         if strict:
@@ -482,3 +439,81 @@ def verify(
         bad_quotes=bad_quotes,
         problems=problems,
     )
+
+
+def _drop_unknown_markers(
+    body: str, citations: Sequence[Citation], problems: list[str], strict: bool
+) -> tuple[str, list[int]]:
+    """The body without markers that name no citation, and those numbers (reported)."""
+    known = {c.n for c in citations}
+    unknown = [n for n in markers_in(body) if n not in known]
+    if unknown:
+        problems.append(
+            f"The draft cites unknown source numbers: {', '.join(f'[{n}]' for n in unknown)}."
+        )
+        if strict:
+            raise GenerationError(problems[-1], code="unknown_citation")
+        body = rewrite_markers(body, {n: n for n in known})
+    return body, unknown
+
+
+def _repair_quotes(
+    citations: Sequence[Citation],
+    by_chunk: Mapping[str, Passage],
+    claims: Mapping[int, str],
+    document_texts: Mapping[str, str] | None,
+    problems: list[str],
+    strict: bool,
+) -> tuple[list[Citation], list[int]]:
+    """Citations with verbatim quotes at the right offsets, and the numbers that needed a repair.
+
+    A quote found in its passage at other offsets is moved; one not found (or,
+    given ``document_texts``, not at its offsets in the document) is replaced
+    by the passage's best sentence for the claim it supports."""
+    fixed: list[Citation] = []
+    bad_quotes: list[int] = []
+    for c in citations:
+        p = by_chunk.get(c.chunk_id)
+        if p is None:
+            problems.append(
+                f"Source [{c.n}] refers to a passage that is not available ({c.document_name})."
+            )
+            bad_quotes.append(c.n)
+            fixed.append(c)
+            continue
+        ok = bool(c.quote) and c.quote in p.text
+        if ok:
+            c = _at_quote_offsets(c, p)
+            if document_texts is not None and c.document_id in document_texts:
+                if document_texts[c.document_id][c.start : c.end] != c.quote:
+                    ok = False
+        if not ok:
+            bad_quotes.append(c.n)
+            problems.append(
+                f"The quote of source [{c.n}] does not occur verbatim in {c.document_name}."
+            )
+            if strict:
+                raise GenerationError(problems[-1], code="bad_quote")
+            s, e = best_quote(p, claims.get(c.n, ""))
+            c = replace(c, start=p.start + s, end=p.start + e, quote=p.text[s:e])
+        fixed.append(c)
+    return fixed, bad_quotes
+
+
+def _at_quote_offsets(c: Citation, p: Passage) -> Citation:
+    """``c`` with start/end moved to its quote's first occurrence in ``p`` if they miss it."""
+    rel = c.start - p.start
+    if p.text[rel : rel + len(c.quote)] != c.quote or c.end - c.start != len(c.quote):
+        rel = p.text.find(c.quote)
+        c = replace(c, start=p.start + rel, end=p.start + rel + len(c.quote))
+    return c
+
+
+def _uncited_paragraphs(body: str) -> list[str]:
+    """Body paragraphs (after the title) that carry no marker, whitespace-normalised."""
+    title_stripped = re.sub(r"(?m)\A\s*#\s+[^\n]*\n", "", body, count=1)
+    return [
+        normalize_whitespace(para)
+        for para in _body_paragraphs(title_stripped)
+        if not markers_in(para)
+    ]

@@ -1,8 +1,10 @@
-"""Dependencies point one way: the import-linter contracts in pyproject.toml hold, and they
-fail when an import against the layering (a cycle between packages) comes back."""
+"""The codebase's shape: dependencies point one way (the import-linter contracts in
+pyproject.toml hold, and fail when an import against the layering comes back), and no
+module or function under src/draftsmith grows past a reader's size."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -58,3 +60,49 @@ def test_an_import_against_the_layering_breaks_a_contract(tmp_path, module, back
     assert result.returncode != 0, result.stdout
     assert "BROKEN" in result.stdout
     assert reported in " ".join(result.stdout.split()), result.stdout
+
+
+MAX_MODULE_LINES = 700
+MAX_FUNCTION_LINES = 80
+# Alembic migrations are table definitions: long by nature, and never edited once released.
+SIZE_EXEMPT = ("migrations/versions/",)
+
+
+def oversized(package: Path) -> list[str]:
+    """Modules over the limit (``path: N lines``) and functions (``path:line name(): N lines``)."""
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package).as_posix()
+        if rel.startswith(SIZE_EXEMPT):
+            continue
+        source = path.read_text(encoding="utf-8")
+        if (n := len(source.splitlines())) > MAX_MODULE_LINES:
+            offenders.append(f"{rel}: {n} lines")
+        for node in ast.walk(ast.parse(source, filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    offenders.append(f"{rel}:{node.lineno} {node.name}(): {n} lines")
+    return offenders
+
+
+def test_no_module_or_function_is_oversized():
+    offenders = oversized(ROOT / "src" / "draftsmith")
+    assert not offenders, (
+        f"over {MAX_MODULE_LINES} lines per module or {MAX_FUNCTION_LINES} per function "
+        "(split into named steps):\n" + "\n".join(offenders)
+    )
+
+
+def test_the_size_check_names_each_offender(tmp_path):
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "long_function.py").write_text(f"def long():\n{body}", encoding="utf-8")
+    (tmp_path / "long_module.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1), encoding="utf-8")
+    (tmp_path / "fits.py").write_text("def short():\n    return 1\n", encoding="utf-8")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001_tables.py").write_text("x = 1\n" * 2000, encoding="utf-8")
+    assert oversized(tmp_path) == [
+        "long_function.py:1 long(): 81 lines",
+        f"long_module.py: {MAX_MODULE_LINES + 1} lines",
+    ]

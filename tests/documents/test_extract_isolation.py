@@ -10,9 +10,19 @@ from pathlib import Path
 import pytest
 
 from draftsmith.documents.extract import Extraction, ExtractionError, extract, extract_isolated
-from draftsmith.documents.extract._isolation import pool, run_isolated
+from draftsmith.documents.extract._isolation import configure, pool, run_isolated
 from tests.corpus import CORPUS
+from tests.documents import worker_ops
+from tests.documents.worker_ops import ALLOCATE, CRASH, PID, SLEEP
 from tests.fixtures.make import LONG_PAGES, fixture_path
+
+
+@pytest.fixture(autouse=True)
+def _test_operations_allowed():
+    """The pool runs this module's operations by reference; the app's pool allows none."""
+    configure(allowed_ops=worker_ops.ALL)
+    yield
+    configure()
 
 
 def _small_doc(tmp_path: Path) -> Path:
@@ -24,7 +34,7 @@ def _small_doc(tmp_path: Path) -> Path:
 def test_time_limit_kills_the_task_and_the_caller_continues(tmp_path: Path):
     t0 = time.monotonic()
     with pytest.raises(ExtractionError) as ei:
-        run_isolated("_sleep", (30,), timeout_s=1.0, memory_mb=256)
+        run_isolated(SLEEP, (30,), timeout_s=1.0, memory_mb=256)
     assert time.monotonic() - t0 < 10
     assert "took too long" in str(ei.value)
     # the next task works (a fresh worker replaces the killed one)
@@ -55,16 +65,25 @@ def test_real_document_over_its_time_limit(big: Path, small: Path, pages: int):
 
 def test_memory_limit(tmp_path: Path):
     with pytest.raises(ExtractionError) as ei:
-        run_isolated("_allocate", (4096,), timeout_s=30, memory_mb=256)
+        run_isolated(ALLOCATE, (4096,), timeout_s=30, memory_mb=256)
     assert "too much memory" in str(ei.value)
-    assert run_isolated("_allocate", (16,), timeout_s=30, memory_mb=256) == 16 * 1024 * 1024
+    assert run_isolated(ALLOCATE, (16,), timeout_s=30, memory_mb=256) == 16 * 1024 * 1024
     assert isinstance(extract_isolated(_small_doc(tmp_path), "markdown", "utf-8"), Extraction)
 
 
 def test_worker_crash_is_an_extraction_error(tmp_path: Path):
     with pytest.raises(ExtractionError) as ei:
-        run_isolated("_crash", (), timeout_s=30, memory_mb=256)
+        run_isolated(CRASH, (), timeout_s=30, memory_mb=256)
     assert "crashed" in str(ei.value)
+    assert isinstance(extract_isolated(_small_doc(tmp_path), "markdown", "utf-8"), Extraction)
+
+
+@pytest.mark.parametrize("op", [PID, "os:getpid", "_ping"])
+def test_the_app_pool_runs_only_the_extraction_operations(tmp_path: Path, op: str):
+    configure()  # as the app configures it
+    with pytest.raises(ExtractionError) as ei:
+        run_isolated(op, (), timeout_s=30, memory_mb=None)
+    assert "unknown worker operation" in str(ei.value)
     assert isinstance(extract_isolated(_small_doc(tmp_path), "markdown", "utf-8"), Extraction)
 
 
@@ -81,10 +100,10 @@ def test_errors_cross_the_boundary_with_their_message(tmp_path: Path):
 def test_workers_are_reused(tmp_path: Path):
     doc = _small_doc(tmp_path)
     extract_isolated(doc, "markdown", "utf-8")
-    pid1 = run_isolated("_ping", (), timeout_s=10, memory_mb=None)
+    pid1 = run_isolated(PID, (), timeout_s=10, memory_mb=None)
     for _ in range(5):
         extract_isolated(doc, "markdown", "utf-8")
-    assert run_isolated("_ping", (), timeout_s=10, memory_mb=None) == pid1
+    assert run_isolated(PID, (), timeout_s=10, memory_mb=None) == pid1
 
 
 def test_concurrent_callers(tmp_path: Path):
@@ -96,7 +115,7 @@ def test_concurrent_callers(tmp_path: Path):
         try:
             if i == 0:
                 try:
-                    run_isolated("_sleep", (30,), timeout_s=0.5, memory_mb=None)
+                    run_isolated(SLEEP, (30,), timeout_s=0.5, memory_mb=None)
                 except ExtractionError as exc:
                     results.append(str(exc))
             else:
@@ -122,14 +141,14 @@ def test_worker_start_failure_is_a_distinct_extraction_error(tmp_path: Path, mon
         raise OSError(24, "Too many open files")
 
     monkeypatch.setattr(_isolation._Worker, "__init__", broken)
-    fresh = _isolation.WorkerPool(max_workers=1)
+    fresh = _isolation.WorkerPool(max_workers=1, allowed_ops=[PID])
     with pytest.raises(ExtractorUnavailable) as ei:
-        fresh.run("_ping", (), timeout_s=5, memory_mb=None)
+        fresh.run(PID, (), timeout_s=5, memory_mb=None)
     assert isinstance(ei.value, ExtractionError)
     assert "try again later" in str(ei.value)
     # the semaphore was released: the pool is not wedged
     monkeypatch.undo()
-    assert isinstance(fresh.run("_ping", (), timeout_s=30, memory_mb=None), int)
+    assert isinstance(fresh.run(PID, (), timeout_s=30, memory_mb=None), int)
     fresh.shutdown()
 
 

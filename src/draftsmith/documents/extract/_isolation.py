@@ -17,6 +17,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -33,7 +34,10 @@ MAX_TASKS_PER_WORKER = 500
 MAX_IDLE_RSS = 768 * 1024 * 1024  # recycle a worker whose memory grew past this
 STARTUP_TIMEOUT_S = 60.0
 
-TIMEOUT_MESSAGE = "Processing this file took too long (over {limit:g} seconds); it may be damaged or unusually complex."
+TIMEOUT_MESSAGE = (
+    "Processing this file took too long (over {limit:g} seconds); "
+    "it may be damaged or unusually complex."
+)
 MEMORY_MESSAGE = (
     "Processing this file needed too much memory; it may be damaged or unusually complex."
 )
@@ -49,7 +53,7 @@ _PKG_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, allowed_ops: frozenset[str] = frozenset()) -> None:
         c_read, p_write = os.pipe()  # parent -> child
         p_read, c_write = os.pipe()  # child -> parent
         env = dict(os.environ)
@@ -83,6 +87,12 @@ class _Worker:
             os.close(c_write)
         self.send = Connection(p_write, readable=False)
         self.recv = Connection(p_read, writable=False)
+        # the worker's setup: reference operations it may run, and where to import them from
+        parent_path = [p for p in sys.path if p and os.path.isabs(p)]
+        try:
+            self.send.send_bytes(pickle.dumps((sorted(allowed_ops), parent_path)))
+        except OSError:
+            pass  # the worker already exited: wait_ready reports it
         self.tasks = 0
         self.ready = False
         self.pid = self.proc.pid
@@ -136,10 +146,14 @@ class _Worker:
 
 
 class WorkerPool:
-    def __init__(self, max_workers: int | None = None) -> None:
+    """Workers that run the built-in extraction operations, plus the ``"module:function"``
+    references in ``allowed_ops`` (none in production: tests allow their own)."""
+
+    def __init__(self, max_workers: int | None = None, allowed_ops: Iterable[str] = ()) -> None:
         if not max_workers:
             max_workers = max(os.cpu_count() or 1, 1)
         self.max_workers = max_workers
+        self.allowed_ops = frozenset(allowed_ops)
         self._sem = threading.BoundedSemaphore(max_workers)
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -148,7 +162,7 @@ class WorkerPool:
 
     # -- lifecycle ---------------------------------------------------------------
     def _new_worker(self) -> _Worker:
-        w = _Worker()
+        w = _Worker(self.allowed_ops)
         with self._lock:
             self._all.add(w)
         return w
@@ -248,14 +262,17 @@ class WorkerPool:
 
 _pool: WorkerPool | None = None
 _pool_lock = threading.Lock()
-_config: dict = {"max_workers": None}
+_config: dict = {"max_workers": None, "allowed_ops": ()}
 
 
-def configure(*, max_workers: int | None = None) -> None:
-    """Set pool options (from the app's settings); replaces an existing pool."""
+def configure(*, max_workers: int | None = None, allowed_ops: Iterable[str] = ()) -> None:
+    """Set pool options (from the app's settings); replaces an existing pool.
+
+    ``allowed_ops``: ``"module:function"`` operations the workers may run besides
+    the built-in ones (for tests; the app allows none)."""
     global _pool
     with _pool_lock:
-        _config.update(max_workers=max_workers)
+        _config.update(max_workers=max_workers, allowed_ops=tuple(allowed_ops))
         old, _pool = _pool, None
     if old is not None and old._pid == os.getpid():
         old.shutdown()
@@ -265,7 +282,7 @@ def pool() -> WorkerPool:
     global _pool
     with _pool_lock:
         if _pool is None or _pool._pid != os.getpid():
-            _pool = WorkerPool(_config["max_workers"])
+            _pool = WorkerPool(_config["max_workers"], _config["allowed_ops"])
         return _pool
 
 

@@ -4,10 +4,15 @@ Reads length-prefixed pickled requests from fd RFD and answers on fd WFD,
 one task at a time, until the parent closes the pipe.  Each task runs under
 RLIMIT_AS (baseline + the task's memory budget) and a CPU-time backstop; the
 parent enforces the wall-clock limit by killing this process.
+
+An operation is one of :data:`OPS` by name, or a ``"package.module:function"``
+reference that the parent's pool allows (sent once, before the first task):
+how tests run their own operations without shipping them here.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import signal
@@ -100,41 +105,26 @@ def _op_pdf_half(path: str, half: int):
         return None
 
 
-def _op_sleep(seconds: float):  # test hook
-    time.sleep(seconds)
-    return seconds
+OPS = {"extract": _op_extract, "pdf_half": _op_pdf_half}
 
 
-def _op_allocate(mb: int):  # test hook
-    blob = bytearray(mb * _MB)
-    return len(blob)
+def _operation(op: str, allowed: frozenset[str]):
+    """The function for ``op``: a built-in, or an allowed reference; None otherwise."""
+    if op in OPS:
+        return OPS[op]
+    if op not in allowed:
+        return None
+    module, _, name = op.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
-def _op_crash():  # test hook
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _op_ping():
-    return os.getpid()
-
-
-OPS = {
-    "extract": _op_extract,
-    "pdf_half": _op_pdf_half,
-    "_sleep": _op_sleep,
-    "_allocate": _op_allocate,
-    "_crash": _op_crash,
-    "_ping": _op_ping,
-}
-
-
-def _run(op: str, args: tuple):
+def _run(op: str, args: tuple, allowed: frozenset[str]):
     from draftsmith.documents.extract import ExtractionError
 
-    fn = OPS.get(op)
-    if fn is None:
-        return ("error", "Internal error: unknown worker operation.", False)
     try:
+        fn = _operation(op, allowed)
+        if fn is None:
+            return ("error", "Internal error: unknown worker operation.", False)
         return ("ok", fn(*args), False)
     except MemoryError:
         return ("memory", None, True)
@@ -160,6 +150,13 @@ def main(rfd: int, wfd: int) -> None:
     # pipe (EOF -> exit); a task stuck in C code is bounded by RLIMIT_CPU.
     conn_in = Connection(rfd, writable=False)
     conn_out = Connection(wfd, readable=False)
+    try:
+        allowed, parent_path = pickle.loads(conn_in.recv_bytes())
+    except (EOFError, OSError):
+        return
+    # Appended: reference operations import as in the parent, never shadowing the stdlib.
+    sys.path.extend(p for p in parent_path if p not in sys.path)
+    allowed = frozenset(allowed)
     # Preload what nearly every task needs, before the first request.
     import pypdfium2  # noqa: F401
 
@@ -176,7 +173,7 @@ def main(rfd: int, wfd: int) -> None:
         op, args, memory_mb, timeout_s = pickle.loads(data)
         limits.apply(memory_mb, timeout_s)
         try:
-            result = _run(op, args)
+            result = _run(op, args, allowed)
         finally:
             limits.clear()
         try:

@@ -110,23 +110,28 @@ def test_generated_damaged_pdf_recovered_by_pdfminer():
     assert ex.page_count == 3 and TIDE_POOLS.sentences()[0] in " ".join(ex.markdown.split())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extract/pdf.py reads PDFium's last error code, which a failed open "
-    "of a damaged file does not reset: after an encrypted PDF, the same process calls the "
-    "damaged one password-protected",
-)
 def test_damaged_pdf_after_an_encrypted_one_in_the_same_worker():
+    """PDFium's last error code outlives the encrypted file's failed load; the damaged
+    file (which loads, with no pages) must not be read as password-protected."""
     from draftsmith.documents.extract import configure_workers
 
     try:
         configure_workers(max_workers=1)
-        with pytest.raises(ExtractionError):
+        with pytest.raises(ExtractionError, match="password"):
             extract_isolated(fixture_path("encrypted.pdf"), "pdf")
         ex = extract_isolated(fixture_path("damaged.pdf"), "pdf")
     finally:
         configure_workers()
     assert any("fallback" in w for w in ex.warnings)
+
+
+def test_damaged_pdf_after_an_encrypted_one_in_process():
+    with pytest.raises(ExtractionError, match="password"):
+        extract(fixture_path("encrypted.pdf"), "pdf")
+    ex = extract(fixture_path("damaged.pdf"), "pdf")
+    assert any("fallback" in w for w in ex.warnings)
+    with pytest.raises(ExtractionError, match="password"):
+        extract(fixture_path("encrypted.pdf"), "pdf")
 
 
 def test_generated_isolated_matches_in_process_with_a_split():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
 import threading
@@ -187,9 +188,28 @@ def _finish(
         warnings.append(f"{failed_pages} of {n_pages} pages could not be read and were skipped.")
     if empty_pages:
         warnings.append(
-            f"{empty_pages} of {n_pages} pages have no extractable text (scanned images?) and were skipped."
+            f"{empty_pages} of {n_pages} pages have no extractable text (scanned images?) "
+            "and were skipped."
         )
     return b.finish(page_count=n_pages, warnings=warnings)
+
+
+def _open_pdf(path: Path):
+    """``path`` as a pypdfium2 document; PdfiumError with PDFium's code if it cannot load.
+
+    Not ``PdfDocument(path)``: pypdfium2 reads FPDF_GetLastError whenever a
+    document has no pages, but PDFium sets that code only when loading fails,
+    so a damaged file that loads with no pages would get a stale code (after
+    an encrypted file in the same process: "password"). Here the code is read
+    only after a failed load; a document without pages opens (and is closed)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    raw = pdfium_c.FPDF_LoadDocument(os.fsencode(path) + b"\0", None)
+    if not raw:
+        code = pdfium_c.FPDF_GetLastError()
+        raise pdfium.PdfiumError(f"PDFium could not load the document (error {code}).", code)
+    return pdfium.PdfDocument(raw)
 
 
 def extract_pdf(path: Path) -> Extraction:
@@ -200,10 +220,9 @@ def extract_pdf(path: Path) -> Extraction:
     import pypdfium2.raw as pdfium_c
 
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        pdf = _open_pdf(path)
     except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise ExtractionError(PASSWORD_MESSAGE) from None
         log.info("pypdfium2 could not open %s (%s); trying pdfminer", path, exc)
         return extract_pdf_pdfminer(path, reason=str(exc))
@@ -229,7 +248,7 @@ def read_pdf_half(path: Path, half: int) -> tuple[int, dict[int, list[str]], lis
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        pdf = _open_pdf(path)
     except pdfium.PdfiumError:
         return None
     try:

@@ -371,13 +371,16 @@ async def _with_db(settings: Settings, work):
         await engine.dispose()
 
 
+PasswordOption = Annotated[
+    str | None, typer.Option(help="Read from a prompt or stdin when omitted")
+]
+
+
 @user_app.command("create")
 def user_create(
     email: str,
     display_name: Annotated[str | None, typer.Option("--name", help="Display name")] = None,
-    password: Annotated[
-        str | None, typer.Option(help="Read from a prompt or stdin when omitted")
-    ] = None,
+    password: PasswordOption = None,
 ) -> None:
     """Create an account."""
     from draftsmith.auth import service
@@ -398,9 +401,7 @@ def user_create(
 @user_app.command("set-password")
 def user_set_password(
     email: str,
-    password: Annotated[
-        str | None, typer.Option(help="Read from a prompt or stdin when omitted")
-    ] = None,
+    password: PasswordOption = None,
 ) -> None:
     """Set a user's password and sign out all of their sessions."""
     from draftsmith.auth import passwords, service

@@ -322,33 +322,25 @@ class _Walker:
                 self._blocks(tb, out, depth + 1)
 
     # -- tables -------------------------------------------------------------------
-    def _rows(self, tbl):
-        for c in tbl:
-            if c.tag == W_TR:
+    def _children(self, parent, tag):
+        """Children of ``parent`` with ``tag``, also those wrapped in content controls."""
+        for c in parent:
+            if c.tag == tag:
                 yield c
             elif c.tag in (W_SDT, W_CUSTOMXML):
                 inner = c.find(W_SDTCONTENT) if c.tag == W_SDT else c
                 if inner is not None:
-                    yield from self._rows(inner)
-
-    def _cells(self, tr):
-        for c in tr:
-            if c.tag == W_TC:
-                yield c
-            elif c.tag in (W_SDT, W_CUSTOMXML):
-                inner = c.find(W_SDTCONTENT) if c.tag == W_SDT else c
-                if inner is not None:
-                    yield from self._cells(inner)
+                    yield from self._children(inner, tag)
 
     def _table(self, tbl, depth: int) -> list[list[list[tuple]]]:
         """rows -> cells -> blocks; merged (spanned) grid positions hold []."""
         rows: list[list[list[tuple]]] = []
-        for tr in self._rows(tbl):
+        for tr in self._children(tbl, W_TR):
             row: list[list[tuple]] = []
             trpr = tr.find(W_TRPR)
             if trpr is not None:
                 row.extend([] for _ in range(min(_int(_val(trpr.find(W_GRIDBEFORE)), 0) or 0, 64)))
-            for tc in self._cells(tr):
+            for tc in self._children(tr, W_TC):
                 tcpr = tc.find(W_TCPR)
                 span = 1
                 cont = False
@@ -532,33 +524,32 @@ def _notes(root, tag) -> list:
     return out
 
 
+def _open_docx(path: Path):
+    """The document's XML parts by python-docx, else read directly from the archive."""
+    try:
+        return _open_with_python_docx(path)
+    except (zipfile.BadZipFile, MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        log.info("python-docx could not open %s (%s); reading the XML directly", path, exc)
+        return _open_raw(path)
+
+
 def extract_docx(path: Path) -> Extraction:
     path = Path(path)
     if path.stat().st_size == 0:
         raise ExtractionError("This file is empty.")
     warnings: list[str] = []
     try:
-        root, styles_el, numbering_el, extras = _open_with_python_docx(path)
+        root, styles_el, numbering_el, extras = _open_docx(path)
+    except (ExtractionError, MemoryError, RecursionError):
+        raise
     except zipfile.BadZipFile:
         raise ExtractionError(
             "This Word document is damaged (it is not a valid DOCX archive)."
         ) from None
-    except (MemoryError, RecursionError):
-        raise
-    except Exception as exc:
-        log.info("python-docx could not open %s (%s); reading the XML directly", path, exc)
-        try:
-            root, styles_el, numbering_el, extras = _open_raw(path)
-        except ExtractionError:
-            raise
-        except zipfile.BadZipFile:
-            raise ExtractionError(
-                "This Word document is damaged (it is not a valid DOCX archive)."
-            ) from None
-        except (MemoryError, RecursionError):
-            raise
-        except Exception:
-            raise ExtractionError("This Word document is damaged and could not be read.") from None
+    except Exception:
+        raise ExtractionError("This Word document is damaged and could not be read.") from None
 
     walker = _Walker(_Styles(styles_el, numbering_el))
     body = root.find(W_BODY)

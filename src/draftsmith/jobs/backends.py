@@ -32,11 +32,6 @@ class InProcessQueue:
         async with self._slots:
             await runner.run(self.ctx, kind, row_id)
 
-    async def drain(self) -> None:
-        """Wait for the work sent so far (tests and the one-shot CLI use this)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()

@@ -1,5 +1,6 @@
 # Draftsmith: `make run [HOST=0.0.0.0] [PORT=8001]` serves the app on the embedded defaults;
-# `make test` runs the tests (the corpus suite too when DRAFTSMITH_CORPUS_DIR or ../shared/corpus exists).
+# `make lint` checks the format and the lint rules; `make test` runs it, then the tests
+# (the corpus suite too when DRAFTSMITH_CORPUS_DIR or ../shared/corpus exists).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -30,7 +31,8 @@ run: install
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: install-dev browser
+# The lint runs first: a fresh clone's `make test` fails on unformatted or unlinted code.
+test: lint browser
 	$(PY) -m pytest
 
 LOAD_USERS ?= 50
@@ -46,6 +48,7 @@ bench: install-dev wrk
 	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)
 
 lint: install-dev
+	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/ruff check src tests bench
 
 clean:

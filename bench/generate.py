@@ -72,7 +72,8 @@ async def extractive_scaling(paragraphs: list[str]) -> None:
 
     print("Extractive generation (long draft) against the selected sources:")
     print(
-        f"  {'source words':>12} {'documents':>9} {'ingest s':>9} {'generate s':>10} {'draft words':>11} {'citations':>9}"
+        f"  {'source words':>12} {'documents':>9} {'ingest s':>9} {'generate s':>10} "
+        f"{'draft words':>11} {'citations':>9}"
     )
     for words in (10_000, 100_000, 1_000_000):
         with tempfile.TemporaryDirectory() as directory:
@@ -101,7 +102,8 @@ async def extractive_scaling(paragraphs: list[str]) -> None:
                 assert blog.status == "ready", blog.error
                 body = blog.markdown.split("## Sources")[0]
                 print(
-                    f"  {words:>12,} {len(files):>9} {timings['ingest']:>9.2f} {total - timings['ingest']:>10.2f} "
+                    f"  {words:>12,} {len(files):>9} {timings['ingest']:>9.2f} "
+                    f"{total - timings['ingest']:>10.2f} "
                     f"{len(body.split()):>11} {len(blog.citations):>9}"
                 )
 
@@ -119,7 +121,7 @@ def llm_overhead(latency: float) -> None:
         base_url = ours.recv()
 
         def forget_requests() -> None:
-            """Drop the warm-up's requests from the server's record: only the measured run is replayed."""
+            """Drop the warm-up's requests from the server's record (replay the measured run)."""
             ours.send("forget")
             ours.recv()
 
@@ -131,7 +133,8 @@ def llm_overhead(latency: float) -> None:
         ours.send("stop")
         server.join(timeout=20)
     print(
-        f"\nLLM pipeline against a loopback server with {latency * 1000:.0f} ms per call: {len(bodies)} calls, "
+        f"\nLLM pipeline against a loopback server with {latency * 1000:.0f} ms per call: "
+        f"{len(bodies)} calls, "
         f"wall {wall:.2f} s vs raw calls {raw:.2f} s -> {wall / raw:.2f}x (target <= 1.1x: "
         f"{'met' if wall / raw <= 1.1 else 'NOT MET'})"
     )
@@ -242,7 +245,8 @@ def first_event_latency(rounds: int = 5) -> None:
     samples.sort()
     median = samples[len(samples) // 2] * 1000
     print(
-        f"\nGenerate → first event over HTTP: median {median:.0f} ms, worst {samples[-1] * 1000:.0f} ms "
+        f"\nGenerate → first event over HTTP: median {median:.0f} ms, "
+        f"worst {samples[-1] * 1000:.0f} ms "
         f"(target < 300 ms: {'met' if samples[-1] * 1000 < 300 else 'NOT MET'})"
     )
 

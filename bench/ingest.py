@@ -187,8 +187,9 @@ async def retrieval(url: str, label: str, chunks: int = 100_000) -> None:
                 assert hits, query
             timings.sort()
             print(
-                f"  {label:<10} {chunks:,} chunks loaded in {load_s:.1f} s; top-8 over 20 documents: "
-                f"median {timings[len(timings) // 2] * 1000:.0f} ms, worst {timings[-1] * 1000:.0f} ms"
+                f"  {label:<10} {chunks:,} chunks loaded in {load_s:.1f} s; "
+                f"top-8 over 20 documents: median {timings[len(timings) // 2] * 1000:.0f} ms, "
+                f"worst {timings[-1] * 1000:.0f} ms"
             )
     finally:
         await engine.dispose()
@@ -238,13 +239,15 @@ def main() -> None:
         raise SystemExit(f"No corpus at {CORPUS}")
     pdfs = [p for p in files if p.suffix == ".pdf"]
     print(
-        f"Corpus: {len(files)} files ({len(pdfs)} PDFs, {sum(p.stat().st_size for p in files) / 2**20:.1f} MB) in {CORPUS}"
+        f"Corpus: {len(files)} files ({len(pdfs)} PDFs, "
+        f"{sum(p.stat().st_size for p in files) / 2**20:.1f} MB) in {CORPUS}"
     )
 
     raw_pages, raw_s = raw_pypdfium2(pdfs)
     raw_rate = raw_pages / raw_s
     print(
-        f"\nBaseline, raw pypdfium2 text of the PDFs: {raw_pages} pages in {raw_s:.2f} s = {raw_rate:.0f} pages/s"
+        f"\nBaseline, raw pypdfium2 text of the PDFs: {raw_pages} pages in {raw_s:.2f} s = "
+        f"{raw_rate:.0f} pages/s"
     )
 
     pdf_results, pdf_s = asyncio.run(pipeline(pdfs))
@@ -254,14 +257,17 @@ def main() -> None:
     results, total_s = asyncio.run(pipeline(files))
     all_mb = sum(r.path.stat().st_size for r in results) / 2**20
     print(
-        f"Pipeline, PDFs (store, extract, chunk, index, commit; {WORKERS} at a time as in `serve`): "
+        "Pipeline, PDFs (store, extract, chunk, index, commit; "
+        f"{WORKERS} at a time as in `serve`): "
         f"{pdf_pages} pages in {pdf_s:.2f} s = "
         f"{pdf_pages / pdf_s:.0f} pages/s, {pdf_mb / pdf_s:.1f} MB/s -> {ratio:.2f}x raw pypdfium2 "
         f"(target >= {TARGET_RATIO}x: {'met' if ratio >= TARGET_RATIO else 'NOT MET'})"
     )
     print(
-        f"Pipeline, whole corpus: {len(results)} files, {all_mb:.1f} MB in {total_s:.2f} s = {all_mb / total_s:.1f} MB/s; "
-        f"{sum(r.status == 'ready' for r in results)} ready, {sum(r.status == 'failed' for r in results)} failed"
+        f"Pipeline, whole corpus: {len(results)} files, {all_mb:.1f} MB in {total_s:.2f} s = "
+        f"{all_mb / total_s:.1f} MB/s; "
+        f"{sum(r.status == 'ready' for r in results)} ready, "
+        f"{sum(r.status == 'failed' for r in results)} failed"
     )
     for r in results:
         if r.status != "ready":
@@ -275,7 +281,8 @@ def main() -> None:
 
     words, chunk_s = chunking_alone(files)
     print(
-        f"\nChunking alone: {words:,} words in {chunk_s * 1000:.0f} ms = {words / chunk_s / 1e6:.1f} M words/s "
+        f"\nChunking alone: {words:,} words in {chunk_s * 1000:.0f} ms "
+        f"= {words / chunk_s / 1e6:.1f} M words/s "
         f"({chunk_s / total_s * 100:.1f}% of the pipeline time)"
     )
 
@@ -293,7 +300,8 @@ def main() -> None:
     before, peak = upload_rss(100)
     growth = peak - before
     print(
-        f"100 MB upload through the API: server RSS {before:.0f} MB -> peak {peak:.0f} MB, growth {growth:.1f} MB "
+        f"100 MB upload through the API: server RSS {before:.0f} MB -> peak {peak:.0f} MB, "
+        f"growth {growth:.1f} MB "
         f"(target < 30 MB: {'met' if growth < 30 else 'NOT MET'})"
     )
 

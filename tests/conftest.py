@@ -324,7 +324,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"corpus suite: {count} tests over {corpus.CORPUS}")
     else:
         terminalreporter.write_line(
-            f"corpus suite skipped: {count} tests deselected, no corpus at {corpus.CORPUS} (set {corpus.ENV})",
+            f"corpus suite skipped: {count} tests deselected, no corpus at {corpus.CORPUS} (set "
+            f"{corpus.ENV})",
             yellow=True,
         )
 

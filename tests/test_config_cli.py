@@ -42,7 +42,8 @@ def test_env_file_found_from_another_working_directory(tmp_path):
     env_file = tmp_path / "conf" / "draftsmith.env"
     env_file.parent.mkdir()
     env_file.write_text(
-        f"DRAFTSMITH_DATA_DIR={tmp_path / 'data'}\nDRAFTSMITH_MAX_UPLOAD_MB=7\nDRAFTSMITH_LLM_API_KEY=sk-very-secret\n"
+        f"DRAFTSMITH_DATA_DIR={tmp_path / 'data'}\n"
+        "DRAFTSMITH_MAX_UPLOAD_MB=7\nDRAFTSMITH_LLM_API_KEY=sk-very-secret\n"
     )
     elsewhere = tmp_path / "somewhere" / "else"
     elsewhere.mkdir(parents=True)

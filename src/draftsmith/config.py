@@ -152,7 +152,7 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=8)
 def _stored_secret(data_dir: Path) -> str:
-    """Read (or create) the generated secret once per process: tokens are checked on every request."""
+    """Read (or create) the generated secret once per process (tokens are checked per request)."""
     path = data_dir / "secret_key"
     try:
         return path.read_text().strip()

@@ -222,7 +222,8 @@ def test_docx_structure():
     assert ("List Bullet", "[2] notes.md — “Recall improves with passages.”") in paras
     intro = next(p for p in d.paragraphs if p.text.startswith("Retrieval keeps"))
     assert intro.text == (
-        "Retrieval keeps a draft honest [1]. It also helps recall [2] with code[1] and old a reference."
+        "Retrieval keeps a draft honest [1]. It also helps recall [2] with code[1] and old a "
+        "reference."
     )
 
 
@@ -317,16 +318,27 @@ HOSTILE_DOCX = {
     ),
     "nested 10 deep (2 spaces)": "".join("  " * i + f"- level {i}\n" for i in range(10)),
     "deep quotes": "> " * 60 + "deep\n",
-    "html blocks": "<div onclick='x'>\n<script>alert(1)</script>\n</div>\n\n<iframe src=x></iframe>\n<!-- c -->\n",
-    "control chars": "# T\x00i\x01t\x0bl\x1fe\n\npara \x07 \x1b[31m red \ufffe\uffff\ud800 [1]\x00\r\nx\rY\x0c",
+    "html blocks": (
+        "<div onclick='x'>\n<script>alert(1)</script>\n</div>\n\n<iframe src=x></iframe>\n<!-- c "
+        "-->\n"
+    ),
+    "control chars": "# T\x00i\x01t\x0bl\x1fe\n\npara \x07 \x1b[31m red "
+    "\ufffe\uffff\ud800 [1]\x00\r\nx\rY\x0c",
     "empty": "",
     "whitespace": "   \n\n\t\n",
-    "odd lists": "- \n-\n1.\n\n* * *\n\n[]()\n\n[a](<>)\n\n![](<>)\n\n`` ` ``\n\n***x**y*\n\n| |\n|-|\n\n# \n\n#\n",
+    "odd lists": (
+        "- \n-\n1.\n\n* * *\n\n[]()\n\n[a](<>)\n\n![](<>)\n\n`` ` ``\n\n***x**y*\n\n| |\n|-|\n\n# "
+        "\n\n#\n"
+    ),
     "odd sources": "## Sources\n\n- \n- [x]\n1. [0]\n- [99999999] big\n",
     "marker flood": "[" + ", ".join(str(i) for i in range(1, 300)) + "]" + "[1-20000]" * 20,
     "entities": "&#0; &#x110000; &#xD800; &amp;&lt;&nbsp;&#x1F600;",
-    "links": "[a](https://x.example/\x00) [b](mailto:) [c](#) [d](javascript:x) <https://auto.example> [e](#source-9)",
-    "image in link": "[![alt](https://i.example/x.png)](https://x.example) ![](data:image/png;base64,AA)",
+    "links": (
+        "[a](https://x.example/\x00) [b](mailto:) [c](#) [d](javascript:x) <https://auto.example> "
+        "[e](#source-9)"
+    ),
+    "image in link": "[![alt](https://i.example/x.png)](https://x.example) "
+    "![](data:image/png;base64,AA)",
     "hard breaks": "line one  \nline two\\\nline three",
     "headings 1-6": "\n\n".join("#" * i + f" H{i} [1]" for i in range(1, 8)),
     "ragged table": "| a | b |\n|---|---|\n| 1 |\n| 1 | 2 | 3 | 4 |\n| `x|y` |\n",
@@ -375,7 +387,8 @@ def test_docx_huge_table():
 
 
 _MARKDOWN_PIECES = list("#*_`[]()<>!|-~\\\n \t1234567890abc:/&;\x00\x01\x0b") + [
-    "```", "\n- ", "\n1. ", "\n> ", "| a |", "\n|---|", "[1]", "](javascript:x)", "\n# ", "\n## Sources\n", "    ",
+    "```", "\n- ", "\n1. ", "\n> ", "| a |", "\n|---|", "[1]", "](javascript:x)", "\n# ",
+    "\n## Sources\n", "    ",
 ]  # fmt: skip
 
 

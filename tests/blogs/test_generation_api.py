@@ -121,7 +121,8 @@ async def test_hostile_markdown_and_documents_are_sanitised(app, user):
     hostile = (
         b"# Widgets\n\n"
         b"The widget loader is small and it runs in every modern browser without plugins. "
-        b"Teams embed the widget loader on pages where <script>alert('doc')</script> tags once lived. "
+        b"Teams embed the widget loader on pages where <script>alert('doc')</script> tags once "
+        b"lived. "
         b"Loading the widget takes less than a second on most connections.\n\n"
         b"Browsers render the widget <img src=x onerror=alert(1)> inside a sandboxed frame. "
         b"The widget loader retries failed requests three times before it gives up. "
@@ -133,7 +134,10 @@ async def test_hostile_markdown_and_documents_are_sanitised(app, user):
     blog = await wait_blog(user, blog_id)
     assert blog["status"] == "ready", blog
     assert active_html(blog["html"]) == []
-    edit = "# T\n\n<script>alert(1)</script>\n\n[click](javascript:alert(1)) <a href='x' onclick='y'>a</a>"
+    edit = (
+        "# T\n\n<script>alert(1)</script>\n\n[click](javascript:alert(1)) <a href='x' "
+        "onclick='y'>a</a>"
+    )
     response = await user.request(
         "PATCH", f"/api/v1/blogs/{blog_id}", json={"revision": 1, "markdown": edit}
     )

@@ -187,7 +187,8 @@ def test_sanitizer_allowlist_blocks_raw_html(fragment):
 
 def test_sanitizer_attribute_rules():
     out = sanitize_html(
-        '<ol start="3" type="a"><li id="source-2">a</li><li id="evil">b</li><li id="source-x">c</li></ol>'
+        '<ol start="3" type="a"><li id="source-2">a</li><li id="evil">b</li><li '
+        'id="source-x">c</li></ol>'
         '<p id="source-1" class="cite">p</p><span class="source-num evil">s</span>'
         '<sup class="cite other">x</sup><a class="cite-link btn" href="#source-1">l</a>'
         '<code class="language-python x">c</code><td class="align-right" style="x">t</td>'

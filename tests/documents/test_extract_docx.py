@@ -57,7 +57,8 @@ def test_content_controls_are_not_lost():
 GRID_OFFSET_TABLE = (
     "<w:tbl><w:tblGrid><w:gridCol w:w='4320'/><w:gridCol w:w='4320'/></w:tblGrid>"
     "<w:tr><w:tc><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc>"
-    "<w:tc><w:tcPr><w:vMerge w:val='restart'/></w:tcPr><w:p><w:r><w:t>Merged B1-B3</w:t></w:r></w:p></w:tc></w:tr>"
+    "<w:tc><w:tcPr><w:vMerge w:val='restart'/></w:tcPr><w:p><w:r><w:t>Merged "
+    "B1-B3</w:t></w:r></w:p></w:tc></w:tr>"
     "<w:tr><w:tc><w:p><w:r/></w:p></w:tc></w:tr>"
     "<w:tr><w:tc><w:p><w:r><w:t>C</w:t></w:r></w:p></w:tc>"
     "<w:tc><w:tcPr><w:vMerge w:val='continue'/></w:tcPr><w:p/></w:tc></w:tr></w:tbl>"
@@ -189,9 +190,11 @@ def test_block_and_inline_content_controls_and_textboxes(tmp_path: Path):
     )
     textbox = (
         '<w:p><w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
-        "<mc:Choice Requires='wps'><w:drawing><w:txbxContent><w:p><w:r><w:t>Boxed text</w:t></w:r></w:p>"
+        "<mc:Choice Requires='wps'><w:drawing><w:txbxContent><w:p><w:r><w:t>Boxed "
+        "text</w:t></w:r></w:p>"
         "</w:txbxContent></w:drawing></mc:Choice>"
-        "<mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>Boxed text</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback>"
+        "<mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>Boxed "
+        "text</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback>"
         "</mc:AlternateContent></w:r></w:p>"
     )
     dst = tmp_path / "sdt.docx"
@@ -270,7 +273,8 @@ def test_raw_fallback_when_python_docx_refuses(tmp_path: Path):
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr(
             "word/document.xml",
-            f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>Recovered anyway.</w:t></w:r></w:p></w:body></w:document>',
+            f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>Recovered '
+            "anyway.</w:t></w:r></w:p></w:body></w:document>",
         )
     assert extract(p, "docx").markdown == "Recovered anyway."
 
@@ -283,7 +287,8 @@ def test_xml_entities_not_expanded(tmp_path: Path):
     secret.write_text("TOPSECRET")
     xml = (
         f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
-        f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>a &x; b</w:t></w:r></w:p></w:body></w:document>'
+        f'<w:document xmlns:w="{w}"><w:body><w:p><w:r><w:t>a &x; '
+        "b</w:t></w:r></w:p></w:body></w:document>"
     )
     with zipfile.ZipFile(p, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")

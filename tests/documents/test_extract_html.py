@@ -146,7 +146,10 @@ def test_nothing_is_fetched(tmp_path: Path, monkeypatch):
 
 
 def test_declared_legacy_charset(tmp_path: Path):
-    html = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252"></head><body><p>Caf\xe9 \u2013 na\xefve</p></body></html>'
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; '
+        'charset=windows-1252"></head><body><p>Caf\xe9 \u2013 na\xefve</p></body></html>'
+    )
     p = tmp_path / "x.html"
     p.write_bytes(html.encode("cp1252"))
     dt = detect_type(p)

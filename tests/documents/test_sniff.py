@@ -79,7 +79,8 @@ def test_plain_text_is_text(tmp_path: Path):
 def test_markdown_signals(tmp_path: Path):
     p = tmp_path / "x.txt"
     p.write_text(
-        "# Title\n\nSome text with a [link](https://example.org).\n\n- one\n- two\n\n```py\nx = 1\n```\n"
+        "# Title\n\nSome text with a [link](https://example.org).\n\n- one\n- two\n\n```py\nx = "
+        "1\n```\n"
     )
     assert detect_type(p).kind == "markdown"
 
@@ -264,7 +265,10 @@ def test_latin1_text_decoded(tmp_path: Path):
 
 def test_html_declared_charset(tmp_path: Path):
     p = tmp_path / "x.txt"
-    html = '<!DOCTYPE html><html><head><meta charset="windows-1252"><title>t</title></head><body><p>Café – déjà</p></body></html>'
+    html = (
+        "<!DOCTYPE html><html><head><meta "
+        'charset="windows-1252"><title>t</title></head><body><p>Café – déjà</p></body></html>'
+    )
     p.write_bytes(html.encode("cp1252"))
     dt = detect_type(p)
     assert dt.kind == "html"

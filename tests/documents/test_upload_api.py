@@ -134,7 +134,8 @@ async def test_hostile_filename_is_only_metadata(app, user):
     # a raw header value with a backslash path and control characters (as some clients send)
     boundary = "b0undary"
     raw = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="..\\..\\evil\x07\tname.md"\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        'filename="..\\..\\evil\x07\tname.md"\r\n'
         f"Content-Type: text/plain\r\n\r\n# T\n\nsome words\r\n--{boundary}--\r\n"
     ).encode()
     response = await user.post(
@@ -235,7 +236,8 @@ async def chunk_rows(app, doc_id):
     async with app.state.engine.connect() as connection:
         rows = await connection.execute(
             text(
-                'SELECT ordinal, text, page, start, "end" FROM chunks WHERE document_id = :d ORDER BY ordinal'
+                'SELECT ordinal, text, page, start, "end" FROM chunks WHERE document_id = :d '
+                "ORDER BY ordinal"
             ),
             {"d": doc_id},
         )

@@ -161,7 +161,8 @@ def test_keyboard_and_narrow_screens(page, live):
         )
         assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
         nav = page.evaluate(
-            "(() => { const n = document.querySelector('.mainnav'); return n.scrollWidth - n.clientWidth; })()"
+            "(() => { const n = document.querySelector('.mainnav'); return n.scrollWidth - "
+            "n.clientWidth; })()"
         )
         assert nav <= 0, f"{path}: the main navigation does not fit a phone ({nav}px hidden)"
     screenshot(page, "20-nav", phone=True, full_page=False)

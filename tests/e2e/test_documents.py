@@ -81,13 +81,16 @@ def test_drag_and_drop_uploads(page, live):
     open_nav(page, "Documents")
     page.evaluate("""() => {
         const transfer = new DataTransfer();
-        transfer.items.add(new File(["# Dropped notes\\n\\nA short note about lighthouses and the keepers who ran them."],
-                                    "dropped-notes.md", { type: "text/markdown" }));
-        transfer.items.add(new File(["Plain text about tides, written for the drop test."], "tides.txt", { type: "text/plain" }));
+        const notes = "# Dropped notes\\n\\n"
+            + "A short note about lighthouses and the keepers who ran them.";
+        const tides = "Plain text about tides, written for the drop test.";
+        transfer.items.add(new File([notes], "dropped-notes.md", { type: "text/markdown" }));
+        transfer.items.add(new File([tides], "tides.txt", { type: "text/plain" }));
         const zone = document.getElementById("dropzone");
-        zone.dispatchEvent(new DragEvent("dragenter", { dataTransfer: transfer, bubbles: true }));
-        zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        const drag = { dataTransfer: transfer, bubbles: true };
+        zone.dispatchEvent(new DragEvent("dragenter", drag));
+        zone.dispatchEvent(new DragEvent("dragover", { ...drag, cancelable: true }));
+        zone.dispatchEvent(new DragEvent("drop", { ...drag, cancelable: true }));
     }""")
     for name in ("dropped-notes.md", "tides.txt"):
         expect(row(page, name)).to_have_attribute("data-status", "ready", timeout=60_000)

@@ -17,7 +17,8 @@ SAMPLES = [
     "한국어 문장입니다 two",
     "Ünïcödé naïve façade — 12,5 % – x_y foo/bar AT&T",
     "हिन्दी में लिखा गया वाक्य",
-    "# Title\n\nA claim [1]. Another one [2, 3] and [1-2][4].\n\n- item\n\n## Sources\n\n- [1] doc — “quote words”\n",
+    "# Title\n\nA claim [1]. Another one [2, 3] and [1-2][4].\n\n- item\n\n## Sources\n\n- [1] "
+    "doc — “quote words”\n",
     "## References\ncounted? no\n\n## Sources\n\nnot counted either",
     "Fake link [1](http://x.example) and ref [2]: kept",
 ]

@@ -168,7 +168,8 @@ async def test_deterministic_in_process_and_across_hash_seeds(corpus):
         "C = corpus_dir(); ps = [];"
         f"[ps.extend(markdown_passages(C / 'md' / f)) for f in {MD_FILES!r}];"
         f"[ps.extend(pdf_passages(C / 'pdf' / f)) for f in {PDF_FILES!r}];"
-        "d = asyncio.run(ExtractiveEngine().generate(GenerationRequest(topic=sys.argv[3], length='medium'), ps));"
+        "d = asyncio.run(ExtractiveEngine().generate(GenerationRequest(topic=sys.argv[3], "
+        "length='medium'), ps));"
         "print(json.dumps(d.markdown))"
     )
     outs = set()

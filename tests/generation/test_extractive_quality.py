@@ -33,9 +33,12 @@ SECTIONS: list[tuple[str | None, list[str]]] = [
     (
         "Abstract",
         [
-            "A tide pool is a shallow pool of seawater that forms on a rocky shore when the tide goes out.",
-            "Tide pool ecology studies how the animals and algae in these pools survive between two tides.",
-            "We describe the zonation of the shore, the adaptations of its residents and the pressure from visitors.",
+            "A tide pool is a shallow pool of seawater that forms on a rocky shore when the tide "
+            "goes out.",
+            "Tide pool ecology studies how the animals and algae in these pools survive between "
+            "two tides.",
+            "We describe the zonation of the shore, the adaptations of its residents and the "
+            "pressure from visitors.",
         ],
     ),
     (
@@ -45,38 +48,47 @@ SECTIONS: list[tuple[str | None, list[str]]] = [
             "Twice a day the sea retreats and leaves behind a mosaic of pools of every size.",
             "Each pool becomes a small world that is cut off from the ocean for several hours.",
             "Temperature, salinity and oxygen can change quickly in that time.",
-            "The residents of tide pools must therefore cope with conditions that few other habitats impose.",
+            "The residents of tide pools must therefore cope with conditions that few other "
+            "habitats impose.",
         ],
     ),
     (
         "2 Zonation of the Shore",
         [
-            "The shore is divided into bands that are exposed to the air for different lengths of time.",
+            "The shore is divided into bands that are exposed to the air for different lengths of "
+            "time.",
             "Barnacles and periwinkles dominate the upper band, where pools are small and warm.",
             "This pattern repeats on rocky coasts all over the world.",
             "Mussels and anemones crowd the middle band, where pools are deeper and cooler.",
             "The lowest band is uncovered only during the lowest spring tides.",
             "Kelp, sea urchins and sea stars live there in pools that rarely warm up.",
-            "Ecologists map these bands with quadrats laid out along a line from the sea to the cliff.",
+            "Ecologists map these bands with quadrats laid out along a line from the sea to the "
+            "cliff.",
         ],
     ),
     (
         "3 Adaptations to Exposure",
         [
-            "Animals in the upper pools close their shells to keep water inside while the tide is out.",
-            "Anemones pull in their tentacles and cover themselves with fragments of shell and gravel.",
+            "Animals in the upper pools close their shells to keep water inside while the tide is "
+            "out.",
+            "Anemones pull in their tentacles and cover themselves with fragments of shell and "
+            "gravel.",
             "Many snails seal their opening with a hard plate called an operculum.",
-            "Seaweeds in the pools have flexible stalks that bend with the waves instead of breaking.",
+            "Seaweeds in the pools have flexible stalks that bend with the waves instead of "
+            "breaking.",
             "But flexibility has a cost, because thin tissues lose water quickly in the sun.",
-            "Some algae survive by drying out almost completely and recovering when the tide returns.",
-            "Fish such as blennies can breathe air for short periods when a pool runs low on oxygen.",
+            "Some algae survive by drying out almost completely and recovering when the tide "
+            "returns.",
+            "Fish such as blennies can breathe air for short periods when a pool runs low on "
+            "oxygen.",
         ],
     ),
     (
         "4 Predators and Grazers",
         [
             "Sea stars are the main predators of mussels in most tide pools.",
-            "When sea stars were removed from one shore, mussels took over and the number of species fell sharply.",
+            "When sea stars were removed from one shore, mussels took over and the number of "
+            "species fell sharply.",
             "Grazing snails and limpets keep the rock surfaces free of thick algal mats.",
             "Crabs hide under rocks during the day and hunt in the pools at night.",
             "Birds such as oystercatchers and gulls raid the pools whenever the tide is low.",
@@ -88,16 +100,21 @@ SECTIONS: list[tuple[str | None, list[str]]] = [
         [
             "Visitors who turn over rocks often leave the animals beneath them exposed to the sun.",
             "Trampling crushes barnacles and young mussels on the most popular shores.",
-            "Collecting shells and animals for aquariums removes species that take years to return.",
-            "Marine reserves that limit collecting have helped several tide pool communities recover.",
-            "Simple rules such as putting rocks back where they were found make a large difference.",
+            "Collecting shells and animals for aquariums removes species that take years to "
+            "return.",
+            "Marine reserves that limit collecting have helped several tide pool communities "
+            "recover.",
+            "Simple rules such as putting rocks back where they were found make a large "
+            "difference.",
         ],
     ),
     (
         "6 Conclusion",
         [
-            "In this paper we presented the main forces that shape tide pool ecology on rocky shores.",
-            "Our results show that exposure, predation and human visitors together decide which species thrive.",
+            "In this paper we presented the main forces that shape tide pool ecology on rocky "
+            "shores.",
+            "Our results show that exposure, predation and human visitors together decide which "
+            "species thrive.",
             "Protecting tide pools requires both reserves and careful behaviour by every visitor.",
         ],
     ),
@@ -221,7 +238,10 @@ def test_a_passage_that_starts_mid_sentence_is_not_trusted():
     pool.resolve()
     assert first.start_ok is False
     # ... and a passage that ends right before it with a full stop shows it is a start
-    doc2 = "The pools are refilled twice a day by the tide.\nRocks often leave the animals beneath them exposed."
+    doc2 = (
+        "The pools are refilled twice a day by the tide.\nRocks often leave the animals beneath "
+        "them exposed."
+    )
     cut2 = doc2.index("Rocks")
     pool2 = CandidatePool()
     b = Passage("e:1", "e", "e.pdf", 1, cut2, len(doc2), doc2[cut2:])
@@ -237,7 +257,8 @@ def test_a_passage_that_starts_mid_sentence_is_not_trusted():
         ("Barnacles 1200 Mussels 850 Anemones 310 Limpets 120 Crabs 75.", "not prose"),
         ("Storm $1(PER) probably affected $2(GPE) in the region last year.", "table row"),
         (
-            "In Proceedings of the Annual Meeting of the Association for Computational Linguistics.",
+            "In Proceedings of the Annual Meeting of the Association for Computational "
+            "Linguistics.",
             ("bibliography", "title case run"),
         ),
         (
@@ -286,7 +307,10 @@ def test_reference_list_passages_are_skipped():
 
 
 def test_author_year_citations_are_tidied_away():
-    s = "Open-domain question answering (Voorhees, 1999) is a task (Chen et al., 2017; Lee and Kim, 2019)."
+    s = (
+        "Open-domain question answering (Voorhees, 1999) is a task (Chen et al., 2017; Lee and "
+        "Kim, 2019)."
+    )
     assert clean_display(s) == "Open-domain question answering is a task."
 
 
@@ -420,7 +444,10 @@ async def test_markdown_sources_keep_their_headings_and_skip_the_title():
     )
     md += "Most duck species breed once a year in favourable conditions in spring. "
     md += "Ducks also tend to make a nest before breeding and lead their ducklings to water.\n\n"
-    md += "## Predators\n\nDucks have many predators on land, in the water and in the air above them. "
+    md += (
+        "## Predators\n\nDucks have many predators on land, in the water and in the air above "
+        "them. "
+    )
     md += "Ducklings are particularly vulnerable because they cannot fly for several weeks. "
     md += "Adult ducks are fast fliers but may be caught on the water by large fish.\n"
     ps = []
@@ -475,9 +502,11 @@ async def test_german_sources_get_a_german_frame():
         "felsigen Küste zurückbleibt. Die Tiere in diesen Becken müssen mit starken Schwankungen "
         "der Temperatur zurechtkommen. Viele Schnecken verschließen ihr Gehäuse mit einem Deckel.\n"
         "2 Räuber und Weidegänger\nSeesterne sind die wichtigsten Räuber der Miesmuscheln in den "
-        "meisten Becken. Schnecken und Napfschnecken halten die Felsen frei von dichten Algenmatten. "
+        "meisten Becken. Schnecken und Napfschnecken halten die Felsen frei von dichten "
+        "Algenmatten. "
         "Krabben verstecken sich tagsüber unter Steinen und jagen nachts in den Becken.\n"
-        "3 Einfluss des Menschen\nBesucher, die Steine umdrehen, lassen die Tiere darunter oft in der "
+        "3 Einfluss des Menschen\nBesucher, die Steine umdrehen, lassen die Tiere darunter oft in "
+        "der "
         "Sonne liegen. Das Sammeln von Muscheln entfernt Arten, die Jahre zur Rückkehr brauchen. "
         "Meeresschutzgebiete haben mehreren Gemeinschaften geholfen, sich zu erholen.\n"
         "4 Zusammenfassung\nInsgesamt zeigen die Beobachtungen, dass Gezeitenbecken empfindliche "

@@ -12,7 +12,8 @@ from draftsmith.generation.errors import GenerationError
 from draftsmith.generation.types import Citation, Passage
 
 DOC = (
-    "# Cats\n\nCats sleep for most of the day in warm places. They hunt small birds and mice at dawn.\n\n"
+    "# Cats\n\nCats sleep for most of the day in warm places. They hunt small birds and mice at "
+    "dawn.\n\n"
     "## Dogs\n\nDogs need a daily walk and regular exercise. A bored dog chews furniture."
 )
 _S1, _E1 = DOC.index("Cats sleep"), DOC.index("## Dogs") - 2

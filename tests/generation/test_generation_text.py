@@ -9,7 +9,10 @@ def texts(md: str, **kw) -> list[str]:
 
 
 def test_abbreviations_decimals_and_initials_do_not_split():
-    md = "Dr. Smith measured 3.14 units, e.g. in the lab. It cost $4.5 million in the U.S. Army budget. J. R. Tolkien wrote it."
+    md = (
+        "Dr. Smith measured 3.14 units, e.g. in the lab. It cost $4.5 million in the U.S. Army "
+        "budget. J. R. Tolkien wrote it."
+    )
     assert texts(md) == [
         "Dr. Smith measured 3.14 units, e.g. in the lab.",
         "It cost $4.5 million in the U.S. Army budget.",

@@ -41,11 +41,31 @@ pytestmark = pytest.mark.asyncio
 KEY = "sk-test-secret-123456"
 
 TOPICS = {
-    "bees": "Honey bees communicate the location of flowers with a waggle dance. The angle of the dance shows the direction relative to the sun. The duration of the waggle run encodes the distance to the food.",
-    "hive": "A colony has one queen, thousands of female workers and a few hundred male drones. Workers clean cells, feed larvae, build comb and guard the entrance. The queen lays up to two thousand eggs a day in spring.",
-    "honey": "Bees make honey from nectar that foragers carry back in their honey stomach. House bees evaporate the water by fanning their wings. Honey is stored in wax cells and capped when it is ripe.",
-    "winter": "In winter the colony forms a tight cluster to keep the queen warm. Bees shiver their flight muscles to produce heat inside the cluster. The colony eats stored honey until spring flowers bloom.",
-    "threats": "Varroa mites weaken bees and spread viruses inside the colony. Pesticides and habitat loss reduce the food available to foragers. Beekeepers monitor mite levels and treat colonies in late summer.",
+    "bees": (
+        "Honey bees communicate the location of flowers with a waggle dance. The angle of the "
+        "dance shows the direction relative to the sun. The duration of the waggle run encodes "
+        "the distance to the food."
+    ),
+    "hive": (
+        "A colony has one queen, thousands of female workers and a few hundred male drones. "
+        "Workers clean cells, feed larvae, build comb and guard the entrance. The queen lays up "
+        "to two thousand eggs a day in spring."
+    ),
+    "honey": (
+        "Bees make honey from nectar that foragers carry back in their honey stomach. House bees "
+        "evaporate the water by fanning their wings. Honey is stored in wax cells and capped when "
+        "it is ripe."
+    ),
+    "winter": (
+        "In winter the colony forms a tight cluster to keep the queen warm. Bees shiver their "
+        "flight muscles to produce heat inside the cluster. The colony eats stored honey until "
+        "spring flowers bloom."
+    ),
+    "threats": (
+        "Varroa mites weaken bees and spread viruses inside the colony. Pesticides and habitat "
+        "loss reduce the food available to foragers. Beekeepers monitor mite levels and treat "
+        "colonies in late summer."
+    ),
 }
 
 
@@ -307,7 +327,7 @@ async def test_prompt_stays_within_budget_with_many_long_passages(openai_server)
 
 
 async def test_local_numbers_map_to_the_right_global_citations(openai_server):
-    """Each section cites its local [2] and [1] in that order; the draft must point to those chunks."""
+    """Each section cites its local [2] and [1] in that order; the draft points to those chunks."""
 
     def answer(body):
         prompt = "\n".join(m["content"] for m in body["messages"])

@@ -40,7 +40,8 @@ class RedisDenylist:
                 await self.redis.set(f"draftsmith:denied-jti:{jti}", "1", ex=ttl)
             except RedisError as exc:
                 log.warning(
-                    "Redis unreachable, token denylist not updated (session revoked in the database): %s",
+                    "Redis unreachable, token denylist not updated "
+                    "(session revoked in the database): %s",
                     exc,
                 )
 
@@ -49,7 +50,8 @@ class RedisDenylist:
             return bool(await self.redis.exists(f"draftsmith:denied-jti:{jti}"))
         except RedisError as exc:
             log.warning(
-                "Redis unreachable, token denylist not consulted (session checked in the database): %s",
+                "Redis unreachable, token denylist not consulted "
+                "(session checked in the database): %s",
                 exc,
             )
             return False

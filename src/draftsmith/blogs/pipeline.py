@@ -194,7 +194,7 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
 
 
 async def _mark_cancelled(ctx: JobContext, blog_id: str) -> None:
-    """Status and terminal event in one transaction, so a follower never sees one without the other."""
+    """Status and terminal event in one transaction: a follower never sees one alone."""
     async with ctx.db() as db:
         blog = await db.get(Blog, blog_id)
         if blog is None:

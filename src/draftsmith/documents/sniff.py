@@ -75,8 +75,10 @@ _BINARY_SIGNATURES: tuple[tuple, ...] = (
     (b"\xcf\xfa\xed\xfe", "This is an executable program, not a document."),
     (b"\xce\xfa\xed\xfe", "This is an executable program, not a document."),
     (b"\x00asm", "This is a compiled program, not a document."),
-    (b"\x89PNG\r\n\x1a\n", "This is an image (PNG), not a document. Upload the document itself, or a PDF with text."),
-    (b"\xff\xd8\xff", "This is an image (JPEG), not a document. Upload the document itself, or a PDF with text."),
+    (b"\x89PNG\r\n\x1a\n",
+     "This is an image (PNG), not a document. Upload the document itself, or a PDF with text."),
+    (b"\xff\xd8\xff",
+     "This is an image (JPEG), not a document. Upload the document itself, or a PDF with text."),
     (b"GIF87a", "This is an image (GIF), not a document."),
     (b"GIF89a", "This is an image (GIF), not a document."),
     (b"II*\x00", "This is an image (TIFF), not a document."),
@@ -176,7 +178,10 @@ def _check_docx(path: Path, size: int) -> None:
             "This looks like a ZIP/Word file but it is damaged and cannot be opened."
         ) from None
 
-    bomb = "This file looks like a Word document but is a suspicious archive (a possible 'zip bomb'); it was rejected."
+    bomb = (
+        "This file looks like a Word document but is a suspicious archive "
+        "(a possible 'zip bomb'); it was rejected."
+    )
     if len(infos) > ZIP_MAX_ENTRIES:
         raise UnsupportedType(bomb)
     names = {i.filename for i in infos}
@@ -184,7 +189,8 @@ def _check_docx(path: Path, size: int) -> None:
         raise UnsupportedType(
             "This is a ZIP archive, not a Word document. " + _SUPPORTED
             if not any(n.startswith(("xl/", "ppt/")) for n in names)
-            else "Only Word documents (.docx) are supported among Office files; save it as PDF and upload it again."
+            else "Only Word documents (.docx) are supported among Office files; "
+            "save it as PDF and upload it again."
         )
     total = sum(i.file_size for i in infos)
     compressed = sum(i.compress_size for i in infos)
@@ -311,8 +317,9 @@ def _detect_charset(head: bytes) -> tuple[str | None, str | None]:
 
 # Single-byte Latin code pages that charset-normalizer confuses with Windows-1252.
 _OTHER_LATIN = {
-    "cp1250", "cp1254", "cp1257", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "iso8859_10",
-    "iso8859_13", "iso8859_14", "iso8859_16", "mac_latin2", "mac_roman", "mac_iceland", "cp850", "cp437",
+    "cp1250", "cp1254", "cp1257", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9",
+    "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_16", "mac_latin2", "mac_roman",
+    "mac_iceland", "cp850", "cp437",
 }  # fmt: skip
 _WESTERN_RE = re.compile(
     "[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u20ac\u00a0\u00ab\u00bb\u00b0\u00a7\u00a9\u00ae]"

@@ -23,9 +23,9 @@ class Sentence:
 ABBREVIATIONS: frozenset[str] = frozenset(
     """
 mr mrs ms dr prof sr jr st mt vs v e.g i.e eg ie cf fig figs eq eqs no nos vol vols pp p al approx
-ca resp sec secs ch chap ref refs dept est min max viz u.s u.k u.s.a e.u ph.d jan feb mar apr jun jul
-aug sep sept oct nov dec corp ltd co op ed eds rev gen col lt sgt capt cmdr inc art para paras ibid
-bros nr bzgl bzw vgl ggf evtl inkl sog z.b d.h u.a s.o s.u
+ca resp sec secs ch chap ref refs dept est min max viz u.s u.k u.s.a e.u ph.d jan feb mar apr jun
+jul aug sep sept oct nov dec corp ltd co op ed eds rev gen col lt sgt capt cmdr inc art para paras
+ibid bros nr bzgl bzw vgl ggf evtl inkl sog z.b d.h u.a s.o s.u
 """.split()
 )
 # Abbreviations after which a quoted sentence cannot have ended: a candidate sentence
@@ -98,8 +98,8 @@ def _is_boundary(text: str, term_start: int, end: int, block_end: int) -> bool:
 #: Words that do not end a heading (a line ending in one is wrapped prose).
 FUNCTION_WORDS: frozenset[str] = STOPWORDS | frozenset(
     """
-der die das den dem des ein eine einen einem einer eines und oder aber von vom zu zum zur mit für auf aus bei
-nach im an am ist sind wird werden wurde als wie dass sich nicht auch
+der die das den dem des ein eine einen einem einer eines und oder aber von vom zu zum zur mit für
+auf aus bei nach im an am ist sind wird werden wurde als wie dass sich nicht auch
 le la les un une des du de et ou à au aux en pour par avec sur dans est sont que qui ne pas
 el los las unos unas y o del con por para es son se lo
 il gli di da e per che è
@@ -118,8 +118,9 @@ def looks_like_heading_line(line: str) -> bool:
 
     Headings: numbered ("2 Basic Idea", "3.1 Overview"), captions ("Table 1: ..."),
     lines without letters (page numbers), up to three words starting with a capitalised
-    content word ("Basic patterns"), or Title Case lines of up to ten words. A line that starts in lower case, ends in
-    a function word ("an", "the", "und") or with a comma is wrapped prose."""
+    content word ("Basic patterns"), or Title Case lines of up to ten words. A line that
+    starts in lower case, ends in a function word ("an", "the", "und") or with a comma is
+    wrapped prose."""
     s = line.strip()
     if not s or len(s) > 120:
         return False

@@ -9,25 +9,28 @@ from functools import lru_cache
 
 STOPWORDS: frozenset[str] = frozenset(
     """
-a about above across after afterwards again against all almost alone along already also although always am among
-amongst an and another any anyhow anyone anything anyway anywhere are aren't around as at be became because become
-becomes becoming been before beforehand behind being below beside besides between beyond both but by can cannot
-can't could couldn't did didn't do does doesn't doing don't done down due during each either else elsewhere enough
-even ever every everyone everything everywhere except few for former formerly from further had hadn't has hasn't
-have haven't having he he'd he'll he's hence her here hereafter hereby herein here's hers herself him himself his
-how however how's i i'd i'll i'm i've ie eg if in indeed instead into is isn't it it's its itself just last latter
-latterly least less let's like likely made make makes making many may maybe me meanwhile might mine more moreover
-most mostly much must mustn't my myself namely neither never nevertheless next no nobody none nor not nothing now
-nowhere of off often on once one only onto or other others otherwise ought our ours ourselves out over own per
-perhaps please put quite rather re really same several shall shan't she she'd she'll she's should shouldn't since
-so some somehow someone something sometime sometimes somewhere still such than that that's the their theirs them
-themselves then thence there thereafter thereby therefore therein there's thereupon these they they'd they'll
-they're they've this those though through throughout thru thus to together too toward towards under until up upon
-us use used uses using very via was wasn't we we'd we'll we're we've well were weren't what whatever what's when
-whence whenever when's where whereafter whereas whereby wherein where's whereupon wherever whether which while
-whither who whoever whole whom whose who's why why's will with within without won't would wouldn't yet you you'd
-you'll your you're yours yourself yourselves you've also get gets got go goes going new way ways thing things
-able across want wants need needs see seen one two three first second third many much lot lots etc vs via
+a about above across after afterwards again against all almost alone along already also although
+always am among amongst an and another any anyhow anyone anything anyway anywhere are aren't around
+as at be became because become becomes becoming been before beforehand behind being below beside
+besides between beyond both but by can cannot can't could couldn't did didn't do does doesn't doing
+don't done down due during each either else elsewhere enough even ever every everyone everything
+everywhere except few for former formerly from further had hadn't has hasn't have haven't having he
+he'd he'll he's hence her here hereafter hereby herein here's hers herself him himself his how
+however how's i i'd i'll i'm i've ie eg if in indeed instead into is isn't it it's its itself just
+last latter latterly least less let's like likely made make makes making many may maybe me meanwhile
+might mine more moreover most mostly much must mustn't my myself namely neither never nevertheless
+next no nobody none nor not nothing now nowhere of off often on once one only onto or other others
+otherwise ought our ours ourselves out over own per perhaps please put quite rather re really same
+several shall shan't she she'd she'll she's should shouldn't since so some somehow someone something
+sometime sometimes somewhere still such than that that's the their theirs them themselves then
+thence there thereafter thereby therefore therein there's thereupon these they they'd they'll
+they're they've this those though through throughout thru thus to together too toward towards under
+until up upon us use used uses using very via was wasn't we we'd we'll we're we've well were weren't
+what whatever what's when whence whenever when's where whereafter whereas whereby wherein where's
+whereupon wherever whether which while whither who whoever whole whom whose who's why why's will
+with within without won't would wouldn't yet you you'd you'll your you're yours yourself yourselves
+you've also get gets got go goes going new way ways thing things able across want wants need needs
+see seen one two three first second third many much lot lots etc vs via
 """.split()
 )
 

@@ -21,7 +21,8 @@ _META = re.compile(
     r"\b(?:fig(?:ure)?s?\.?\s*\d|tables?\s+\d|tab\.\s*\d|eq(?:uation)?s?\.?\s*\(?\d|"
     r"sections?\s+\d|appendix|chapter\s+\d|see (?:above|below)|shown (?:above|below)|"
     r"as follows|the following|listed below|page \d|p\.\s*\d|footnote|et al\.?\s*\(\d{4}|"
-    r"\(\d{4}\)|\b\d{4}[a-z]?\)|(?:next|previous|following|last|this) (?:section|chapter|paragraph)|"
+    r"\(\d{4}\)|\b\d{4}[a-z]?\)|(?:next|previous|following|last|this) "
+    r"(?:section|chapter|paragraph)|"
     r"abbildung\s+\d|tabelle\s+\d)",
     re.IGNORECASE,
 )

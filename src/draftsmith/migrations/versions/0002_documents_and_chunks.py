@@ -79,10 +79,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_chunks_user_id"), ["user_id"], unique=False)
 
     # ### end Alembic commands ###
-    # Full-text index of chunks (not visible to the ORM): FTS5 on SQLite, tsvector + GIN on PostgreSQL.
+    # Full-text index of chunks (not visible to the ORM):
+    # FTS5 on SQLite, tsvector + GIN on PostgreSQL.
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
-            "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content='chunks', content_rowid='id', "
+            "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, "
+            "content='chunks', content_rowid='id', "
             "tokenize='unicode61 remove_diacritics 2')"
         )
         op.execute(
@@ -91,7 +93,8 @@ def upgrade() -> None:
         )
         op.execute(
             "CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN "
-            "INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END"
+            "INSERT INTO chunks_fts(chunks_fts, rowid, text) "
+            "VALUES ('delete', old.id, old.text); END"
         )
         op.execute(
             "CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text ON chunks BEGIN "

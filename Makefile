@@ -43,6 +43,9 @@ wrk:
 
 bench: install-dev wrk
 	$(PY) bench/ingest.py
+	$(PY) bench/grounding.py
+	$(PY) bench/retrieval.py
+	$(PY) bench/coverage.py
 	@test ! -f bench/generate.py || $(PY) bench/generate.py
 	$(PY) bench/requests.py
 	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)

@@ -1,0 +1,134 @@
+"""Retrieval baseline over tests/data/retrieval_questions.jsonl (issue 9): recall@5 and MRR,
+overall and for lexical vs paraphrased questions, for
+  (a) the in-memory BM25 (`InMemoryRetriever`) over the project's chunks of the extractions,
+  (b) the database search (`documents.search.retrieve`) after ingesting the documents through
+      the one-process path (`draftsmith.oneshot`): SQLite FTS5, and PostgreSQL when reachable.
+Every question is searched over the chunks of ALL the set's documents (the others are
+distractors). A hit answers when it contains the answer span (offsets, or the whitespace-
+normalised text). Needs the corpus (DRAFTSMITH_CORPUS_DIR, default ../shared/corpus).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from tests import corpus  # noqa: E402
+from tests.labelled import (  # noqa: E402
+    answer_spans,
+    corpus_path,
+    extraction,
+    normalize,
+    retrieval_questions,
+)
+
+K = 5
+PG_ADMIN = os.environ.get(
+    "DRAFTSMITH_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def answers(hit_document: str, start: int, end: int, text: str, question: dict) -> bool:
+    if hit_document != question["document"]:
+        return False
+    spans = answer_spans(extraction(question["document"]).markdown, question["answer"])
+    return any(start <= s and e <= end for s, e in spans) or (
+        normalize(question["answer"]) in normalize(text)
+    )
+
+
+def rank_of_answer(hits: list[tuple[str, int, int, str]], question: dict) -> int | None:
+    for rank, hit in enumerate(hits, 1):
+        if answers(*hit, question):
+            return rank
+    return None
+
+
+def report(label: str, questions: list[dict], ranks: list[int | None]) -> None:
+    for kind in ("all", "lexical", "paraphrase"):
+        chosen = [r for q, r in zip(questions, ranks, strict=True) if kind in ("all", q["kind"])]
+        recall = sum(r is not None and r <= K for r in chosen) / len(chosen)
+        mrr = sum(1 / r for r in chosen if r is not None) / len(chosen)
+        print(f"  {label:<26} {kind:<11} {len(chosen):>4} {recall:>10.2f} {mrr:>6.2f}")
+
+
+def in_memory(names: list[str], questions: list[dict]) -> list[int | None]:
+    from draftsmith.documents.chunking import chunk_extraction
+    from draftsmith.generation.retrieval import InMemoryRetriever
+    from draftsmith.generation.types import Passage
+
+    passages = [
+        Passage(f"{name}#{c.ordinal}", name, name, c.page, c.start, c.end, c.text, c.heading)
+        for name in names
+        for c in chunk_extraction(extraction(name))
+    ]
+    retriever = InMemoryRetriever(passages)
+    ranks = []
+    for q in questions:
+        found = retriever.search(q["question"], K)
+        ranks.append(rank_of_answer([(p.document_id, p.start, p.end, p.text) for p in found], q))
+    return ranks
+
+
+async def in_database(names: list[str], questions: list[dict], **settings) -> list[int | None]:
+    from draftsmith.documents import search
+    from draftsmith.migrate import upgrade
+    from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
+
+    async with scratch_settings(**settings) as config:
+        if not config.is_sqlite:
+            upgrade(config.database)
+        async with local_context(config) as ctx:
+            user_id = await local_user_id(ctx, None)
+            results = await ingest(ctx, user_id, [corpus_path(n) for n in names])
+            name_of = {r.document_id: r.path.name for r in results if r.status == "ready"}
+            ranks = []
+            async with ctx.db() as db:
+                for q in questions:
+                    hits = await search.retrieve(db, user_id, q["question"], list(name_of), K)
+                    found = [(name_of[h.document_id], h.start, h.end, h.text) for h in hits]
+                    ranks.append(rank_of_answer(found, q))
+            return ranks
+
+
+async def postgres_ranks(names: list[str], questions: list[dict]) -> list[int | None]:
+    import asyncpg
+
+    plain = PG_ADMIN.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"draftsmith_retrieval_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(plain, timeout=5)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    try:
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        return await in_database(names, questions, database_url=url)
+    finally:
+        connection = await asyncpg.connect(plain, timeout=5)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+
+def main() -> None:
+    if not corpus.AVAILABLE:
+        print(f"bench/retrieval.py: no corpus at {corpus.CORPUS} (set {corpus.ENV}); skipped.")
+        return
+    questions = retrieval_questions()
+    names = sorted({q["document"] for q in questions})
+    print(f"Retrieval on {len(questions)} labelled questions over {len(names)} documents")
+    print(f"  {'retriever':<26} {'questions':<11} {'n':>4} {'recall@' + str(K):>10} {'MRR':>6}")
+    report("in-memory BM25", questions, in_memory(names, questions))
+    report("SQLite FTS5", questions, asyncio.run(in_database(names, questions)))
+    try:
+        report("PostgreSQL tsvector", questions, asyncio.run(postgres_ranks(names, questions)))
+    except OSError as exc:
+        print(f"  PostgreSQL unreachable ({exc}); skipped")
+
+
+if __name__ == "__main__":
+    main()

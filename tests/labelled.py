@@ -1,0 +1,88 @@
+"""The labelled sets of tests/data (grounding pairs, retrieval questions, coverage briefs):
+loading, field checks, and the corpus documents they quote (issue 9's measuring instruments).
+
+Used by tests/test_labelled_sets.py and by bench/grounding.py, bench/retrieval.py and
+bench/coverage.py. Documents are named by their corpus file name ("docling_faq.md").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from tests import corpus
+
+DATA = Path(__file__).resolve().parent / "data"
+GROUNDING = DATA / "grounding_pairs.jsonl"
+RETRIEVAL = DATA / "retrieval_questions.jsonl"
+COVERAGE = DATA / "coverage_briefs.jsonl"
+
+SUPPORTED_KINDS = {"verbatim", "near_verbatim", "paraphrase"}
+UNSUPPORTED_KINDS = {
+    "other_sentence",
+    "changed_number",
+    "added_negation",
+    "swapped_name",
+    "absent_claim",
+}
+FIELDS = {
+    GROUNDING: {"id", "document", "passage", "sentence", "label", "kind"},
+    RETRIEVAL: {"id", "document", "question", "answer", "kind"},
+    COVERAGE: {"id", "documents", "topic", "covered"},
+}
+
+
+def load(path: Path) -> list[dict]:
+    """The rows of a JSONL set; a missing or extra field is a ValueError naming the line."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if set(row) != FIELDS[path]:
+            raise ValueError(f"{path.name}:{number}: fields {sorted(row)}")
+        rows.append(row)
+    return rows
+
+
+def grounding_pairs() -> list[dict]:
+    return load(GROUNDING)
+
+
+def retrieval_questions() -> list[dict]:
+    return load(RETRIEVAL)
+
+
+def coverage_briefs() -> list[dict]:
+    return load(COVERAGE)
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.split())
+
+
+def corpus_path(name: str) -> Path:
+    """The corpus file with this name (in any of the corpus's folders)."""
+    found = sorted(corpus.CORPUS.glob(f"*/{name}"))
+    if not found:
+        raise FileNotFoundError(f"{name} is not in {corpus.CORPUS}")
+    return found[0]
+
+
+@cache
+def extraction(name: str):
+    """The project's own extraction of a corpus document (cached for the process)."""
+    from draftsmith.documents.extract import extract
+    from draftsmith.documents.sniff import detect_type
+
+    path = corpus_path(name)
+    detected = detect_type(path)
+    return extract(path, detected.kind, detected.encoding)
+
+
+def answer_spans(markdown: str, answer: str) -> list[tuple[int, int]]:
+    """Offsets of every occurrence of ``answer`` in ``markdown``, whitespace-insensitive."""
+    pattern = r"\s+".join(re.escape(word) for word in answer.split())
+    return [(m.start(), m.end()) for m in re.finditer(pattern, markdown)]

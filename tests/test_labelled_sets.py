@@ -1,0 +1,71 @@
+"""The labelled sets of tests/data (issue 9's measuring instruments) are well formed;
+with the corpus, every quoted passage and answer is really in its document."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests import labelled
+
+
+def test_grounding_pairs_are_well_formed_and_balanced():
+    pairs = labelled.grounding_pairs()
+    assert len(pairs) >= 200
+    assert len({p["id"] for p in pairs}) == len(pairs)
+    for p in pairs:
+        kinds = (
+            labelled.SUPPORTED_KINDS if p["label"] == "supported" else labelled.UNSUPPORTED_KINDS
+        )
+        assert p["label"] in ("supported", "unsupported") and p["kind"] in kinds, p["id"]
+        assert p["passage"].strip() and p["sentence"].strip(), p["id"]
+        passage, sentence = labelled.normalize(p["passage"]), labelled.normalize(p["sentence"])
+        if p["kind"] == "verbatim":
+            assert sentence in passage, p["id"]
+        if p["label"] == "unsupported":
+            assert sentence not in passage, p["id"]
+    labels = Counter(p["label"] for p in pairs)
+    assert min(labels.values()) >= 0.4 * len(pairs)
+    kinds = Counter(p["kind"] for p in pairs)
+    assert set(kinds) == labelled.SUPPORTED_KINDS | labelled.UNSUPPORTED_KINDS
+    assert min(kinds.values()) >= 10
+    assert len({p["document"] for p in pairs}) >= 10
+
+
+def test_retrieval_questions_are_well_formed():
+    questions = labelled.retrieval_questions()
+    assert len(questions) >= 60
+    assert len({q["id"] for q in questions}) == len(questions)
+    kinds = Counter(q["kind"] for q in questions)
+    assert set(kinds) == {"lexical", "paraphrase"} and kinds["paraphrase"] >= 30
+    assert all(q["question"].strip() and q["answer"].strip() for q in questions)
+
+
+def test_coverage_briefs_are_well_formed_and_balanced():
+    briefs = labelled.coverage_briefs()
+    assert len(briefs) >= 40
+    assert len({b["id"] for b in briefs}) == len(briefs)
+    assert all(isinstance(b["covered"], bool) and b["documents"] for b in briefs)
+    covered = sum(b["covered"] for b in briefs)
+    assert 0.4 * len(briefs) <= covered <= 0.6 * len(briefs)
+
+
+@pytest.mark.corpus
+def test_every_passage_and_answer_is_in_its_document():
+    texts: dict[str, str] = {}
+
+    def text(name: str) -> str:
+        if name not in texts:
+            texts[name] = labelled.extraction(name).markdown
+        return texts[name]
+
+    for p in labelled.grounding_pairs():
+        document = labelled.normalize(text(p["document"]))
+        assert labelled.normalize(p["passage"]) in document, p["id"]
+        if p["kind"] == "other_sentence":
+            assert labelled.normalize(p["sentence"]) in document, p["id"]
+    for q in labelled.retrieval_questions():
+        assert labelled.answer_spans(text(q["document"]), q["answer"]), q["id"]
+    for b in labelled.coverage_briefs():
+        assert all(labelled.corpus_path(name).is_file() for name in b["documents"]), b["id"]

@@ -121,7 +121,10 @@ def worker(
         )
         raise typer.Exit(2)
     _require_services(settings)
+    from draftsmith.metrics import process_exited
+
     build_worker(settings, JOB_KINDS, burst=burst).run()
+    process_exited()
 
 
 @app.command()

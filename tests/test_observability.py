@@ -119,6 +119,10 @@ async def test_metrics_need_the_token_and_count_by_route_template(client, user):
     )
     assert float(line.rsplit(" ", 1)[1]) >= 2
     assert "draftsmith_http_request_duration_seconds_bucket" in response.text
+    await client.request("BREW", "/coffee/42")  # no new series for invented methods or paths
+    again = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert "BREW" not in again.text and "/coffee" not in again.text
+    assert 'method="OTHER",route="(unmatched)"' in again.text
     assert user.email not in response.text
 
 

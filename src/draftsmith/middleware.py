@@ -156,6 +156,7 @@ class RejectNul:
 
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class Observe:
@@ -197,8 +198,9 @@ class Observe:
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float) -> None:
+        # bounded label values: a client cannot invent new series
         route = getattr(scope.get("route"), "path", None) or "(unmatched)"
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
         metrics.HTTP_DURATION.labels(method, route).observe(seconds)
         caller = scope.get("state", {}).get("caller")

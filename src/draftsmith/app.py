@@ -28,8 +28,11 @@ from draftsmith.errors import install_error_handlers
 from draftsmith.health import routes as health_routes
 from draftsmith.job_kinds import JOB_KINDS
 from draftsmith.jobs.service import Jobs
-from draftsmith.middleware import BodyLimit, RejectNul, SecurityHeaders
+from draftsmith.logs import setup_logging
+from draftsmith.metrics import process_exited
+from draftsmith.middleware import BodyLimit, Observe, RejectNul, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
+from draftsmith.openapi import install_openapi
 from draftsmith.sessions.routes import routes as session_routes
 from draftsmith.web.pages import render
 from draftsmith.web.routes import routes as web_routes
@@ -87,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()
+        process_exited()
 
 
 docs_routes = router(include_in_schema=False)
@@ -96,6 +100,13 @@ docs_routes = router(include_in_schema=False)
 @public
 async def docs(request: Request):
     return render(request, "docs.html")
+
+
+def serve_app() -> FastAPI:
+    """The app of one of several web processes (``serve --workers N``), from the environment."""
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     for routes in (
         health_routes,
         auth_routes,
@@ -132,4 +144,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(Observe)  # outermost: every answer gets the request id and is counted
     return app

@@ -35,9 +35,9 @@ def _settings() -> Settings:
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from draftsmith.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
 
 
 def _report_env_file() -> None:
@@ -55,6 +55,9 @@ def _report_env_file() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Web processes (more than 1 needs REDIS_URL)")
+    ] = 1,
 ) -> None:
     import uvicorn
 
@@ -62,6 +65,12 @@ def serve(
     from draftsmith.migrate import upgrade
 
     settings = _settings()
+    if workers > 1 and not settings.redis_url:
+        err.print(
+            f"Cannot start {workers} web processes without DRAFTSMITH_REDIS_URL: login limits, "
+            "the token denylist and jobs must be shared between them."
+        )
+        raise typer.Exit(2)
     _setup_logging(settings)
     _report_env_file()
     if settings.is_sqlite:
@@ -71,13 +80,16 @@ def serve(
     logging.getLogger("draftsmith").info(
         "Draftsmith on http://%s:%s (database %s)", host, port, mask_url(settings.database)
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        proxy_headers=False,
+    # Logging is ours (request ids, LOG_FORMAT); the access log is the app's, with routes.
+    options = dict(
+        host=host, port=port, log_level=settings.log_level, proxy_headers=False, log_config=None
     )
+    if workers > 1:  # each process builds its own app from the environment
+        uvicorn.run(
+            "draftsmith.app:serve_app", factory=True, workers=workers, access_log=False, **options
+        )
+    else:
+        uvicorn.run(create_app(settings), access_log=False, **options)
 
 
 def _require_services(settings: Settings) -> None:
@@ -114,7 +126,10 @@ def worker(
         )
         raise typer.Exit(2)
     _require_services(settings)
+    from draftsmith.metrics import process_exited
+
     build_worker(settings, JOB_KINDS, burst=burst).run()
+    process_exited()
 
 
 @app.command()

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     extract_timeout_s: int = Field(180, ge=1)
     extract_memory_mb: int = Field(1536, ge=128)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one object per line (request id, user id, route, status)"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="unset: GET /metrics is 404; set: it needs this bearer token"
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -97,7 +103,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000")
         return value.rstrip("/")
 
-    @field_validator("database_url", "redis_url", "llm_base_url", "llm_api_key", mode="before")
+    @field_validator(
+        "database_url", "redis_url", "llm_base_url", "llm_api_key", "metrics_token", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -169,7 +177,7 @@ def _stored_secret(data_dir: Path) -> str:
     return value
 
 
-SECRET_FIELDS = {"secret_key", "llm_api_key"}
+SECRET_FIELDS = {"secret_key", "llm_api_key", "metrics_token"}
 URL_FIELDS = {"database_url", "redis_url", "llm_base_url"}
 
 

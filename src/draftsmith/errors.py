@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,25 @@ _HTTP_CODES = {
     422: "validation_error",
     429: "rate_limited",
 }
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request was refused: where (``loc``), what (``msg``) and its ``type``."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    ctx: dict[str, Any] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a sentence for a person, or the list of validation issues for
+    ``validation_error``, and a stable snake_case ``code`` for programs."""
+
+    detail: str | list[ValidationIssue] = Field(
+        description="What went wrong; for `validation_error`, one issue per refused field."
+    )
+    code: str = Field(description="Stable snake_case error code, e.g. `not_found`.")
 
 
 def is_page_visit(request: Request) -> bool:
@@ -68,12 +91,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such endpoint."
-        return error_response(exc.status_code, code, detail, getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            methods = allowed_methods(request.app, request.url.path)
+            headers["Allow"] = ", ".join(methods)
+            detail = f"{request.method} is not allowed here; use {' or '.join(methods)}."
+        return error_response(exc.status_code, code, detail, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _body_not_json(request):
+            return error_response(
+                415,
+                "unsupported_media_type",
+                "Send the body as JSON, with the header Content-Type: application/json.",
+            )
         errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
         return error_response(422, "validation_error", errors)
 
@@ -81,3 +115,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method of the routes at this path (for the ``Allow`` of a 405); a fixed path
+    (``/documents/upload``) is its own resource, not an id of a templated one."""
+    matches = [
+        context
+        for context in iter_route_contexts(app.routes)
+        if context.path and context.methods and compile_path(context.path)[0].match(path)
+    ]
+    exact = [context for context in matches if context.path == path]
+    return sorted({method for context in exact or matches for method in context.methods})
+
+
+def _body_not_json(request: Request) -> bool:
+    """The route reads a JSON body and the request declared another content type."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    declared = request.headers.get("content-type")
+    if field is None or isinstance(field.field_info, params.Form) or not declared:
+        return False
+    media_type = declared.split(";", 1)[0].strip().lower()
+    return not (media_type == "application/json" or media_type.endswith("+json"))

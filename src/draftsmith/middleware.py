@@ -1,17 +1,26 @@
-"""ASGI middleware: security headers, session-cookie renewal and the body-size limit."""
+"""ASGI middleware: security headers, session-cookie renewal, the body-size limit, and the
+request id, metrics and access log of every request."""
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
+import time
+import uuid
 
 from fastapi import HTTPException
-from starlette.datastructures import MutableHeaders
+from sqlalchemy import inspect as orm_state
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from draftsmith import logs, metrics
 from draftsmith.auth import cookies
 from draftsmith.config import Settings
 from draftsmith.errors import error_response
+
+access_log = logging.getLogger("draftsmith.access")
 
 
 class SecurityHeaders:
@@ -144,3 +153,75 @@ class RejectNul:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+class Observe:
+    """Request id (kept when the caller's is sane, else made), the request metrics and one
+    access log line per request (request id, user id, route template, status, duration)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        rid = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        started = time.perf_counter()
+        status: int | None = None
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler, so the 500 carries the id.
+            access_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status is not None:
+                raise  # the response had started: nothing more can be sent
+            failure = error_response(500, "internal_error", "Something went wrong on our side.")
+            await failure(scope, receive, send_with_id)
+        finally:
+            self._record(scope, status or 500, time.perf_counter() - started)
+            logs.request_id.reset(token)
+
+    @staticmethod
+    def _record(scope: Scope, status: int, seconds: float) -> None:
+        # bounded label values: a client cannot invent new series
+        route = getattr(scope.get("route"), "path", None) or "(unmatched)"
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+        metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        metrics.HTTP_DURATION.labels(method, route).observe(seconds)
+        caller = scope.get("state", {}).get("caller")
+        access_log.info(
+            "%s %s %s %.1f ms",
+            method,
+            route,
+            status,
+            seconds * 1000,
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "user_id": _user_id(caller),
+            },
+        )
+
+
+def _user_id(caller) -> str | None:
+    """The caller's user id from its identity key: no database access, even once the
+    request's session has closed."""
+    identity = orm_state(caller.user).identity if caller is not None else None
+    return identity[0] if identity else None

@@ -43,6 +43,9 @@ async def _sign_in(request: Request, db: AsyncSession, email: str, password: str
 )
 @public
 async def register(body: RegisterIn, request: Request, db: Db):
+    """Create an account.
+
+    The password needs at least 12 characters and must not be a common one. 409 `email_taken` if the email is registered; 403 when registration is closed."""
     limiter = request.app.state.login_limiter
     return await service.register_account(
         db,
@@ -58,19 +61,27 @@ async def register(body: RegisterIn, request: Request, db: Db):
 @routes.post("/login", response_model=TokenOut, responses={401: {}, 429: {}})
 @public
 async def login(body: LoginIn, request: Request, db: Db):
+    """Sign in with email and password.
+
+    Answers a short-lived access token (send it as `Authorization: Bearer`) and a refresh token. Repeated failures are slowed down (429 with `Retry-After`)."""
     return await _sign_in(request, db, body.email, body.password)
 
 
 @routes.post("/token", response_model=TokenOut, responses={401: {}, 429: {}})
 @public
 async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: Db):
-    """OAuth2 password flow (``username`` is the email), for the Authorize button of /docs."""
+    """Sign in with the OAuth2 password form.
+
+    The same as `/login` for the **Authorize** button of this page: `username` is the email."""
     return await _sign_in(request, db, form.username, form.password)
 
 
 @routes.post("/refresh", response_model=TokenOut, responses={401: {}})
 @public
 async def refresh(body: RefreshIn, request: Request, db: Db):
+    """Exchange a refresh token for a new token pair.
+
+    Each refresh token works once; reusing an old one ends its whole sign-in session."""
     try:
         pair = await service.rotate(db, settings_of(request), body.refresh_token)
     except service.RefreshRaced as exc:
@@ -82,18 +93,26 @@ async def refresh(body: RefreshIn, request: Request, db: Db):
 
 @routes.post("/logout", status_code=204)
 async def logout(caller: CurrentCaller, request: Request, db: Db):
+    """Sign out.
+
+    Ends the caller's sign-in session: its access and refresh tokens stop working at once."""
     await service.sign_out(db, request.app.state.denylist, caller.session_id, caller.access)
     return Response(status_code=204)
 
 
 @routes.get("/me", response_model=UserOut)
 async def me(caller: CurrentCaller):
+    """The signed-in user.
+
+    The account of the caller's token or session."""
     return caller.user
 
 
 @routes.post("/password", status_code=204, responses={400: {}, 422: {}})
 async def change_password(body: ChangePasswordIn, caller: CurrentCaller, db: Db):
-    """Change the password; every other sign-in session of the user is revoked."""
+    """Change the password.
+
+    Needs the current password; every other sign-in session of the user is revoked."""
     await service.change_password(
         db, caller.user, body.current_password, body.new_password, caller.session_id
     )

@@ -24,9 +24,15 @@ from draftsmith.blogs.schemas import (
     RevisionOut,
 )
 from draftsmith.db import Db, get_owned
+from draftsmith.pagination import Cursor
 from draftsmith.sessions.models import GenerationSession
 
 routes = router(prefix="/api/v1/blogs", tags=["blogs"])
+EXPORT_MEDIA_TYPES = (
+    "text/markdown",
+    "text/html",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
 generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
 
 
@@ -37,6 +43,9 @@ generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
     responses={404: {}, 409: {}},
 )
 async def generate(session_id: str, request: Request, caller: CurrentCaller, db: Db):
+    """Generate a blog post from the session.
+
+    Queues the generation and answers the new blog's id at once; follow `/events` or the blog's `status`."""
     session = await get_owned(db, GenerationSession, session_id, caller.user.id)
     blog = await service.start_generation(db, session)
     await request.app.state.jobs.submit("blog", blog.id)
@@ -63,10 +72,9 @@ async def session_events(
     ] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Progress events (`status`, `outline`, `section`, `done`, `error`), each naming its blog.
+    """Follow a session's progress events.
 
-    Replays what was missed (after `Last-Event-ID`, or from the start) and follows
-    live events; the stream ends when no generation of the session is running."""
+    Server-sent events (`status`, `outline`, `section`, `done`, `error`), each naming its blog. Replays what was missed (after `Last-Event-ID`, or from the start) and follows live events; the stream ends when no generation of the session is running."""
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     async for event in events.follow(request.app.state.db, session_id, after, blog_id):
         yield event
@@ -79,25 +87,36 @@ async def list_blogs(
     status: BlogStatus | None = None,
     session_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ):
+    """List your blogs, newest first.
+
+    Filter by `status` or `session_id`; page with `limit` and the `next_cursor` of the previous page."""
     return await service.page(db, caller.user.id, status, session_id, limit, cursor)
 
 
 @routes.get("/{blog_id}", response_model=BlogOut, responses={404: {}})
 async def get_blog(blog_id: str, caller: CurrentCaller, db: Db):
+    """One blog.
+
+    Its status, title, Markdown, citations, grounding and current revision."""
     return await get_owned(db, Blog, blog_id, caller.user.id)
 
 
 @routes.patch("/{blog_id}", response_model=BlogOut, responses={404: {}, 409: {}})
 async def edit_blog(blog_id: str, body: BlogPatch, caller: CurrentCaller, db: Db):
-    """Save an edit; `revision` must be the current one (else 409 `revision_conflict`)."""
+    """Save an edit of a blog.
+
+    Send the `revision` you edited: if it is no longer the current one, 409 `revision_conflict` and nothing is saved. Each save is a new revision."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
     return await service.edit(db, blog, body.revision, body.title, body.markdown)
 
 
 @routes.get("/{blog_id}/revisions", response_model=RevisionList, responses={404: {}})
 async def list_revisions(blog_id: str, caller: CurrentCaller, db: Db):
+    """A blog's revisions.
+
+    Every saved revision, oldest first."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
     return {"items": await service.revisions(db, blog)}
 
@@ -109,17 +128,33 @@ async def get_revision(
     caller: CurrentCaller,
     db: Db,
 ):
+    """One revision of a blog.
+
+    The title and Markdown as saved in that revision."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
     return await service.revision(db, blog, revision)
 
 
 @routes.get(
     "/{blog_id}/export",
-    responses={200: {"description": "The draft as a file"}, 404: {}, 409: {}},
+    responses={
+        200: {
+            "description": "The draft as a file",
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in EXPORT_MEDIA_TYPES
+            },
+        },
+        404: {},
+        409: {},
+    },
 )
 async def export_blog(
     blog_id: str, caller: CurrentCaller, db: Db, format: Literal["md", "html", "docx"] = "md"
 ):
+    """Export a blog as a file.
+
+    `format` is `md` (Markdown), `html` or `docx`; answered as an attachment. 409 until the blog is ready."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
     body, media_type, filename = service.export_file(blog, format)
     return Response(
@@ -133,10 +168,16 @@ async def export_blog(
     "/{blog_id}/cancel", status_code=202, response_model=BlogOut, responses={404: {}, 409: {}}
 )
 async def cancel_blog(blog_id: str, caller: CurrentCaller, db: Db):
+    """Cancel a generation.
+
+    Stops a queued or running generation; 409 when it has already finished."""
     return await service.cancel(db, await get_owned(db, Blog, blog_id, caller.user.id))
 
 
 @routes.delete("/{blog_id}", status_code=204, responses={404: {}})
 async def delete_blog(blog_id: str, caller: CurrentCaller, db: Db):
+    """Delete a blog.
+
+    With all its revisions."""
     await service.delete(db, await get_owned(db, Blog, blog_id, caller.user.id))
     return Response(status_code=204)

@@ -9,6 +9,7 @@ import anyio
 from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from draftsmith import metrics
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.documents import storage
@@ -121,6 +122,7 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
     async with ctx.db() as db:
         if not await save_extraction(db, document, extraction, spans):
             raise Cancelled()
+    metrics.EXTRACTED_PAGES.inc(extraction.page_count or 0)
     log.info(
         "document %s ready: %s pages, %s chunks", document_id, extraction.page_count, len(spans)
     )

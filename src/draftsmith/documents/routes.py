@@ -20,6 +20,7 @@ from draftsmith.documents.schemas import (
     UploadOut,
 )
 from draftsmith.documents.upload import receive_files
+from draftsmith.pagination import Cursor
 
 routes = router(prefix="/api/v1/documents", tags=["documents"])
 
@@ -50,7 +51,9 @@ routes = router(prefix="/api/v1/documents", tags=["documents"])
     },
 )
 async def upload(request: Request, caller: CurrentCaller, db: Db):
-    """Upload one or more files (field `files`); each is processed in the background."""
+    """Upload documents.
+
+    Send one or more files in the multipart field `files` (PDF, DOCX, HTML, Markdown or text). Each is answered at once with status `queued` and processed in the background; follow its `status` until `ready` or `failed`."""
     settings = settings_of(request)
     files = await receive_files(request, storage.tmp_dir(settings), settings.max_upload_bytes)
     jobs = request.app.state.jobs
@@ -64,8 +67,11 @@ async def list_documents(
     q: Annotated[str | None, Query(max_length=500)] = None,
     status: DocumentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ):
+    """List your documents, newest first.
+
+    Filter by `status`, or search with `q` (then ranked by relevance). Page with `limit` and the `next_cursor` of the previous page."""
     items, next_cursor = await service.list_documents(
         db, caller.user.id, q=q, status=status, limit=limit, cursor=cursor
     )
@@ -74,17 +80,25 @@ async def list_documents(
 
 @routes.get("/{document_id}", response_model=DocumentOut, responses={404: {}})
 async def get_document(document_id: str, caller: CurrentCaller, db: Db):
+    """One document.
+
+    Its status, size, page, word and chunk counts, and the error when processing failed."""
     return await get_owned(db, Document, document_id, caller.user.id)
 
 
 @routes.get("/{document_id}/content", response_model=ContentOut, responses={404: {}, 409: {}})
 async def get_content(document_id: str, caller: CurrentCaller, db: Db):
+    """The extracted text of a document.
+
+    Markdown with its sections; 409 until the document is `ready`."""
     return await service.content(db, caller.user.id, document_id)
 
 
 @routes.get("/{document_id}/download", response_class=FileResponse, responses={404: {}})
 async def download(document_id: str, request: Request, caller: CurrentCaller, db: Db):
-    """The original bytes, as an attachment."""
+    """Download the original file.
+
+    The bytes as uploaded, as an attachment."""
     settings = settings_of(request)
     document, path = await service.stored_file(db, settings, caller.user.id, document_id)
     return FileResponse(
@@ -102,10 +116,16 @@ async def download(document_id: str, request: Request, caller: CurrentCaller, db
     responses={404: {}, 409: {}},
 )
 async def reprocess(document_id: str, request: Request, caller: CurrentCaller, db: Db):
+    """Process a document again.
+
+    Queues extraction and indexing anew (for example after a failure); 409 while it is being processed."""
     return await service.reprocess(db, request.app.state.jobs, caller.user.id, document_id)
 
 
 @routes.delete("/{document_id}", status_code=204, responses={404: {}})
 async def delete(document_id: str, request: Request, caller: CurrentCaller, db: Db):
+    """Delete a document.
+
+    Removes the file, its text and its search index."""
     await service.delete_document(db, settings_of(request), caller.user.id, document_id)
     return Response(status_code=204)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from pathlib import Path
 
@@ -97,15 +96,8 @@ async def list_documents(
 async def _search_documents(
     db, user_id, q, status, limit, cursor
 ) -> tuple[list[Document], str | None]:
-    """Ranked by full-text relevance; the cursor is an offset into the ranking."""
-    offset = 0
-    if cursor:
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
-        except ValueError as exc:
-            raise ApiError(
-                422, "invalid_cursor", "The cursor is not valid; start from the first page."
-            ) from exc
+    """Ranked by full-text relevance; the cursor is ``<offset into the ranking>.rank``."""
+    offset = int(cursor.partition(".")[0]) if cursor else 0
     ranked = [doc_id for doc_id, _ in await search.rank_documents(db, user_id, q)]
     if ranked:
         found = {d.id: d for d in await db.scalars(select(Document).where(Document.id.in_(ranked)))}
@@ -116,10 +108,7 @@ async def _search_documents(
         ordered = []
     page = ordered[offset : offset + limit]
     more = offset + limit < len(ordered)
-    next_cursor = (
-        base64.urlsafe_b64encode(f"o:{offset + limit}".encode()).decode() if more else None
-    )
-    return page, next_cursor
+    return page, f"{offset + limit}.rank" if more else None
 
 
 async def upload(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from draftsmith import metrics
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
 
@@ -132,21 +134,30 @@ async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
         log.exception("could not claim %s %s", kind_name, row_id)
         return
     heartbeat = asyncio.create_task(_heartbeat(ctx, kind, row_id))
+    metrics.JOBS_STARTED.labels(kind_name).inc()
+    metrics.JOBS_RUNNING.labels(kind_name).inc()
+    started, outcome = time.perf_counter(), "done"
     try:
         await kind.handler(ctx, row_id)
     except Cancelled:
+        outcome = "cancelled"
         log.info("%s %s was cancelled", kind_name, row_id)
     except PermanentError as exc:
+        outcome = "failed"
         await _fail(ctx, kind, row_id, str(exc))
     except asyncio.CancelledError:
+        outcome = "interrupted"
         # The process is stopping: hand the row back so it is picked up again at once.
         await asyncio.shield(_release(ctx, kind, row_id))
         raise
     except Exception as exc:
+        outcome = "error"
         log.exception("%s %s failed", kind_name, row_id)
         await _retry_or_fail(ctx, kind, row_id, exc)
     finally:
         heartbeat.cancel()
+        metrics.JOBS_RUNNING.labels(kind_name).dec()
+        metrics.JOB_DURATION.labels(kind_name, outcome).observe(time.perf_counter() - started)
 
 
 async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) -> None:
@@ -171,6 +182,8 @@ async def _fail(ctx: JobContext, kind: JobKind, row_id: str, message: str) -> No
         if failed.rowcount == 1 and kind.on_failed is not None:
             await kind.on_failed(db, row_id, message)
         await db.commit()
+    if failed.rowcount == 1:
+        metrics.JOBS_FAILED.labels(kind.name).inc()
 
 
 async def _release(ctx: JobContext, kind: JobKind, row_id: str) -> None:
@@ -217,6 +230,7 @@ async def send(ctx: JobContext, kind_name: str, row_id: str) -> bool:
     except Exception as exc:
         log.warning("queue unavailable, %s %s stays in the outbox: %s", kind_name, row_id, exc)
         return False
+    metrics.JOBS_QUEUED.labels(kind_name).inc()
     model = ctx.kinds[kind_name].model
     async with ctx.db() as db:
         await db.execute(
@@ -252,8 +266,10 @@ async def sweep(ctx: JobContext) -> int:
                 .values(status="failed", lease_expires_at=None, error=INTERRUPTED)
                 .returning(model.id)
             )
+            interrupted_ids = interrupted.scalars().all()
+            metrics.JOBS_FAILED.labels(kind.name).inc(len(interrupted_ids))
             if kind.on_failed is not None:
-                for failed_id in interrupted.scalars().all():
+                for failed_id in interrupted_ids:
                     await kind.on_failed(db, failed_id, INTERRUPTED)
             expired = await db.execute(
                 update(model)

@@ -9,6 +9,7 @@ from fastapi import Query, Request, Response
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.db import Db, get_owned
+from draftsmith.pagination import Cursor
 from draftsmith.sessions import service
 from draftsmith.sessions.models import GenerationSession
 from draftsmith.sessions.schemas import SessionIn, SessionOut, SessionPage, SessionPatch
@@ -18,6 +19,9 @@ routes = router(prefix="/api/v1/sessions", tags=["sessions"])
 
 @routes.post("", status_code=201, response_model=SessionOut, responses={422: {}})
 async def create_session(body: SessionIn, request: Request, caller: CurrentCaller, db: Db):
+    """Start a generation session.
+
+    A topic and the documents to write from, with optional title, audience, tone, length, language, instructions and engine."""
     return await service.create(db, settings_of(request), caller.user.id, body)
 
 
@@ -26,13 +30,19 @@ async def list_sessions(
     caller: CurrentCaller,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ):
+    """List your sessions, newest first.
+
+    Page with `limit` and the `next_cursor` of the previous page."""
     return await service.page(db, caller.user.id, limit, cursor)
 
 
 @routes.get("/{session_id}", response_model=SessionOut, responses={404: {}})
 async def get_session(session_id: str, caller: CurrentCaller, db: Db):
+    """One session.
+
+    Its topic, documents and settings."""
     return await get_owned(db, GenerationSession, session_id, caller.user.id)
 
 
@@ -40,12 +50,17 @@ async def get_session(session_id: str, caller: CurrentCaller, db: Db):
 async def update_session(
     session_id: str, body: SessionPatch, request: Request, caller: CurrentCaller, db: Db
 ):
+    """Change a session.
+
+    Only the fields sent are changed; the next generation uses them."""
     session = await get_owned(db, GenerationSession, session_id, caller.user.id)
     return await service.update(db, settings_of(request), session, body)
 
 
 @routes.delete("/{session_id}", status_code=204, responses={404: {}})
 async def delete_session(session_id: str, caller: CurrentCaller, db: Db):
-    """Delete the session; its blogs are kept (their session_id becomes null)."""
+    """Delete a session.
+
+    Its blogs are kept (their `session_id` becomes null)."""
     await service.delete(db, await get_owned(db, GenerationSession, session_id, caller.user.id))
     return Response(status_code=204)

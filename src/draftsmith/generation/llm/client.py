@@ -8,11 +8,14 @@ them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import openai
+
+from draftsmith import metrics
 
 from ..errors import GenerationError
 from ..events import run_cancellable
@@ -77,16 +80,24 @@ class LLMClient:
         }
         if response_format is not None:
             kwargs["response_format"] = response_format
+        started, outcome = time.perf_counter(), "error"
         try:
             if on_text is None:
-                return await run_cancellable(lambda: self._complete(kwargs), cancelled)
-            return await run_cancellable(lambda: self._stream(kwargs, on_text), cancelled)
+                answer = await run_cancellable(lambda: self._complete(kwargs), cancelled)
+            else:
+                answer = await run_cancellable(lambda: self._stream(kwargs, on_text), cancelled)
+            outcome = "ok"
+            return answer
         except openai.APIStatusError as e:
+            metrics.LLM_ERRORS.labels(f"http_{e.status_code}").inc()
             if e.status_code == 400 and response_format is not None:
                 raise SchemaRejected() from None
             raise self.error(e) from None
         except openai.APIConnectionError as e:
+            metrics.LLM_ERRORS.labels(type(e).__name__).inc()
             raise self.error(e) from None
+        finally:
+            metrics.LLM_DURATION.labels(outcome).observe(time.perf_counter() - started)
 
     async def _complete(self, kwargs: dict[str, Any]) -> str:
         resp = await self._sdk.chat.completions.create(**kwargs)

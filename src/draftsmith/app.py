@@ -21,7 +21,7 @@ from draftsmith.auth.routes import routes as auth_routes
 from draftsmith.blogs.routes import generation_routes
 from draftsmith.blogs.routes import routes as blog_routes
 from draftsmith.config import Settings, get_settings, mask_url
-from draftsmith.db import create_engine, session_factory
+from draftsmith.db import create_engine, install_unavailable_handler, session_factory
 from draftsmith.documents.extract import warm_up
 from draftsmith.documents.routes import routes as document_routes
 from draftsmith.errors import install_error_handlers
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_openapi(app)
+    install_unavailable_handler(app)
     for routes in (
         health_routes,
         auth_routes,

@@ -40,6 +40,12 @@ def resolve_env_file() -> Path | None:
     return default.resolve() if default.is_file() else None
 
 
+def default_worker_concurrency() -> int:
+    """Job slots follow the machine: most jobs wait on I/O (the database, an LLM), and the
+    CPU-bound parts run in pools sized to the cores, so a few slots per core keep it busy."""
+    return max(4, min(32, 3 * (os.cpu_count() or 1)))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
@@ -76,9 +82,21 @@ class Settings(BaseSettings):
     login_limit_account: str = Field("10/15 minutes", description="failed logins per account")
     login_limit_address: str = Field("30/minute", description="login attempts per client address")
     register_limit_address: str = Field("20/hour", description="registrations per client address")
-    worker_concurrency: int = Field(2, ge=1, le=64)
+    worker_concurrency: int = Field(
+        default_factory=default_worker_concurrency,
+        ge=1,
+        le=64,
+        description="job slots per worker process (and in `serve` without Redis); "
+        "default 3 per CPU core, at least 4, at most 32",
+    )
     job_lease_s: int = Field(
-        120, ge=5, description="a running job whose heartbeat stops this long counts as lost"
+        15,
+        ge=5,
+        description="a running job whose heartbeat (every third of this) stops this long "
+        "counts as lost (a killed worker) and is resumed",
+    )
+    job_resend_s: int = Field(
+        120, ge=5, description="a job sent to Redis but not started this long is sent again"
     )
     extract_timeout_s: int = Field(180, ge=1)
     extract_memory_mb: int = Field(1536, ge=128)

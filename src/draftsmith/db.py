@@ -7,8 +7,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from draftsmith.errors import NotFound
+from draftsmith.errors import NotFound, error_response
 
 M = TypeVar("M")
 
@@ -67,11 +70,34 @@ class IdMixin:
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
 
 
+#: what a database that is down, restarting or overloaded raises (a refused or lost connection,
+#: a timeout, "the database system is shutting down"): passing, unlike a bug
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
+RETRY_AFTER_S = 5
+
+
+def install_unavailable_handler(app: FastAPI) -> None:
+    """While the database is unavailable, requests get 503 with ``Retry-After``, never 500."""
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(
+            503,
+            "database_unavailable",
+            "The database is unavailable for the moment; try again in a few seconds.",
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    for exc_class in UNAVAILABLE:
+        app.add_exception_handler(exc_class, unavailable)
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # pre-ping: after a database restart a pooled connection is found dead and replaced
+    # before a request uses it, so only requests during the outage itself fail (503)
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 

@@ -46,13 +46,14 @@ async def test_llm_is_the_default_engine_and_writes_a_cited_draft(app, user, ope
 async def test_llm_failure_fails_the_blog_with_an_error_event(app, user, openai_server):
     doc_ids = await ready_documents(user, *SOURCES)
     session = await new_session(user, doc_ids, length="short")
-    openai_server.push(*[status(500) for _ in range(10)])
+    openai_server.push(*[status(401) for _ in range(10)])  # a wrong key: not retried
     blog_id = await generate(user, session["id"])
     events = await read_events(user, session["id"])
-    assert events[-1]["type"] == "error" and events[-1]["data"]["code"] == "generation_failed"
+    assert events[-1]["type"] == "error" and events[-1]["data"]["code"] == "llm_auth"
     blog = await wait_blog(user, blog_id)
-    assert blog["status"] == "failed" and blog["error"]
+    assert blog["status"] == "failed" and blog["error"] and blog["error_code"] == "llm_auth"
     assert "sk-test-key" not in blog["error"]
+    assert len(openai_server.chat_requests) == 1
 
 
 async def test_cancel_stops_a_never_ending_stream_within_seconds(app, user, openai_server):

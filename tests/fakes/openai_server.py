@@ -41,6 +41,8 @@ __all__ = [
     "sleep",
     "stream",
     "stream_forever",
+    "stream_cut",
+    "not_json",
     "json_schema_unsupported",
     "default",
     "default_answer",
@@ -95,6 +97,16 @@ def stream(chunks: list[str], delay: float = 0.0) -> Behaviour:
 def stream_forever(delay: float = 0.2, piece: str = "more words ") -> Behaviour:
     """Start a stream that never ends (until the client goes away or the server stops)."""
     return Behaviour("stream_forever", delay=delay, content=piece)
+
+
+def stream_cut(chunks: list[str]) -> Behaviour:
+    """Stream these pieces, then close the response without a finish reason or ``[DONE]``."""
+    return Behaviour("stream_cut", chunks=list(chunks))
+
+
+def not_json(body: str = "<html><body>Bad gateway page</body></html>") -> Behaviour:
+    """Answer 200 with a body that is not JSON (a proxy's HTML page, say)."""
+    return Behaviour("not_json", content=body)
 
 
 def json_schema_unsupported() -> Behaviour:
@@ -441,6 +453,23 @@ class FakeOpenAIServer:
             await self._json(send, beh.code, body, hdrs)
             return
         streaming = bool(data.get("stream"))
+        if beh.kind == "not_json":
+            raw = (beh.content or "").encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": raw, "more_body": False})
+            return
+        if beh.kind == "stream_cut":
+            await self._sse_start(send)
+            for piece in beh.chunks or []:
+                await self._sse(send, self._chunk({"content": piece}))
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         if beh.kind == "stream_forever":
             await self._sse_start(send)
             await self._sse(send, self._chunk({"role": "assistant", "content": ""}))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,8 +20,9 @@ from draftsmith.documents import storage
 from draftsmith.documents.models import Document
 from draftsmith.jobs import runner
 from tests.blogs.helpers import generate, new_session, read_events
-from tests.conftest import client_for, make_settings, make_user, service_missing, wipe
+from tests.conftest import client_for, make_settings, make_user, wipe
 from tests.documents.helpers import fixture, upload, wait_done
+from tests.jobs.servers import OwnRedis
 
 
 def worker_process(settings) -> subprocess.Popen:
@@ -88,54 +87,6 @@ async def test_postgres_redis_and_separate_workers(redis_app):
             stop(process)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    """A redis-server of this test, to stop and start at will."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            service_missing("redis-server", FileNotFoundError("redis-server is not installed"))
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @dataclass
 class RedisScenario:
     redis: OwnRedis
@@ -152,7 +103,9 @@ async def own_redis_app(tmp_path, postgres_url):
     """The app over PostgreSQL and a Redis of this test (stoppable), with a signed-in user."""
     redis = OwnRedis()
     redis.start()
-    app = create_app(make_settings(tmp_path, postgres_url, redis_url=redis.url, job_lease_s=5))
+    app = create_app(
+        make_settings(tmp_path, postgres_url, redis_url=redis.url, job_lease_s=5, job_resend_s=5)
+    )
     scenario = None
     try:
         async with app.router.lifespan_context(app):
@@ -227,7 +180,7 @@ async def test_sweep_recovers_work_of_a_dead_worker(app, user):
 
 async def test_sweep_resends_a_lost_message(app, user):
     doc_id = await processed_document(user)
-    stale = utcnow() - timedelta(seconds=app.state.settings.job_lease_s + 5)
+    stale = utcnow() - timedelta(seconds=app.state.settings.job_resend_s + 5)
     await set_state(app, doc_id, status="queued", attempts=0, enqueued_at=stale)
     assert await runner.sweep(app.state.jobs.context) == 1
     assert (await wait_done(user, doc_id))["status"] == "ready"

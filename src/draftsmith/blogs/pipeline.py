@@ -9,6 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -29,12 +34,20 @@ from draftsmith.generation import (
     get_engine,
 )
 from draftsmith.generation.citations import draft_word_count
-from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
+from draftsmith.jobs.runner import (
+    Cancelled,
+    JobContext,
+    JobKind,
+    PermanentError,
+    TransientError,
+)
 from draftsmith.sessions.models import GenerationSession
 
 log = logging.getLogger(__name__)
 
 CANCEL_POLL_S = 0.5
+#: engines whose work is CPU-bound: run off the event loop (see `generate_off_loop`)
+CPU_BOUND_ENGINES = {"extractive"}
 
 
 async def _load(
@@ -59,7 +72,9 @@ async def _load(
         i for i in session.document_ids if i not in documents or documents[i].status != "ready"
     ]
     if missing:
-        raise PermanentError("A selected document was deleted or is not ready any more.")
+        raise PermanentError(
+            "A selected document was deleted or is not ready any more.", "document_unavailable"
+        )
     return blog, session, documents
 
 
@@ -104,18 +119,62 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     )
     try:
         engine = get_engine(blog.engine, ctx.settings)
-        draft = await engine.generate(request, retrieve, emit, cancel.is_set)
+        if engine.name in CPU_BOUND_ENGINES:
+            draft = await generate_off_loop(engine, request, retrieve, emit, cancel.is_set)
+        else:
+            draft = await engine.generate(request, retrieve, emit, cancel.is_set)
     except GenerationCancelled as exc:
         await _mark_cancelled(ctx, blog_id)
         raise Cancelled() from exc
     except GenerationError as exc:
-        raise PermanentError(exc.message) from exc
+        if exc.transient:
+            raise TransientError(exc.message, exc.code) from exc
+        raise PermanentError(exc.message, exc.code) from exc
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     _check_quotes(draft, documents)
     await _save(ctx, blog_id, draft)
+
+
+@cache
+def _cpu_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="generate")
+
+
+async def generate_off_loop(
+    engine: Any,
+    request: GenerationRequest,
+    retrieve: Callable[..., Awaitable[Any]],
+    emit: Callable[..., Awaitable[None]],
+    cancelled: Callable[[], bool],
+) -> Draft:
+    """Run a CPU-bound engine in a thread (a pool sized to the cores) with an event loop of
+    its own, so this loop keeps serving requests and heartbeats; its retrieve and emit calls
+    are run on this loop, where the database connections live."""
+    loop = asyncio.get_running_loop()
+    stopping = threading.Event()
+
+    def here(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any) -> Any:
+            future = asyncio.run_coroutine_threadsafe(function(*args), loop)
+            return await asyncio.wrap_future(future)
+
+        return call
+
+    def work() -> Draft:
+        return asyncio.run(
+            engine.generate(
+                request, here(retrieve), here(emit), lambda: stopping.is_set() or cancelled()
+            )
+        )
+
+    try:
+        return await loop.run_in_executor(_cpu_threads(), work)
+    except asyncio.CancelledError:
+        stopping.set()  # the engine stops at its next check
+        raise
 
 
 async def _watch_cancel(ctx: JobContext, blog_id: str, cancel: asyncio.Event) -> None:
@@ -133,7 +192,8 @@ def _check_quotes(draft: Draft, documents: dict[str, Document]) -> None:
         text = documents[citation.document_id].markdown or ""
         if text[citation.start : citation.end] != citation.quote and citation.quote not in text:
             raise PermanentError(
-                f"Citation [{citation.n}] does not quote its source; the draft was not saved."
+                f"Citation [{citation.n}] does not quote its source; the draft was not saved.",
+                "bad_quote",
             )
 
 
@@ -204,13 +264,11 @@ async def _mark_cancelled(ctx: JobContext, blog_id: str) -> None:
         await db.commit()
 
 
-async def _on_failed(db: AsyncSession, blog_id: str, message: str) -> None:
+async def _on_failed(db: AsyncSession, blog_id: str, message: str, code: str) -> None:
     blog = await db.get(Blog, blog_id)
     if blog is not None:
         db.add(
-            events.event_row(
-                blog, "error", {"status": "failed", "code": "generation_failed", "detail": message}
-            )
+            events.event_row(blog, "error", {"status": "failed", "code": code, "detail": message})
         )
 
 

@@ -32,6 +32,7 @@ class BlogSummary(BaseModel):
     title: str
     status: BlogStatus
     error: str | None
+    error_code: str | None = None
     revision: int
     engine: str
     model: str | None

@@ -21,7 +21,13 @@ from draftsmith.documents.extract import (
     extract_isolated,
 )
 from draftsmith.documents.models import ChunkRow, Document
-from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
+from draftsmith.jobs.runner import (
+    Cancelled,
+    JobContext,
+    JobKind,
+    PermanentError,
+    TransientError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +115,16 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
     path = storage.path_for(ctx.settings, document.storage_key)
     if not path.is_file():
         raise PermanentError(
-            "The stored file is missing; delete this document and upload it again."
+            "The stored file is missing; delete this document and upload it again.", "file_missing"
         )
     try:
         extraction, spans = await anyio.to_thread.run_sync(
             extract_and_chunk, ctx.settings, path, document.kind, document.encoding
         )
-    except ExtractorUnavailable:
-        raise  # the server's problem, not the document's: retried with backoff
+    except ExtractorUnavailable as exc:  # the server's problem, not the document's
+        raise TransientError(str(exc), "extractor_unavailable") from exc
     except ExtractionError as exc:
-        raise PermanentError(str(exc)) from exc
+        raise PermanentError(str(exc), "extraction_failed") from exc
     async with ctx.db() as db:
         if not await save_extraction(db, document, extraction, spans):
             raise Cancelled()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
@@ -38,12 +39,54 @@ class InProcessQueue:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+class Outage:
+    """Logs a service going away once, and its return once, however many calls fail between;
+    says how long to wait before the next try (backoff doubling up to ``max_wait`` s)."""
+
+    def __init__(self, what: str, max_wait: float = 30.0) -> None:
+        self.what = what
+        self.max_wait = max_wait
+        self.failures = 0
+        self.since = 0.0
+        self.retry_at = 0.0
+
+    @property
+    def down(self) -> bool:
+        return self.failures > 0
+
+    def failed(self, exc: BaseException) -> float:
+        """Record a failed call; returns the seconds to wait before the next try."""
+        now = time.monotonic()
+        if not self.failures:
+            self.since = now
+            log.warning("%s is unavailable (%s); retrying with backoff", self.what, exc)
+        self.failures += 1
+        wait = min(self.max_wait, 0.5 * 2 ** min(self.failures - 1, 10))
+        self.retry_at = now + wait
+        return wait
+
+    def recovered(self) -> None:
+        if self.failures:
+            down_for = time.monotonic() - self.since
+            log.info("%s is back after %.1f s", self.what, down_for)
+        self.failures = 0
+        self.retry_at = 0.0
+
+
+class QueueUnavailable(ConnectionError):
+    """Redis is down (or was a moment ago): the row stays in the outbox."""
+
+
 class ArqQueue:
-    """Sends work to `draftsmith worker` processes through Redis (arq)."""
+    """Sends work to `draftsmith worker` processes through Redis (arq).
+
+    While Redis is down, sends fail at once (no connection attempt until the backoff
+    has passed) and leave their rows in the outbox, which the sweep sends later."""
 
     def __init__(self, redis_url: str) -> None:
         self.redis_settings = redis_settings(redis_url)
         self._pool: ArqRedis | None = None
+        self.outage = Outage("Redis (the job queue)")
 
     async def _connection(self) -> ArqRedis:
         if self._pool is None:
@@ -51,13 +94,17 @@ class ArqQueue:
         return self._pool
 
     async def send(self, kind: str, row_id: str) -> None:
-        pool = await self._connection()
+        if self.outage.down and time.monotonic() < self.outage.retry_at:
+            raise QueueUnavailable("Redis is unavailable")
         try:
+            pool = await self._connection()
             await pool.enqueue_job(ARQ_FUNCTION, kind, row_id)
-        except Exception:
+        except Exception as exc:
+            self.outage.failed(exc)
             # Drop the connection so the next attempt reconnects once Redis is back.
             await self.close()
-            raise
+            raise QueueUnavailable(f"Redis is unavailable: {exc}") from exc
+        self.outage.recovered()
 
     async def close(self) -> None:
         if self._pool is not None:

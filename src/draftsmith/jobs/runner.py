@@ -18,25 +18,63 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from draftsmith import metrics
 from draftsmith.config import Settings
-from draftsmith.db import utcnow
+from draftsmith.db import UNAVAILABLE, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 INTERRUPTED = "The work was interrupted too many times; try again."
+INTERNAL = (
+    "An internal error ({name}) stopped the work; it was not retried, as it would fail "
+    "the same way again."
+)
 
 
 class PermanentError(Exception):
     """The work cannot succeed (a bad file, a refused request): fail the row with this message."""
 
+    def __init__(self, message: str, code: str = "failed") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientError(Exception):
+    """Trying again later may succeed (a service down or busy): retried with backoff."""
+
+    def __init__(self, message: str, code: str = "service_unavailable") -> None:
+        super().__init__(message)
+        self.code = code
+
 
 class Cancelled(Exception):
     """The row was cancelled (or deleted) while the work ran."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that may not happen again: a lost connection, a timeout, a service down.
+
+    Anything else (a programming error, a malformed input) would fail the same way on
+    the same input, so it is not retried."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (TransientError, RedisError, OSError, *UNAVAILABLE))
+
+
+def _retry_message(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, TransientError):
+        return str(exc), exc.code
+    if isinstance(exc, (DBAPIError, *UNAVAILABLE)):
+        return "The database was unavailable.", "database_unavailable"
+    if isinstance(exc, RedisError):
+        return "Redis was unavailable.", "redis_unavailable"
+    return f"A service was unavailable ({type(exc).__name__}).", "service_unavailable"
 
 
 class Queue(Protocol):
@@ -56,8 +94,9 @@ class JobKind:
     handler: Handler
     running_status: str = "processing"
     done_status: str = "ready"
-    #: called in the transaction that marks a row failed (e.g. to record an event with it)
-    on_failed: Callable[[AsyncSession, str, str], Awaitable[None]] | None = None
+    #: called in the transaction that marks a row failed, with its message and code
+    #: (e.g. to record an event with it)
+    on_failed: Callable[[AsyncSession, str, str, str], Awaitable[None]] | None = None
     #: called by every recovery sweep, to clean up what interrupted work left behind
     tidy: Callable[[JobContext], Awaitable[None]] | None = None
 
@@ -103,6 +142,7 @@ async def claim(ctx: JobContext, kind: JobKind, row_id: str) -> bool:
                 attempts=model.attempts + 1,
                 lease_expires_at=now + timedelta(seconds=ctx.settings.job_lease_s),
                 error=None,
+                error_code=None,
             )
         )
         await db.commit()
@@ -110,18 +150,21 @@ async def claim(ctx: JobContext, kind: JobKind, row_id: str) -> bool:
 
 
 async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
-    """Keep the lease alive while the work runs."""
+    """Keep the lease alive while the work runs (through database outages: it keeps trying)."""
     model = kind.model
     interval = max(1.0, ctx.settings.job_lease_s / 3)
     while True:
         await asyncio.sleep(interval)
-        async with ctx.db() as db:
-            await db.execute(
-                update(model)
-                .where(model.id == row_id, model.status == kind.running_status)
-                .values(lease_expires_at=utcnow() + timedelta(seconds=ctx.settings.job_lease_s))
-            )
-            await db.commit()
+        try:
+            async with ctx.db() as db:
+                await db.execute(
+                    update(model)
+                    .where(model.id == row_id, model.status == kind.running_status)
+                    .values(lease_expires_at=utcnow() + timedelta(seconds=ctx.settings.job_lease_s))
+                )
+                await db.commit()
+        except Exception as exc:  # the next beat tries again; the work itself reports failures
+            log.debug("heartbeat of %s %s failed: %s", kind.name, row_id, exc)
 
 
 async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
@@ -130,34 +173,49 @@ async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
     try:
         if not await claim(ctx, kind, row_id):
             return  # done, running elsewhere, deleted or not due yet
-    except Exception:
-        log.exception("could not claim %s %s", kind_name, row_id)
-        return
+    except Exception as exc:
+        log.warning("could not claim %s %s: %s", kind_name, row_id, exc)
+        return  # still queued: the sweep sends it again
     heartbeat = asyncio.create_task(_heartbeat(ctx, kind, row_id))
     metrics.JOBS_STARTED.labels(kind_name).inc()
     metrics.JOBS_RUNNING.labels(kind_name).inc()
     started, outcome = time.perf_counter(), "done"
     try:
-        await kind.handler(ctx, row_id)
-    except Cancelled:
-        outcome = "cancelled"
-        log.info("%s %s was cancelled", kind_name, row_id)
-    except PermanentError as exc:
-        outcome = "failed"
-        await _fail(ctx, kind, row_id, str(exc))
+        outcome = await _work(ctx, kind, row_id)
     except asyncio.CancelledError:
         outcome = "interrupted"
         # The process is stopping: hand the row back so it is picked up again at once.
         await asyncio.shield(_release(ctx, kind, row_id))
         raise
-    except Exception as exc:
+    except Exception:  # recording the outcome failed (the database went away): the lease runs out
         outcome = "error"
-        log.exception("%s %s failed", kind_name, row_id)
-        await _retry_or_fail(ctx, kind, row_id, exc)
+        log.exception("could not record the outcome of %s %s", kind_name, row_id)
     finally:
         heartbeat.cancel()
         metrics.JOBS_RUNNING.labels(kind_name).dec()
         metrics.JOB_DURATION.labels(kind_name, outcome).observe(time.perf_counter() - started)
+
+
+async def _work(ctx: JobContext, kind: JobKind, row_id: str) -> str:
+    """Run the handler and record its outcome; returns the outcome's name (for metrics)."""
+    try:
+        await kind.handler(ctx, row_id)
+    except Cancelled:
+        log.info("%s %s was cancelled", kind.name, row_id)
+        return "cancelled"
+    except PermanentError as exc:
+        await _fail(ctx, kind, row_id, str(exc), exc.code)
+        return "failed"
+    except Exception as exc:
+        if is_transient(exc):
+            log.warning("%s %s failed, to be retried: %r", kind.name, row_id, exc)
+            await _retry_or_fail(ctx, kind, row_id, exc)
+        else:
+            log.exception("%s %s failed; not retried", kind.name, row_id)
+            message = INTERNAL.format(name=type(exc).__name__)
+            await _fail(ctx, kind, row_id, message, "internal_error")
+        return "error"
+    return "done"
 
 
 async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) -> None:
@@ -171,16 +229,16 @@ async def _finish(ctx: JobContext, kind: JobKind, row_id: str, **values: Any) ->
         await db.commit()
 
 
-async def _fail(ctx: JobContext, kind: JobKind, row_id: str, message: str) -> None:
+async def _fail(ctx: JobContext, kind: JobKind, row_id: str, message: str, code: str) -> None:
     model = kind.model
     async with ctx.db() as db:
         failed = await db.execute(
             update(model)
             .where(model.id == row_id, model.status == kind.running_status)
-            .values(status="failed", error=message, lease_expires_at=None)
+            .values(status="failed", error=message, error_code=code, lease_expires_at=None)
         )
         if failed.rowcount == 1 and kind.on_failed is not None:
-            await kind.on_failed(db, row_id, message)
+            await kind.on_failed(db, row_id, message, code)
         await db.commit()
     if failed.rowcount == 1:
         metrics.JOBS_FAILED.labels(kind.name).inc()
@@ -207,17 +265,20 @@ async def _retry_or_fail(ctx: JobContext, kind: JobKind, row_id: str, exc: Excep
         attempts = await db.scalar(select(kind.model.attempts).where(kind.model.id == row_id))
     if attempts is None:
         return
+    message, code = _retry_message(exc)
     if attempts >= MAX_ATTEMPTS:
-        await _fail(
-            ctx,
-            kind,
-            row_id,
-            f"Processing failed {attempts} times; the last error was {type(exc).__name__}.",
-        )
+        await _fail(ctx, kind, row_id, f"{message} (tried {attempts} times)", code)
         return
-    # Queued again with a delay; the sweep sends it when it is due.
+    # Queued again with a delay (the reason shown meanwhile); the sweep sends it when due.
     await _finish(
-        ctx, kind, row_id, status="queued", enqueued_at=None, run_after=utcnow() + backoff(attempts)
+        ctx,
+        kind,
+        row_id,
+        status="queued",
+        enqueued_at=None,
+        run_after=utcnow() + backoff(attempts),
+        error=message,
+        error_code=code,
     )
 
 
@@ -227,8 +288,7 @@ async def send(ctx: JobContext, kind_name: str, row_id: str) -> bool:
         return False
     try:
         await ctx.queue.send(kind_name, row_id)
-    except Exception as exc:
-        log.warning("queue unavailable, %s %s stays in the outbox: %s", kind_name, row_id, exc)
+    except Exception:  # the queue logs the outage once; the sweep sends the row later
         return False
     metrics.JOBS_QUEUED.labels(kind_name).inc()
     model = ctx.kinds[kind_name].model
@@ -242,10 +302,13 @@ async def send(ctx: JobContext, kind_name: str, row_id: str) -> bool:
     return True
 
 
-async def sweep(ctx: JobContext) -> int:
-    """Re-send work that is due: never sent, sent but lost, or whose worker died."""
+async def sweep(ctx: JobContext, *, resend_all: bool = False) -> int:
+    """Re-send work that is due: never sent, sent but lost, or whose worker died.
+
+    ``resend_all`` also re-sends queued work sent a moment ago: after a Redis outage its
+    messages may be gone (duplicates are harmless: a row is claimed once)."""
     now = utcnow()
-    lease = timedelta(seconds=ctx.settings.job_lease_s)
+    lost_after = timedelta(seconds=0 if resend_all else ctx.settings.job_resend_s)
     resent = 0
     for kind in ctx.kinds.values():
         if kind.tidy is not None:
@@ -263,14 +326,19 @@ async def sweep(ctx: JobContext) -> int:
                     model.lease_expires_at < now,
                     model.attempts >= MAX_ATTEMPTS,
                 )
-                .values(status="failed", lease_expires_at=None, error=INTERRUPTED)
+                .values(
+                    status="failed",
+                    lease_expires_at=None,
+                    error=INTERRUPTED,
+                    error_code="interrupted",
+                )
                 .returning(model.id)
             )
             interrupted_ids = interrupted.scalars().all()
             metrics.JOBS_FAILED.labels(kind.name).inc(len(interrupted_ids))
             if kind.on_failed is not None:
                 for failed_id in interrupted_ids:
-                    await kind.on_failed(db, failed_id, INTERRUPTED)
+                    await kind.on_failed(db, failed_id, INTERRUPTED, "interrupted")
             expired = await db.execute(
                 update(model)
                 .where(model.status == kind.running_status, model.lease_expires_at < now)
@@ -282,7 +350,7 @@ async def sweep(ctx: JobContext) -> int:
                 select(model.id)
                 .where(
                     model.status == "queued",
-                    or_(model.enqueued_at.is_(None), model.enqueued_at < now - lease),
+                    or_(model.enqueued_at.is_(None), model.enqueued_at <= now - lost_after),
                     or_(model.run_after.is_(None), model.run_after <= now),
                 )
                 .limit(500)

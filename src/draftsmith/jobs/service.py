@@ -10,12 +10,26 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from draftsmith.config import Settings
+from draftsmith.db import UNAVAILABLE
 from draftsmith.jobs import runner
-from draftsmith.jobs.backends import ArqQueue, InProcessQueue
+from draftsmith.jobs.backends import ArqQueue, InProcessQueue, Outage
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_S = 5.0
+
+
+async def sweep_once(ctx: runner.JobContext, database: Outage) -> None:
+    """One recovery sweep; a database outage is logged once, not at every sweep."""
+    try:
+        await runner.sweep(ctx)
+    except UNAVAILABLE as exc:
+        database.failed(exc)
+        return
+    except Exception:
+        log.exception("job sweep failed; trying again at the next")
+        return
+    database.recovered()
 
 
 class Jobs:
@@ -42,11 +56,9 @@ class Jobs:
         self._sweeper = asyncio.create_task(self._sweep_forever(sweep_every), name="job-sweep")
 
     async def _sweep_forever(self, every: float) -> None:
+        database = Outage("The database (job sweep)")
         while True:
-            try:
-                await runner.sweep(self.context)
-            except Exception:
-                log.exception("job sweep failed; trying again in %.0f s", every)
+            await sweep_once(self.context, database)
             await asyncio.sleep(every)
 
     async def submit(self, kind: str, row_id: str) -> bool:

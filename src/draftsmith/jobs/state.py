@@ -17,6 +17,8 @@ class JobState:
 
     status: Mapped[str] = mapped_column(String(20), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    #: stable snake_case reason of a failure (e.g. ``llm_unreachable``), next to ``error``
+    error_code: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     enqueued_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]

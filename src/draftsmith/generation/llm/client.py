@@ -8,11 +8,13 @@ them.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import httpx
 import openai
 
 from draftsmith import metrics
@@ -96,6 +98,13 @@ class LLMClient:
         except openai.APIConnectionError as e:
             metrics.LLM_ERRORS.labels(type(e).__name__).inc()
             raise self.error(e) from None
+        except json.JSONDecodeError:  # from the SDK, on a 200 whose body is not JSON
+            metrics.LLM_ERRORS.labels("JSONDecodeError").inc()
+            raise GenerationError(
+                "The LLM endpoint answered with a body that is not JSON "
+                "(is DRAFTSMITH_LLM_BASE_URL an OpenAI-compatible API?).",
+                code="llm_bad_response",
+            ) from None
         finally:
             metrics.LLM_DURATION.labels(outcome).observe(time.perf_counter() - started)
 
@@ -106,15 +115,25 @@ class LLMClient:
     async def _stream(self, kwargs: dict[str, Any], on_text: OnText) -> str:
         stream = await self._sdk.chat.completions.create(stream=True, **kwargs)
         parts: list[str] = []
+        finished = False
         try:
             async for chunk in stream:
-                delta = chunk.choices[0].delta if chunk.choices else None
-                if delta is not None and delta.content:
-                    parts.append(delta.content)
+                choice = chunk.choices[0] if chunk.choices else None
+                if choice is not None and choice.delta is not None and choice.delta.content:
+                    parts.append(choice.delta.content)
                     await on_text("".join(parts))
+                finished = finished or bool(choice is not None and choice.finish_reason)
+        except httpx.TransportError:
+            finished = False  # the connection broke mid-answer
         finally:
             with anyio.move_on_after(2, shield=True):
                 await stream.close()
+        if not finished:
+            raise GenerationError(
+                "The LLM endpoint closed the stream before the answer was complete.",
+                code="llm_stream_closed",
+                transient=True,
+            )
         return "".join(parts)
 
     def error(self, e: openai.APIError) -> GenerationError:
@@ -130,10 +149,12 @@ class LLMClient:
                 f"The LLM endpoint timed out{tries} (connect timeout {s.connect_timeout:g}s, "
                 f"read timeout {s.read_timeout:g}s).",
                 code="llm_timeout",
+                transient=True,
             )
         return GenerationError(
             f"Could not connect to the LLM endpoint at {s.base_url}{tries}.",
             code="llm_unreachable",
+            transient=True,
         )
 
     def _status_error(self, e: openai.APIStatusError, attempts: int) -> GenerationError:
@@ -160,17 +181,20 @@ class LLMClient:
                 f"The LLM endpoint asked to retry after {retry_after}s (HTTP {status}), "
                 "longer than this app waits.",
                 code="llm_rate_limited",
+                transient=True,
             )
         if status == 429:
             return GenerationError(
                 "The LLM endpoint kept rate-limiting the requests (HTTP 429) "
                 f"after {attempts} attempts.",
                 code="llm_rate_limited",
+                transient=True,
             )
         if status >= 500:
             return GenerationError(
                 f"The LLM endpoint failed with HTTP {status} after {attempts} attempts.",
                 code="llm_server_error",
+                transient=True,
             )
         return GenerationError(
             f"The LLM endpoint refused the request (HTTP {status}){_detail(e.body)}.",

@@ -32,7 +32,7 @@ def api_operations(app):
 async def test_no_500_on_odd_input(app, user):
     checked = 0
     for method, template in api_operations(app):
-        if template.endswith("/logout"):
+        if template.endswith(("/logout", "/logout-all")):  # would end the session
             continue
         for value in ODD_VALUES:
             path = re.sub(r"\{[^}]+\}", value.replace("/", ""), template)

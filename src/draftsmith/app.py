@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -24,6 +25,7 @@ from draftsmith.config import Settings, get_settings, mask_url
 from draftsmith.db import create_engine, install_unavailable_handler, session_factory
 from draftsmith.documents.extract import warm_up
 from draftsmith.documents.routes import routes as document_routes
+from draftsmith.documents.storage import remove_user_files
 from draftsmith.errors import install_error_handlers
 from draftsmith.health import routes as health_routes
 from draftsmith.job_kinds import JOB_KINDS
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # auth deletes accounts; the documents layer (above it) knows where their files are
+    app.state.remove_user_files = partial(remove_user_files, settings)
     install_error_handlers(app)
     install_openapi(app)
     install_unavailable_handler(app)

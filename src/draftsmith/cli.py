@@ -413,6 +413,25 @@ def user_create(
     console.print(f"Created {user.email} ({user.id}).")
 
 
+def _on_user(email: str, work) -> object:
+    """Run ``await work(db, user)`` on the account with this email; one line, exit 1, if none."""
+    from draftsmith.auth import service
+
+    settings = _settings()
+
+    async def run(db):
+        user = await service.user_by_email(db, email)
+        if user is not None:
+            await work(db, user)
+        return user
+
+    user = asyncio.run(_with_db(settings, run))
+    if user is None:
+        err.print(f"[red]No user with email {email}.[/]")
+        raise typer.Exit(1)
+    return user
+
+
 @user_app.command("set-password")
 def user_set_password(
     email: str,
@@ -421,27 +440,87 @@ def user_set_password(
     """Set a user's password and sign out all of their sessions."""
     from draftsmith.auth import passwords, service
 
-    settings = _settings()
     secret = _read_password(password)
-
-    async def work(db):
-        user = await service.user_by_email(db, email)
-        if user is None:
-            return None
-        passwords.check_policy(secret, user.email)
-        await service.set_password(db, user, secret)
-        await service.revoke_other_families(db, user.id, None, "password_reset")
-        return user
-
     try:
-        user = asyncio.run(_with_db(settings, work))
+        passwords.check_policy(secret, email)
     except passwords.WeakPassword as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
-    if user is None:
-        err.print(f"[red]No user with email {email}.[/]")
+
+    async def work(db, user):
+        await service.set_password(db, user, secret)
+        await service.revoke_other_families(db, user.id, None, "password_reset")
+
+    _on_user(email, work)
+    console.print(f"Password changed for {email}; their sessions were signed out.")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every account: email, name, created, status, live sessions, id (tab-separated when piped)."""
+    from draftsmith.auth import service
+
+    users = asyncio.run(_with_db(_settings(), service.list_users))
+    rows = [
+        (
+            user.email,
+            user.display_name or "",
+            user.created_at.strftime("%Y-%m-%d %H:%M"),
+            "disabled" if user.disabled_at else "active",
+            str(sessions),
+            user.id,
+        )
+        for user, sessions in users
+    ]
+    if not sys.stdout.isatty():
+        for row in rows:
+            print("\t".join(row))
+        return
+    table = Table("email", "name", "created", "status", "sessions", "id")
+    for row in rows:
+        table.add_row(*row, style="dim" if row[3] == "disabled" else None)
+    console.print(table)
+    console.print(f"{len(rows)} account(s).")
+
+
+@user_app.command("disable")
+def user_disable(email: str) -> None:
+    """Disable an account: it cannot sign in, and its tokens stop working at once."""
+    from draftsmith.auth import service
+
+    _on_user(email, lambda db, user: service.set_disabled(db, user, True))
+    console.print(f"Disabled {email}; their sessions were signed out.")
+
+
+@user_app.command("enable")
+def user_enable(email: str) -> None:
+    """Enable a disabled account again (the user signs in anew)."""
+    from draftsmith.auth import service
+
+    _on_user(email, lambda db, user: service.set_disabled(db, user, False))
+    console.print(f"Enabled {email}.")
+
+
+@user_app.command("delete")
+def user_delete(
+    email: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Delete an account and everything it owns (documents, files, sessions, blogs)."""
+    from draftsmith.auth import service
+    from draftsmith.documents.storage import remove_user_files
+
+    if not yes and not typer.confirm(f"Delete {email} and everything they own?"):
+        err.print("Nothing deleted.")
         raise typer.Exit(1)
-    console.print(f"Password changed for {user.email}; their sessions were signed out.")
+    settings = _settings()
+
+    async def work(db, user):
+        await service.delete_user(db, user.id)
+        remove_user_files(settings, user.id)
+
+    _on_user(email, work)
+    console.print(f"Deleted {email} and everything they owned.")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,12 @@ class Settings(BaseSettings):
     open_registration: bool = True
     access_token_ttl_s: int = Field(15 * 60, ge=1)
     refresh_family_ttl_days: int = Field(30, ge=1, le=30)
-    login_limit_account: str = Field("10/15 minutes", description="failed logins per account")
+    login_limit_account: str = Field(
+        "10/15 minutes", description="failed logins per account from one client address"
+    )
+    login_limit_account_total: str = Field(
+        "100/15 minutes", description="failed logins per account from all addresses together"
+    )
     login_limit_address: str = Field("30/minute", description="login attempts per client address")
     register_limit_address: str = Field("20/hour", description="registrations per client address")
     worker_concurrency: int = Field(

@@ -22,10 +22,36 @@ from draftsmith.errors import error_response
 
 access_log = logging.getLogger("draftsmith.access")
 
+# Browser features the app never uses, denied to it and to anything it could embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
 
 class SecurityHeaders:
-    """Adds CSP (with a per-request nonce), nosniff, framing, referrer and COOP headers,
-    applies renewed or cleared session cookies, and marks authenticated answers no-store."""
+    """Adds CSP (with a per-request nonce), nosniff, framing, referrer, COOP, CORP and
+    Permissions-Policy headers, applies renewed or cleared session cookies, and marks
+    authenticated answers no-store."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -53,6 +79,8 @@ class SecurityHeaders:
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Cross-Origin-Resource-Policy"] = "same-origin"
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
                 if self.settings.secure_cookies:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
                 if "caller" in state or scope["path"].startswith("/api/"):

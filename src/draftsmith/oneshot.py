@@ -85,7 +85,7 @@ async def local_user_id(ctx: runner.JobContext, email: str | None) -> str:
         user = User(
             email=LOCAL_EMAIL,
             display_name="Local",
-            password_hash=hash_password(secrets.token_urlsafe(24)),
+            password_hash=await hash_password(secrets.token_urlsafe(24)),
         )
         db.add(user)
         await db.commit()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot
-from tests.e2e.steps import open_nav, register
+from tests.e2e.steps import open_nav, register, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -108,7 +108,7 @@ def test_account_changes_the_password(page, browser_context, live):
     expect(page.locator("#password-result")).to_contain_text("Password changed")
     expect(page.get_by_label("Current password")).to_have_value("")
 
-    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    page.get_by_role("main").get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(re.compile(r"/login$"))
     page.get_by_label("Email").fill("account@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
@@ -205,3 +205,42 @@ def test_a_dead_session_goes_to_sign_in_and_comes_back(page, browser_context, li
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/documents\?q=tables$"))
     expect(page.get_by_label("Search documents")).to_have_value("tables")
+
+
+def test_account_signs_out_everywhere_and_deletes_itself(page, browser_context, chromium, live):
+    register(page, "leaving@example.com")
+    other = chromium.new_context(viewport=DESKTOP, base_url=live.url)
+    try:
+        elsewhere = other.new_page()
+        sign_in(elsewhere, "leaving@example.com")
+
+        open_nav(page, "Account")
+        page.get_by_role("button", name="Sign out everywhere").click()
+        dialog = page.get_by_role("dialog", name="Sign out everywhere?")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(page).to_have_url(re.compile(r"/dashboard/account$"))
+        page.get_by_role("button", name="Sign out everywhere").click()
+        dialog.get_by_role("button", name="Sign out everywhere").click()
+        expect(page).to_have_url(re.compile(r"/login$"))
+        elsewhere.goto("/dashboard")  # the other browser is signed out too
+        expect(elsewhere).to_have_url(re.compile(r"/login\?next="))
+    finally:
+        other.close()
+
+    sign_in(page, "leaving@example.com")
+    open_nav(page, "Account")
+    page.get_by_role("button", name="Delete account…").click()
+    dialog = page.get_by_role("dialog", name="Delete your account?")
+    expect(dialog.get_by_label("Password")).to_be_focused()
+    dialog.get_by_label("Password").fill("not my password")
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("password is not correct")
+    screenshot(page, "16-account-delete")
+    dialog.get_by_label("Password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.get_by_label("Email").fill("leaving@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    assert not browser_context.watch.page_errors

@@ -1,7 +1,14 @@
-"""The browser session cookies of the contract: ds_access, ds_refresh (httpOnly), ds_csrf."""
+"""The browser session cookies of the contract: ds_access, ds_refresh (httpOnly), ds_csrf.
+
+Every cookie has ``Path=/``. ``ds_refresh`` cannot be scoped to a renewal path: an expired
+``ds_access`` is renewed transparently on whatever page or API request comes next (see
+``auth.deps``), so the refresh token must reach every path. ``SameSite=Lax``, httpOnly and the
+``__Host-`` prefix (over HTTPS) keep it from other sites and scripts.
+"""
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from draftsmith.auth import tokens
@@ -56,3 +63,15 @@ def clear_session(response: Response, settings: Settings) -> None:
         response.delete_cookie(
             name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
         )
+
+
+# Sent with every sign-out: the browser drops this site's cookies and storage too.
+CLEAR_SITE_DATA = '"cookies", "storage"'
+
+
+def signed_out(request: Request, response: Response) -> Response:
+    """Make ``response`` end the browser session: cookies cleared, no renewal applied."""
+    request.state.renewed_session = None
+    request.state.clear_session_cookies = True
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -18,6 +18,7 @@ class User(IdMixin, Base):
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]  # set by an operator: no sign-in, no working token
 
 
 class RefreshFamily(IdMixin, Base):

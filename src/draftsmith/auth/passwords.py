@@ -1,13 +1,29 @@
-"""Password hashing (argon2id via pwdlib) and the password policy."""
+"""Password hashing (argon2id via pwdlib) and the password policy.
+
+Argon2 is deliberately slow (about 0.1-0.4 s of CPU per check here), so it never runs on the
+event loop: each hash or check runs in a worker thread (argon2 releases the GIL), at most one per
+core at once. A request that finds every slot taken waits up to ``MAX_WAIT_S`` for one, then gets
+503 ``busy`` with ``Retry-After``: other requests keep their share of the machine.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import weakref
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
+import anyio
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from draftsmith.errors import ApiError
+
+T = TypeVar("T")
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 handles more, but nobody types this much; refuse before hashing
@@ -45,16 +61,49 @@ def _is_sequence(text: str) -> bool:
     return len(steps) == 1 and steps <= {1, -1}
 
 
-def hash_password(password: str) -> str:
-    return hasher.hash(password)
+SLOTS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+MAX_WAIT_S = 5.0
+RETRY_AFTER_S = 2
+
+# One semaphore per event loop (tests and the CLI run several loops in one process).
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+async def _in_thread(work: Callable[..., T], *args: object) -> T:
+    """Run argon2 work in a thread once a slot is free; 503 ``busy`` after MAX_WAIT_S."""
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(SLOTS)
+    try:
+        async with asyncio.timeout(MAX_WAIT_S):
+            await slots.acquire()
+    except TimeoutError:
+        raise ApiError(
+            503,
+            "busy",
+            "The server is busy checking other passwords; try again in a moment.",
+            {"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
+    try:
+        # not abandoned on cancellation: the slot is freed only when the thread is done
+        return await anyio.to_thread.run_sync(work, *args)
+    finally:
+        slots.release()
+
+
+async def hash_password(password: str) -> str:
+    return await _in_thread(hasher.hash, password)
+
+
+async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     """Check a password; returns (valid, new hash when the parameters changed)."""
     if len(password) > MAX_LENGTH:
-        hasher.verify("x", _DUMMY_HASH)  # keep the timing of a normal failure
+        await _in_thread(hasher.verify, "x", _DUMMY_HASH)  # the timing of a normal failure
         return False, None
     if password_hash is None:
-        hasher.verify(password, _DUMMY_HASH)
+        await _in_thread(hasher.verify, password, _DUMMY_HASH)
         return False, None
-    return hasher.verify_and_update(password, password_hash)
+    return await _in_thread(hasher.verify_and_update, password, password_hash)

@@ -1,4 +1,9 @@
-"""Login rate limits per account and per client address (the `limits` library)."""
+"""Login rate limits (the `limits` library).
+
+Failed sign-ins count per account *and* client address, so an attacker guessing from one
+address is stopped without locking the owner out from theirs; a much higher account-wide
+ceiling slows a guess spread over many addresses. Attempts also count per address.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class LoginLimiter:
             storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_account = parse(settings.login_limit_account)
+        self._per_account_total = parse(settings.login_limit_account_total)
         self._per_address = parse(settings.login_limit_address)
         self._registrations = parse(settings.register_limit_address)
 
@@ -42,10 +48,17 @@ class LoginLimiter:
                 {"Retry-After": str(retry)},
             )
 
+    @staticmethod
+    def _account_keys(email: str, address: str) -> tuple[str, str]:
+        # "|" never occurs in an address, so the pair key is unambiguous
+        return f"account-from:{email}|{address}", f"account:{email}"
+
     async def check(self, email: str, address: str) -> None:
-        """Count this attempt for the address; refuse when either limit is used up."""
+        """Count this attempt for the address; refuse when any limit is used up."""
+        from_address, account = self._account_keys(email, address)
         async with self._storage_errors():
-            await self._refuse_if_exhausted(self._per_account, f"account:{email}")
+            await self._refuse_if_exhausted(self._per_account, from_address)
+            await self._refuse_if_exhausted(self._per_account_total, account)
             await self._refuse_if_exhausted(self._per_address, f"address:{address}")
             await self._limiter.hit(self._per_address, "login", f"address:{address}")
 
@@ -57,9 +70,11 @@ class LoginLimiter:
             )
             await self._limiter.hit(self._registrations, "login", f"register:{address}")
 
-    async def failed(self, email: str) -> None:
+    async def failed(self, email: str, address: str) -> None:
+        from_address, account = self._account_keys(email, address)
         async with self._storage_errors():
-            await self._limiter.hit(self._per_account, "login", f"account:{email}")
+            await self._limiter.hit(self._per_account, "login", from_address)
+            await self._limiter.hit(self._per_account_total, "login", account)
 
     @asynccontextmanager
     async def _storage_errors(self):

@@ -1,4 +1,5 @@
-"""/api/v1/auth: register, sign in, refresh, sign out, me, change password."""
+"""/api/v1/auth: register, sign in, refresh, sign out (here or everywhere), me, change
+password, delete the account."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from draftsmith.auth import service
+from draftsmith.auth import cookies, service
 from draftsmith.auth.access import public, router
 from draftsmith.auth.deps import CurrentCaller, client_address, settings_of
 from draftsmith.auth.schemas import (
     ChangePasswordIn,
+    DeleteAccountIn,
     LoginIn,
     RefreshIn,
     RegisterIn,
@@ -23,6 +25,8 @@ from draftsmith.db import Db
 from draftsmith.errors import ApiError
 
 routes = router(prefix="/api/v1/auth", tags=["auth"])
+
+BUSY = {503: {"description": "Too many password checks at once (`busy`, with `Retry-After`)."}}
 
 
 def _token_out(pair: service.TokenPair) -> TokenOut:
@@ -39,7 +43,10 @@ async def _sign_in(request: Request, db: AsyncSession, email: str, password: str
 
 
 @routes.post(
-    "/register", status_code=201, response_model=UserOut, responses={409: {}, 403: {}, 429: {}}
+    "/register",
+    status_code=201,
+    response_model=UserOut,
+    responses={409: {}, 403: {}, 429: {}, **BUSY},
 )
 @public
 async def register(body: RegisterIn, request: Request, db: Db):
@@ -58,7 +65,7 @@ async def register(body: RegisterIn, request: Request, db: Db):
     )
 
 
-@routes.post("/login", response_model=TokenOut, responses={401: {}, 429: {}})
+@routes.post("/login", response_model=TokenOut, responses={401: {}, 403: {}, 429: {}, **BUSY})
 @public
 async def login(body: LoginIn, request: Request, db: Db):
     """Sign in with email and password.
@@ -67,7 +74,7 @@ async def login(body: LoginIn, request: Request, db: Db):
     return await _sign_in(request, db, body.email, body.password)
 
 
-@routes.post("/token", response_model=TokenOut, responses={401: {}, 429: {}})
+@routes.post("/token", response_model=TokenOut, responses={401: {}, 403: {}, 429: {}, **BUSY})
 @public
 async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: Db):
     """Sign in with the OAuth2 password form.
@@ -97,7 +104,15 @@ async def logout(caller: CurrentCaller, request: Request, db: Db):
 
     Ends the caller's sign-in session: its access and refresh tokens stop working at once."""
     await service.sign_out(db, request.app.state.denylist, caller.session_id, caller.access)
-    return Response(status_code=204)
+    return cookies.signed_out(request, Response(status_code=204))
+
+
+@routes.post("/logout-all", status_code=204)
+async def logout_all(caller: CurrentCaller, request: Request, db: Db):
+    """Sign out every session of this account, this one included."""
+    denylist = request.app.state.denylist
+    await service.sign_out_everywhere(db, denylist, caller.user.id, caller.access)
+    return cookies.signed_out(request, Response(status_code=204))
 
 
 @routes.get("/me", response_model=UserOut)
@@ -108,7 +123,7 @@ async def me(caller: CurrentCaller):
     return caller.user
 
 
-@routes.post("/password", status_code=204, responses={400: {}, 422: {}})
+@routes.post("/password", status_code=204, responses={400: {}, 422: {}, **BUSY})
 async def change_password(body: ChangePasswordIn, caller: CurrentCaller, db: Db):
     """Change the password.
 
@@ -117,3 +132,22 @@ async def change_password(body: ChangePasswordIn, caller: CurrentCaller, db: Db)
         db, caller.user, body.current_password, body.new_password, caller.session_id
     )
     return Response(status_code=204)
+
+
+@routes.delete(
+    "/me",
+    status_code=204,
+    responses={
+        403: {"description": "The password is not correct (`wrong_password`), or CSRF failed."},
+        429: {},
+        **BUSY,
+    },
+)
+async def delete_me(body: DeleteAccountIn, caller: CurrentCaller, request: Request, db: Db):
+    """Delete this account and everything it owns, files included, after confirming the
+    password; every token of the account stops working at once."""
+    limiter = request.app.state.login_limiter
+    await service.confirm_password(limiter, caller.user, body.password, client_address(request))
+    await service.delete_user(db, caller.user.id)  # its sessions go with it: tokens refused
+    request.app.state.remove_user_files(caller.user.id)
+    return cookies.signed_out(request, Response(status_code=204))

@@ -31,6 +31,10 @@ class ChangePasswordIn(InputModel):
     new_password: str = PasswordField
 
 
+class DeleteAccountIn(InputModel):
+    password: str = PasswordField
+
+
 class TokenOut(BaseModel):
     access_token: str
     refresh_token: str

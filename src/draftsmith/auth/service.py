@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,7 +52,7 @@ async def create_user(
     user = User(
         email=email,
         display_name=(display_name or "").strip() or None,
-        password_hash=passwords.hash_password(password),
+        password_hash=await passwords.hash_password(password),
     )
     db.add(user)
     try:
@@ -83,8 +83,12 @@ async def sign_in(
     await limiter.check(email, address)
     user = await authenticate(db, email, password)
     if user is None:
-        await limiter.failed(email)
+        await limiter.failed(email, address)
         raise ApiError(401, "invalid_credentials", "Wrong email or password.")
+    if user.disabled_at is not None:  # said only to someone who knows the password
+        raise ApiError(
+            403, "account_disabled", "This account has been disabled; ask an administrator."
+        )
     return await start_session(db, settings, user)
 
 
@@ -114,10 +118,64 @@ async def sign_out(
         await denylist.add(access.jti, access.expires_at)
 
 
+async def sign_out_everywhere(
+    db: AsyncSession, denylist: Denylist, user_id: str, access: tokens.AccessClaims | None
+) -> None:
+    """Revoke every sign-in session of the user; their access tokens stop working at once
+    (each request checks its session), and the one in use is denylisted as well."""
+    await revoke_other_families(db, user_id, None, "logout_all")
+    if access is not None:
+        await denylist.add(access.jti, access.expires_at)
+
+
+async def confirm_password(limiter: LoginLimiter, user: User, password: str, address: str) -> None:
+    """Check the signed-in user's password before an irreversible change; failures count
+    against the sign-in limits, so a stolen access token is no way to guess the password."""
+    await limiter.check(user.email, address)
+    valid, _ = await passwords.verify_password(password, user.password_hash)
+    if not valid:
+        await limiter.failed(user.email, address)
+        raise ApiError(403, "wrong_password", "The password is not correct.")
+
+
+async def delete_user(db: AsyncSession, user_id: str) -> None:
+    """Delete the user's row; the database cascades to everything they own (documents,
+    chunks, sessions, blogs, revisions, events, sign-in sessions and refresh tokens).
+    Their files on disk are the caller's to remove (the documents layer knows where)."""
+    await db.execute(delete(User).where(User.id == user_id))
+    await db.commit()
+
+
+async def set_disabled(db: AsyncSession, user: User, disabled: bool) -> None:
+    """Disable (every session revoked at once) or re-enable an account."""
+    user.disabled_at = utcnow() if disabled else None
+    await db.commit()
+    if disabled:
+        await revoke_other_families(db, user.id, None, "disabled")
+
+
+async def list_users(db: AsyncSession) -> list[tuple[User, int]]:
+    """Every user with their number of live sign-in sessions, oldest account first."""
+    live = (
+        select(RefreshFamily.user_id, func.count().label("sessions"))
+        .where(RefreshFamily.revoked_at.is_(None), RefreshFamily.expires_at > utcnow())
+        .group_by(RefreshFamily.user_id)
+        .subquery()
+    )
+    rows = await db.execute(
+        select(User, func.coalesce(live.c.sessions, 0))
+        .outerjoin(live, live.c.user_id == User.id)
+        .order_by(User.created_at, User.email)
+    )
+    return [(user, count) for user, count in rows.all()]
+
+
 async def authenticate(db: AsyncSession, email: str, password: str) -> User | None:
     """The user for these credentials, or None; unknown emails cost a full hash check."""
     user = await user_by_email(db, email)
-    valid, new_hash = passwords.verify_password(password, user.password_hash if user else None)
+    valid, new_hash = await passwords.verify_password(
+        password, user.password_hash if user else None
+    )
     if not valid or user is None:
         return None
     if new_hash is not None:
@@ -219,13 +277,14 @@ async def revoke_other_families(
 
 
 async def live_session_user(db: AsyncSession, user_id: str, family_id: str) -> User | None:
-    """The user, when the sign-in session is neither revoked nor expired."""
+    """The user, when enabled and the sign-in session is neither revoked nor expired."""
     row = (
         await db.execute(
             select(User)
             .join(RefreshFamily, RefreshFamily.user_id == User.id)
             .where(
                 User.id == user_id,
+                User.disabled_at.is_(None),
                 RefreshFamily.id == family_id,
                 RefreshFamily.revoked_at.is_(None),
                 RefreshFamily.expires_at > utcnow(),
@@ -238,7 +297,7 @@ async def live_session_user(db: AsyncSession, user_id: str, family_id: str) -> U
 async def change_password(
     db: AsyncSession, user: User, current: str, new: str, keep_session: str | None
 ) -> None:
-    valid, _ = passwords.verify_password(current, user.password_hash)
+    valid, _ = await passwords.verify_password(current, user.password_hash)
     if not valid:
         raise ApiError(400, "wrong_password", "The current password is not correct.")
     try:
@@ -250,6 +309,6 @@ async def change_password(
 
 
 async def set_password(db: AsyncSession, user: User, new: str) -> None:
-    user.password_hash = passwords.hash_password(new)
+    user.password_hash = await passwords.hash_password(new)
     user.password_changed_at = utcnow()
     await db.commit()

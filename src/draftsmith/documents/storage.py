@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 import unicodedata
 from pathlib import Path, PurePosixPath
@@ -59,3 +60,10 @@ def remove_stale_temporaries(settings: Settings, older_than_s: float = 3600) -> 
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def remove_user_files(settings: Settings, user_id: str) -> None:
+    """Delete every stored file of a user (their keys all start with the user id)."""
+    if not user_id or Path(user_id).name != user_id:
+        raise ValueError(f"not a user id: {user_id!r}")
+    shutil.rmtree(path_for(settings, user_id), ignore_errors=True)

@@ -148,10 +148,7 @@ async def register_submit(
 @routes.post("/logout")
 async def logout(request: Request, caller: CurrentCaller, db: Db):
     await service.sign_out(db, request.app.state.denylist, caller.session_id, caller.access)
-    response = RedirectResponse("/login", status_code=303)
-    cookies.clear_session(response, settings_of(request))
-    request.state.renewed_session = None
-    return response
+    return cookies.signed_out(request, RedirectResponse("/login", status_code=303))
 
 
 @routes.get("/dashboard")

@@ -1,6 +1,6 @@
-// Account: change the password through the API.
+// Account: change the password, sign out everywhere and delete the account, through the API.
 import { api } from "./api.js";
-import { byId as $, errorMessage } from "./ui.js";
+import { byId as $, confirmDialog, errorMessage, showMessage } from "./ui.js";
 
 const form = $("password-form");
 
@@ -36,6 +36,59 @@ form.addEventListener("submit", async (event) => {
     result(errorMessage(error), "error");
     $(error.code === "wrong_password" ? "current_password" : "new_password").focus();
   } finally {
+    button.disabled = false;
+  }
+});
+
+// Both end this browser's session too: the server clears its cookies and site data.
+$("logout-all").addEventListener("click", async () => {
+  const ok = await confirmDialog({
+    title: "Sign out everywhere?",
+    body: "Every browser and app using your account is signed out, this one included.",
+    confirm: "Sign out everywhere",
+    danger: true,
+  });
+  if (!ok) return;
+  try {
+    await api.post("/api/v1/auth/logout-all");
+    window.location.assign("/login");
+  } catch (error) {
+    const box = $("account-result");
+    box.className = "alert alert-error";
+    showMessage(box, errorMessage(error));
+  }
+});
+
+const deleteDialog = $("delete-dialog");
+const deleteForm = $("delete-form");
+const deletePassword = $("delete_password");
+
+$("delete-account").addEventListener("click", () => {
+  deleteForm.reset();
+  showMessage($("delete-result"), "");
+  deletePassword.removeAttribute("aria-invalid");
+  deleteDialog.showModal();
+  deletePassword.focus();
+});
+$("delete-cancel").addEventListener("click", () => deleteDialog.close());
+
+deleteForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const password = deletePassword.value;
+  if (!password) {
+    showMessage($("delete-result"), "Enter your password to confirm.");
+    deletePassword.setAttribute("aria-invalid", "true");
+    return deletePassword.focus();
+  }
+  const button = deleteForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    await api.del("/api/v1/auth/me", { password });
+    window.location.assign("/login");
+  } catch (error) {
+    showMessage($("delete-result"), errorMessage(error));
+    deletePassword.setAttribute("aria-invalid", "true");
+    deletePassword.select();
     button.disabled = false;
   }
 });

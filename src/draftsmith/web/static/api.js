@@ -83,6 +83,6 @@ export const api = {
   get: (url) => request("GET", url),
   post: (url, json) => request("POST", url, json),
   patch: (url, json) => request("PATCH", url, json),
-  del: (url) => request("DELETE", url),
+  del: (url, json) => request("DELETE", url, json),
   upload,
 };

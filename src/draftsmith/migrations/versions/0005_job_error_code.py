@@ -1,15 +1,15 @@
 """a stable error code next to a failed job's message
 
-Revision ID: 0004_job_error_code
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_job_error_code"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

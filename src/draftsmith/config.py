@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     )
     login_limit_address: str = Field("30/minute", description="login attempts per client address")
     register_limit_address: str = Field("20/hour", description="registrations per client address")
+    generation_concurrency_limit: int = Field(
+        2, ge=1, description="generations queued or running at once, per user"
+    )
+    generation_hourly_limit: int = Field(
+        60, ge=1, description="generations started per user in any hour"
+    )
+    upload_hourly_limit: int = Field(300, ge=1, description="files uploaded per user in any hour")
+    storage_quota_mb: int = Field(
+        2048, ge=1, description="stored upload bytes per user, in MB (duplicates are free)"
+    )
     worker_concurrency: int = Field(
         default_factory=default_worker_concurrency,
         ge=1,
@@ -168,6 +178,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def storage_quota_bytes(self) -> int:
+        return self.storage_quota_mb * 1024 * 1024
 
     @property
     def default_engine(self) -> str:

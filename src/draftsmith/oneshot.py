@@ -154,8 +154,8 @@ async def _store(ctx: runner.JobContext, user_id: str, path: Path) -> Document:
             received.size += len(block)
     received.sha256 = digest.hexdigest()
     async with ctx.db() as db:
-        (document,) = await service.store_uploads(db, ctx.settings, user_id, [received])
-    return document
+        (stored,) = await service.store_uploads(db, ctx.settings, user_id, [received])
+    return stored.document
 
 
 async def generate_from_files(

@@ -59,7 +59,8 @@ async def test_upload_process_and_read_back(app, user):
     assert download.headers["x-content-type-options"] == "nosniff"
 
     assert (await wait_done(user, docs[1]["id"]))["status"] == "ready"
-    later = (await upload(user, md))["documents"][0]  # a second request: strictly newer
+    later_note = ("later.md", b"# Later\n\nA note written afterwards.")
+    later = (await upload(user, later_note))["documents"][0]  # a second request: strictly newer
     listed = [d["id"] for d in (await user.get("/api/v1/documents")).json()["items"]]
     assert listed[0] == later["id"] and set(listed[1:]) == {docs[0]["id"], docs[1]["id"]}
 

@@ -95,3 +95,17 @@ def test_drag_and_drop_uploads(page, live):
     for name in ("dropped-notes.md", "tides.txt"):
         expect(row(page, name)).to_have_attribute("data-status", "ready", timeout=60_000)
     expect(page.locator("#dropzone")).not_to_have_class(re.compile("dragover"))
+
+
+def test_a_file_already_in_the_library_says_so(page, live, tmp_path):
+    register(page, "twice@example.com")
+    open_nav(page, "Documents")
+    upload(page, MARKDOWN)
+    wait_ready(page, MARKDOWN)
+    copy = tmp_path / "tide-pools-copy.md"
+    copy.write_bytes(MARKDOWN.read_bytes())
+    upload(page, copy)
+    copy_row = page.locator(".upload-row", has_text=copy.name)
+    expect(copy_row).to_contain_text("already in your library")
+    expect(copy_row).to_contain_text(MARKDOWN.name)
+    expect(page.locator(".doc-row")).to_have_count(1)

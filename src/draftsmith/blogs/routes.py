@@ -10,7 +10,8 @@ from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from draftsmith.auth.access import router
-from draftsmith.auth.deps import CurrentCaller
+from draftsmith.auth.deps import CurrentCaller, settings_of
+from draftsmith.auth.usage import documented
 from draftsmith.blogs import events, service
 from draftsmith.blogs.models import Blog
 from draftsmith.blogs.schemas import (
@@ -40,13 +41,22 @@ generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
     "/{session_id}/generate",
     status_code=202,
     response_model=GenerateOut,
-    responses={404: {}, 409: {}},
+    responses={
+        404: {},
+        409: {},
+        429: documented(
+            "`generation_limit`: the caller has as many generations queued or running, or "
+            "started in the last hour, as allowed.",
+            retry_after=True,
+        ),
+    },
 )
 async def generate(session_id: str, request: Request, caller: CurrentCaller, db: Db):
     """Generate a blog post from the session.
 
     Queues the generation and answers the new blog's id at once; follow `/events` or the blog's `status`."""
     session = await get_owned(db, GenerationSession, session_id, caller.user.id)
+    await service.check_generation_limits(db, settings_of(request), caller.user.id)
     blog = await service.start_generation(db, session)
     await request.app.state.jobs.submit("blog", blog.id)
     return {"blog_id": blog.id, "status": "queued"}

@@ -5,23 +5,57 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.blogs import events, export
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
+from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.errors import ApiError, NotFound
 from draftsmith.pagination import newest_first
 from draftsmith.sessions.models import GenerationSession
 
+#: a generation holds one of the user's concurrent slots in these states
+ACTIVE = ("queued", "generating")
+#: what to wait before trying again when every concurrent slot is taken
+SLOT_RETRY_S = 5
+
 EXPORTS = {
     "md": "text/markdown; charset=utf-8",
     "html": "text/html; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+
+async def check_generation_limits(db: AsyncSession, settings: Settings, user_id: str) -> None:
+    """429 `generation_limit` past the user's concurrent or hourly generations.
+
+    Locks the account until the caller's transaction ends (`start_generation` commits),
+    so concurrent requests cannot both take the last slot."""
+    await lock_account(db, user_id)
+    active = await db.scalar(
+        select(func.count()).where(Blog.user_id == user_id, Blog.status.in_(ACTIVE))
+    )
+    if active >= settings.generation_concurrency_limit:
+        raise too_many(
+            "generation_limit",
+            f"You already have {active} generations queued or running (the limit is "
+            f"{settings.generation_concurrency_limit}); start another when one finishes.",
+            SLOT_RETRY_S,
+        )
+    hourly = settings.generation_hourly_limit
+    wait = await seconds_until_room(db, Blog, user_id, hourly)
+    if wait is not None:
+        raise too_many(
+            "generation_limit",
+            f"You have started {hourly} generations in the last hour, the limit; "
+            f"try again in {wait} seconds.",
+            wait,
+        )
 
 
 async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog:

@@ -32,7 +32,10 @@ class Document(IdMixin, JobState, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_documents_user_created", "user_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_documents_user_created", "user_id", "created_at", "id"),
+        Index("ix_documents_user_sha256", "user_id", "sha256"),
+    )
 
 
 class ChunkRow(Base):

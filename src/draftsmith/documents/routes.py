@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
+from draftsmith.auth.usage import documented
 from draftsmith.db import Db, get_owned
 from draftsmith.documents import service, storage
 from draftsmith.documents.models import Document
@@ -29,7 +30,18 @@ routes = router(prefix="/api/v1/documents", tags=["documents"])
     "/upload",
     status_code=202,
     response_model=UploadOut,
-    responses={413: {}, 415: {}, 422: {}},
+    responses={
+        413: documented(
+            "`file_too_large`, `too_many_files`, or `storage_quota`: the caller's stored "
+            "bytes would pass their quota (nothing is stored)."
+        ),
+        415: {},
+        422: {},
+        429: documented(
+            "`upload_limit`: the caller has uploaded as many files in the last hour as allowed.",
+            retry_after=True,
+        ),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -53,11 +65,17 @@ routes = router(prefix="/api/v1/documents", tags=["documents"])
 async def upload(request: Request, caller: CurrentCaller, db: Db):
     """Upload documents.
 
-    Send one or more files in the multipart field `files` (PDF, DOCX, HTML, Markdown or text). Each is answered at once with status `queued` and processed in the background; follow its `status` until `ready` or `failed`."""
+    Send one or more files in the multipart field `files` (PDF, DOCX, HTML, Markdown or
+    text). Each is answered at once with status `queued` and processed in the background;
+    follow its `status` until `ready` or `failed`. A file whose bytes are already in your
+    library is not stored again: the answer lists that document with `duplicate: true`."""
     settings = settings_of(request)
+    user_id = caller.user.id
+    await service.check_upload_rate(db, settings, user_id)  # before reading the body
+    await db.commit()  # no transaction held open while the files arrive
     files = await receive_files(request, storage.tmp_dir(settings), settings.max_upload_bytes)
     jobs = request.app.state.jobs
-    return {"documents": await service.upload(db, settings, jobs, caller.user.id, files)}
+    return {"documents": await service.upload(db, settings, jobs, user_id, files)}
 
 
 @routes.get("", response_model=DocumentPage, responses={422: {}})

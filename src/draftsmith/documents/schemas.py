@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DocumentStatus = Literal["queued", "processing", "ready", "failed"]
 
@@ -23,6 +23,9 @@ class DocumentOut(BaseModel):
     chunk_count: int | None
     created_at: datetime
     processed_at: datetime | None
+    duplicate: bool = Field(
+        False, description="In an upload's answer: these bytes were already in your library."
+    )
 
 
 class UploadOut(BaseModel):

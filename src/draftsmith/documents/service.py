@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.config import Settings
 from draftsmith.db import get_owned, new_id
 from draftsmith.documents import search, storage
 from draftsmith.documents.models import ChunkRow, Document
+from draftsmith.documents.schemas import DocumentOut
 from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
 from draftsmith.documents.upload import ReceivedFile
 from draftsmith.errors import ApiError
@@ -19,6 +22,14 @@ from draftsmith.jobs.service import Jobs
 from draftsmith.pagination import newest_first
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One item of an upload's answer: a new document, or the one already holding its bytes."""
+
+    document: Document
+    duplicate: bool = False
 
 
 def _detect(received: ReceivedFile):
@@ -32,39 +43,46 @@ def _detect(received: ReceivedFile):
 
 
 async def store_uploads(
-    db: AsyncSession, settings: Settings, user_id: str, files: list[ReceivedFile]
-) -> list[Document]:
+    db: AsyncSession,
+    settings: Settings,
+    user_id: str,
+    files: list[ReceivedFile],
+    *,
+    hourly_limit: bool = False,
+) -> list[Stored]:
     """Turn received temporary files into queued documents, all or nothing.
 
-    Files are renamed into place before the rows commit; if the commit fails
-    they are removed again, so no row points at a missing file and no file
-    outlives a failed request.
+    A file whose bytes are already in the user's library (or earlier in this upload)
+    answers as that document, marked a duplicate, and is not stored again.  The
+    account is locked while this decides, so concurrent uploads cannot store the same
+    bytes twice or pass the quota together.  Files are renamed into place before the
+    rows commit; if the commit fails they are removed again, so no row points at a
+    missing file and no file outlives a failed request.
     """
     placed: list[str] = []
     try:
         detected = [_detect(received) for received in files]
-        documents = []
+        await lock_account(db, user_id)
+        existing = await _existing_by_hash(db, user_id, files)
+        first_of: dict[str, Document] = {}
+        answer: list[Stored] = []
         for received, kind in zip(files, detected, strict=True):
-            document_id = new_id()
-            key = storage.storage_key(user_id, document_id)
-            storage.place(settings, received.path, key)
-            placed.append(key)
-            documents.append(
-                Document(
-                    id=document_id,
-                    user_id=user_id,
-                    filename=storage.sanitise_filename(received.filename),
-                    content_type=kind.content_type,
-                    kind=kind.kind,
-                    encoding=kind.encoding,
-                    size_bytes=received.size,
-                    sha256=received.sha256,
-                    storage_key=key,
-                    status="queued",
-                    attempts=0,
-                )
-            )
-        db.add_all(documents)
+            known = existing.get(received.sha256) or first_of.get(received.sha256)
+            if known is not None:
+                answer.append(Stored(known, duplicate=True))
+                continue
+            document = _new_document(user_id, received, kind)
+            first_of[received.sha256] = document
+            answer.append(Stored(document))
+        new = [stored for stored in answer if not stored.duplicate]
+        await _check_room(db, settings, user_id, new, hourly_limit)
+        for stored, received in zip(answer, files, strict=True):
+            if not stored.duplicate:
+                storage.place(settings, received.path, stored.document.storage_key)
+                placed.append(stored.document.storage_key)
+            else:
+                received.path.unlink(missing_ok=True)
+        db.add_all(stored.document for stored in new)
         await db.commit()
     except BaseException:
         await db.rollback()
@@ -73,7 +91,80 @@ async def store_uploads(
         for received in files:
             received.path.unlink(missing_ok=True)
         raise
-    return documents
+    return answer
+
+
+async def _existing_by_hash(
+    db: AsyncSession, user_id: str, files: list[ReceivedFile]
+) -> dict[str, Document]:
+    """The user's documents with the bytes of any of the files, by sha256 (the oldest wins)."""
+    hashes = {received.sha256 for received in files}
+    found = await db.scalars(
+        select(Document)
+        .where(Document.user_id == user_id, Document.sha256.in_(hashes))
+        .order_by(Document.created_at.desc())
+    )
+    return {document.sha256: document for document in found}
+
+
+async def _check_room(
+    db: AsyncSession,
+    settings: Settings,
+    user_id: str,
+    new: list[Stored],
+    hourly_limit: bool,
+) -> None:
+    """413 `storage_quota` past the user's stored bytes; 429 `upload_limit` past the
+    files per hour (when ``hourly_limit``)."""
+    stored = await db.scalar(
+        select(func.coalesce(func.sum(Document.size_bytes), 0)).where(Document.user_id == user_id)
+    )
+    incoming = sum(stored.document.size_bytes for stored in new)
+    quota = settings.storage_quota_bytes
+    if stored + incoming > quota:
+        raise ApiError(
+            413,
+            "storage_quota",
+            f"This upload needs {_mb(incoming)} but only {_mb(max(0, quota - stored))} of "
+            f"your {_mb(quota)} storage is left; delete documents to make room.",
+        )
+    if hourly_limit and new:
+        await check_upload_rate(db, settings, user_id, len(new))
+
+
+async def check_upload_rate(
+    db: AsyncSession, settings: Settings, user_id: str, incoming: int = 1
+) -> None:
+    """429 `upload_limit` when ``incoming`` more files would pass the hourly limit."""
+    limit = settings.upload_hourly_limit
+    wait = await seconds_until_room(db, Document, user_id, limit, incoming)
+    if wait is not None:
+        raise too_many(
+            "upload_limit",
+            f"You can upload {limit} files per hour; try again in {wait} seconds.",
+            wait,
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _new_document(user_id: str, received: ReceivedFile, kind) -> Document:
+    document_id = new_id()
+    return Document(
+        id=document_id,
+        user_id=user_id,
+        filename=storage.sanitise_filename(received.filename),
+        content_type=kind.content_type,
+        kind=kind.kind,
+        encoding=kind.encoding,
+        size_bytes=received.size,
+        sha256=received.sha256,
+        storage_key=storage.storage_key(user_id, document_id),
+        status="queued",
+        attempts=0,
+    )
 
 
 async def list_documents(
@@ -113,12 +204,18 @@ async def _search_documents(
 
 async def upload(
     db: AsyncSession, settings: Settings, jobs: Jobs, user_id: str, files: list[ReceivedFile]
-) -> list[Document]:
+) -> list[DocumentOut]:
     """Store the received files as queued documents and queue their processing."""
-    documents = await store_uploads(db, settings, user_id, files)
-    for document in documents:
-        await jobs.submit("document", document.id)
-    return documents
+    answer = await store_uploads(db, settings, user_id, files, hourly_limit=True)
+    for stored in answer:
+        if not stored.duplicate:
+            await jobs.submit("document", stored.document.id)
+    return [
+        DocumentOut.model_validate(stored.document).model_copy(
+            update={"duplicate": stored.duplicate}
+        )
+        for stored in answer
+    ]
 
 
 async def content(db: AsyncSession, user_id: str, document_id: str) -> dict:

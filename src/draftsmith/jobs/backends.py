@@ -31,7 +31,7 @@ class InProcessQueue:
 
     async def _run(self, kind: str, row_id: str) -> None:
         async with self._slots:
-            await runner.run(self.ctx, kind, row_id)
+            await runner.run_next(self.ctx, kind)  # the fairest due row, not necessarily row_id
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -1,7 +1,8 @@
 """Running background work whose state lives on a database row.
 
-A row is written ``queued`` before any message is sent.  Whoever receives a
-message *claims* the row with a conditional update (queued, or running with an
+A row is written ``queued`` before any message is sent.  A message only wakes a
+runner: whoever receives one *claims* the fairest due row of its kind (across
+users, see `_fairest_due`) with a conditional update (queued, or running with an
 expired lease → running with a fresh lease), so duplicate messages and several
 workers are harmless.  The recovery sweep re-sends work whose message was never
 sent (the outbox), was lost, or whose worker died.
@@ -15,13 +16,14 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from draftsmith import metrics
 from draftsmith.config import Settings
@@ -30,6 +32,7 @@ from draftsmith.db import UNAVAILABLE, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+CLAIM_TRIES = 5
 INTERRUPTED = "The work was interrupted too many times; try again."
 INTERNAL = (
     "An internal error ({name}) stopped the work; it was not retried, as it would fail "
@@ -123,30 +126,74 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2**attempts * 5) * random.uniform(0.8, 1.2))
 
 
+def _due(kind: JobKind, now: datetime) -> ColumnElement[bool]:
+    """Rows a runner may take: queued, or running with an expired lease; and not delayed."""
+    model = kind.model
+    return and_(
+        or_(
+            model.status == "queued",
+            (model.status == kind.running_status) & (model.lease_expires_at < now),
+        ),
+        or_(model.run_after.is_(None), model.run_after <= now),
+    )
+
+
 async def claim(ctx: JobContext, kind: JobKind, row_id: str) -> bool:
     now = utcnow()
     model = kind.model
     async with ctx.db() as db:
         result = await db.execute(
             update(model)
-            .where(
-                model.id == row_id,
-                or_(
-                    model.status == "queued",
-                    (model.status == kind.running_status) & (model.lease_expires_at < now),
-                ),
-                or_(model.run_after.is_(None), model.run_after <= now),
-            )
+            .where(model.id == row_id, _due(kind, now))
             .values(
                 status=kind.running_status,
                 attempts=model.attempts + 1,
                 lease_expires_at=now + timedelta(seconds=ctx.settings.job_lease_s),
+                claimed_at=now,
                 error=None,
                 error_code=None,
             )
         )
         await db.commit()
         return result.rowcount == 1
+
+
+def _fairest_due(kind: JobKind, now: datetime) -> Select:
+    """Due rows, fairest first: the owner with the fewest rows running, then the owner
+    served longest ago (never first), then the oldest row.  So one user's backlog delays
+    another user's next row by at most the time for one slot to free up."""
+    model, other = kind.model, aliased(kind.model)
+    running = (
+        select(func.count())
+        .where(
+            other.user_id == model.user_id,
+            other.status == kind.running_status,
+            other.lease_expires_at >= now,
+        )
+        .scalar_subquery()
+    )
+    last_served = (
+        select(func.max(other.claimed_at)).where(other.user_id == model.user_id).scalar_subquery()
+    )
+    return (
+        select(model.id)
+        .where(_due(kind, now))
+        .order_by(running, last_served.asc().nulls_first(), model.created_at, model.id)
+    )
+
+
+async def claim_next(ctx: JobContext, kind: JobKind) -> str | None:
+    """Claim the fairest due row of the kind (see `_fairest_due`); None when none is due.
+
+    The conditional update in `claim` settles races: a runner that loses one takes the next."""
+    for _ in range(CLAIM_TRIES):
+        async with ctx.db() as db:
+            row_id = await db.scalar(_fairest_due(kind, utcnow()).limit(1))
+        if row_id is None:
+            return None
+        if await claim(ctx, kind, row_id):
+            return row_id
+    return None
 
 
 async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
@@ -168,7 +215,8 @@ async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
 
 
 async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
-    """Claim and work one row; record failure or schedule a retry.  Never raises."""
+    """Claim and work this row (the one-shot CLI); record failure or schedule a retry.
+    Never raises."""
     kind = ctx.kinds[kind_name]
     try:
         if not await claim(ctx, kind, row_id):
@@ -176,6 +224,27 @@ async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
     except Exception as exc:
         log.warning("could not claim %s %s: %s", kind_name, row_id, exc)
         return  # still queued: the sweep sends it again
+    await _run_claimed(ctx, kind, row_id)
+
+
+async def run_next(ctx: JobContext, kind_name: str) -> None:
+    """Claim and work the fairest due row of the kind.  Never raises.
+
+    What queues deliver: a message only wakes a runner (one message per queued row), the
+    database decides which row runs, so the order is fair across users in every mode."""
+    kind = ctx.kinds[kind_name]
+    try:
+        row_id = await claim_next(ctx, kind)
+    except Exception as exc:
+        log.warning("could not claim %s work: %s", kind_name, exc)
+        return  # still queued: the sweep sends it again
+    if row_id is not None:
+        await _run_claimed(ctx, kind, row_id)
+
+
+async def _run_claimed(ctx: JobContext, kind: JobKind, row_id: str) -> None:
+    """Work a claimed row under a heartbeat, handing it back if the process stops."""
+    kind_name = kind.name
     heartbeat = asyncio.create_task(_heartbeat(ctx, kind, row_id))
     metrics.JOBS_STARTED.labels(kind_name).inc()
     metrics.JOBS_RUNNING.labels(kind_name).inc()

@@ -13,6 +13,8 @@ class JobState:
 
     ``enqueued_at`` is the outbox marker: NULL means the message still has to
     be sent to the queue (e.g. Redis was down when the row was written).
+    ``claimed_at`` is when a runner last took the row; with the owner's
+    ``user_id`` and ``created_at`` (which every job row has) it orders fair claims.
     """
 
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -23,3 +25,4 @@ class JobState:
     enqueued_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
     run_after: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]

@@ -99,7 +99,7 @@ def build_worker(
         await ctx["engine"].dispose()
 
     async def run_job(ctx: dict[str, Any], kind: str, row_id: str) -> None:
-        await runner.run(ctx["job"], kind, row_id)
+        await runner.run_next(ctx["job"], kind)  # the fairest due row, not necessarily row_id
 
     async def sweep(ctx: dict[str, Any]) -> None:
         await sweep_once(ctx["job"], ctx["database"])

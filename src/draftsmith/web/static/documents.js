@@ -195,11 +195,21 @@ async function send(job) {
       job.row.status.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : "Checking the file…";
     });
     for (const doc of data.documents) upsert(doc, { position: "start" });
+    const duplicate = data.documents.find((doc) => doc.duplicate);
     job.row.progress.value = 100;
-    job.row.status.textContent = "Uploaded — processing starts now";
     job.row.li.classList.add("upload-done");
-    job.row.status.className = "upload-status small text-success";
-    window.setTimeout(() => job.row.li.remove(), 1200);
+    if (duplicate) {
+      // Same bytes as a document of the library: nothing was stored again.
+      job.row.status.className = "upload-status small muted";
+      job.row.status.textContent = `${job.file.name} is already in your library as ${duplicate.filename}`;
+      job.row.li.dataset.duplicate = duplicate.id;
+      job.row.dismiss.hidden = false;
+      window.setTimeout(() => job.row.li.remove(), 6000);
+    } else {
+      job.row.status.textContent = "Uploaded — processing starts now";
+      job.row.status.className = "upload-status small text-success";
+      window.setTimeout(() => job.row.li.remove(), 1200);
+    }
     refreshChrome();
     schedulePoll();
   } catch (error) {

@@ -143,7 +143,8 @@ async def test_workers_and_server_outlive_a_redis_restart(processes, own_redis):
         back = time.monotonic()
         await until(lambda: all_ready(user, queued), timeout=45)
         print(
-            f"outage {back - outage_started:.1f}s; queued work done {time.monotonic() - back:.1f}s after Redis returned"
+            f"outage {back - outage_started:.1f}s; queued work done "
+            f"{time.monotonic() - back:.1f}s after Redis returned"
         )
 
     for name in ("worker1", "worker2", "serve"):

@@ -52,7 +52,8 @@ async def _sign_in(request: Request, db: AsyncSession, email: str, password: str
 async def register(body: RegisterIn, request: Request, db: Db):
     """Create an account.
 
-    The password needs at least 12 characters and must not be a common one. 409 `email_taken` if the email is registered; 403 when registration is closed."""
+    The password needs at least 12 characters and must not be a common one. 409 `email_taken` if the
+    email is registered; 403 when registration is closed."""
     limiter = request.app.state.login_limiter
     return await service.register_account(
         db,
@@ -70,7 +71,8 @@ async def register(body: RegisterIn, request: Request, db: Db):
 async def login(body: LoginIn, request: Request, db: Db):
     """Sign in with email and password.
 
-    Answers a short-lived access token (send it as `Authorization: Bearer`) and a refresh token. Repeated failures are slowed down (429 with `Retry-After`)."""
+    Answers a short-lived access token (send it as `Authorization: Bearer`) and a refresh token.
+    Repeated failures are slowed down (429 with `Retry-After`)."""
     return await _sign_in(request, db, body.email, body.password)
 
 

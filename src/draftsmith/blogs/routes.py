@@ -54,7 +54,8 @@ generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
 async def generate(session_id: str, request: Request, caller: CurrentCaller, db: Db):
     """Generate a blog post from the session.
 
-    Queues the generation and answers the new blog's id at once; follow `/events` or the blog's `status`."""
+    Queues the generation and answers the new blog's id at once; follow `/events` or the blog's
+    `status`."""
     session = await get_owned(db, GenerationSession, session_id, caller.user.id)
     await service.check_generation_limits(db, settings_of(request), caller.user.id)
     blog = await service.start_generation(db, session)
@@ -84,7 +85,9 @@ async def session_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a session's progress events.
 
-    Server-sent events (`status`, `outline`, `section`, `done`, `error`), each naming its blog. Replays what was missed (after `Last-Event-ID`, or from the start) and follows live events; the stream ends when no generation of the session is running."""
+    Server-sent events (`status`, `outline`, `section`, `done`, `error`), each naming its blog.
+    Replays what was missed (after `Last-Event-ID`, or from the start) and follows live events; the
+    stream ends when no generation of the session is running."""
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     async for event in events.follow(request.app.state.db, session_id, after, blog_id):
         yield event
@@ -101,7 +104,8 @@ async def list_blogs(
 ):
     """List your blogs, newest first.
 
-    Filter by `status` or `session_id`; page with `limit` and the `next_cursor` of the previous page."""
+    Filter by `status` or `session_id`; page with `limit` and the `next_cursor` of the previous
+    page."""
     return await service.page(db, caller.user.id, status, session_id, limit, cursor)
 
 
@@ -117,7 +121,8 @@ async def get_blog(blog_id: str, caller: CurrentCaller, db: Db):
 async def edit_blog(blog_id: str, body: BlogPatch, caller: CurrentCaller, db: Db):
     """Save an edit of a blog.
 
-    Send the `revision` you edited: if it is no longer the current one, 409 `revision_conflict` and nothing is saved. Each save is a new revision."""
+    Send the `revision` you edited: if it is no longer the current one, 409 `revision_conflict` and
+    nothing is saved. Each save is a new revision."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
     return await service.edit(db, blog, body.revision, body.title, body.markdown)
 
@@ -164,7 +169,8 @@ async def export_blog(
 ):
     """Export a blog as a file.
 
-    `format` is `md` (Markdown), `html` or `docx`; answered as an attachment. 409 until the blog is ready."""
+    `format` is `md` (Markdown), `html` or `docx`; answered as an attachment. 409 until the blog is
+    ready."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
     body, media_type, filename = service.export_file(blog, format)
     return Response(

@@ -89,7 +89,8 @@ async def list_documents(
 ):
     """List your documents, newest first.
 
-    Filter by `status`, or search with `q` (then ranked by relevance). Page with `limit` and the `next_cursor` of the previous page."""
+    Filter by `status`, or search with `q` (then ranked by relevance). Page with `limit` and the
+    `next_cursor` of the previous page."""
     items, next_cursor = await service.list_documents(
         db, caller.user.id, q=q, status=status, limit=limit, cursor=cursor
     )
@@ -136,7 +137,8 @@ async def download(document_id: str, request: Request, caller: CurrentCaller, db
 async def reprocess(document_id: str, request: Request, caller: CurrentCaller, db: Db):
     """Process a document again.
 
-    Queues extraction and indexing anew (for example after a failure); 409 while it is being processed."""
+    Queues extraction and indexing anew (for example after a failure); 409 while it is being
+    processed."""
     return await service.reprocess(db, request.app.state.jobs, caller.user.id, document_id)
 
 

@@ -21,7 +21,8 @@ routes = router(prefix="/api/v1/sessions", tags=["sessions"])
 async def create_session(body: SessionIn, request: Request, caller: CurrentCaller, db: Db):
     """Start a generation session.
 
-    A topic and the documents to write from, with optional title, audience, tone, length, language, instructions and engine."""
+    A topic and the documents to write from, with optional title, audience, tone, length, language,
+    instructions and engine."""
     return await service.create(db, settings_of(request), caller.user.id, body)
 
 

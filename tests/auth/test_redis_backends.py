@@ -67,3 +67,24 @@ async def test_readyz_includes_redis(redis_app):
     async with client_for(redis_app) as client:
         body = (await client.get("/readyz")).json()
     assert body["components"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_denylist_logs_a_redis_outage_once_not_per_request(caplog):
+    """While Redis is away every request still checks the denylist; one warning says so."""
+    import logging
+    import socket
+
+    from redis.asyncio import Redis
+
+    from draftsmith.auth.denylist import RedisDenylist
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    denylist = RedisDenylist(Redis(port=port, socket_connect_timeout=0.2))
+    with caplog.at_level(logging.INFO, logger="draftsmith.outage"):
+        for i in range(20):
+            assert await denylist.contains(f"jti-{i}") is False
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "token denylist" in warnings[0].getMessage()
+    assert denylist.outage.down

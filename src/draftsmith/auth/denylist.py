@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from draftsmith.auth.models import RevokedAccessToken
 from draftsmith.db import utcnow
+from draftsmith.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ class RedisDenylist:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        # one warning per outage, not one per request (the database check still refuses
+        # signed-out tokens meanwhile)
+        self.outage = Outage("Redis (the token denylist; sessions are checked in the database)")
 
     async def add(self, jti: str, expires_at: datetime) -> None:
         ttl = int((expires_at - datetime.now(UTC)).total_seconds()) + 1
@@ -39,22 +43,18 @@ class RedisDenylist:
             try:
                 await self.redis.set(f"draftsmith:denied-jti:{jti}", "1", ex=ttl)
             except RedisError as exc:
-                log.warning(
-                    "Redis unreachable, token denylist not updated "
-                    "(session revoked in the database): %s",
-                    exc,
-                )
+                self.outage.failed(exc)
+            else:
+                self.outage.recovered()
 
     async def contains(self, jti: str) -> bool:
         try:
-            return bool(await self.redis.exists(f"draftsmith:denied-jti:{jti}"))
+            found = bool(await self.redis.exists(f"draftsmith:denied-jti:{jti}"))
         except RedisError as exc:
-            log.warning(
-                "Redis unreachable, token denylist not consulted "
-                "(session checked in the database): %s",
-                exc,
-            )
+            self.outage.failed(exc)
             return False
+        self.outage.recovered()
+        return found
 
 
 class DatabaseDenylist:

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from draftsmith.config import Settings
 from draftsmith.db import UNAVAILABLE
 from draftsmith.jobs import runner
-from draftsmith.jobs.backends import ArqQueue, InProcessQueue, Outage
+from draftsmith.jobs.backends import ArqQueue, InProcessQueue
+from draftsmith.outage import Outage
 
 log = logging.getLogger(__name__)
 

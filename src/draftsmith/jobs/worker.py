@@ -14,8 +14,9 @@ from redis.exceptions import RedisError
 from draftsmith.config import Settings
 from draftsmith.db import create_engine, session_factory
 from draftsmith.jobs import runner
-from draftsmith.jobs.backends import ARQ_FUNCTION, ArqQueue, Outage, redis_settings
+from draftsmith.jobs.backends import ARQ_FUNCTION, ArqQueue, redis_settings
 from draftsmith.jobs.service import sweep_once
+from draftsmith.outage import Outage
 
 log = logging.getLogger(__name__)
 

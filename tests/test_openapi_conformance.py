@@ -56,14 +56,14 @@ def _wait(client: httpx.Client, url: str, status: str, timeout: float = 60) -> N
 
 # Rules no JSON schema states, each answered with its documented error: the current
 # password must be right, a new one must not be a common one, document ids must be the
-# caller's, and the bytes must be a document.
+# caller's (creating or changing a session), and the bytes must be a document.
 RULES = """
 [checks.negative_data_rejection]
 # a body over the size limit is refused by its size before its content is read
 expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 
 [[operations]]
-include-path-regex = "^/api/v1/(auth/password|auth/register|sessions|documents/upload)$"
+include-path-regex = "^/api/v1/(auth/password|auth/register|sessions(/[^/]+)?|documents/upload)$"
 checks.positive_data_acceptance.expected-statuses = [
   "2xx", "3xx", "401", "403", "404", "409", "429", "400", "415", "422",
 ]
@@ -91,12 +91,18 @@ def test_the_api_conforms_to_its_openapi_schema(live_server, tmp_path):
         f"Authorization: Bearer {token}",
         "--max-examples",
         str(MAX_EXAMPLES),
+        # one worker: with two threads, schemathesis 4.32 occasionally fails inside its own
+        # schema-coverage code (a KeyError in a shared cache), which is not a finding about us
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--suppress-health-check",
         "all",
+        # NUL is refused everywhere with a 400 (documented on every operation); query and
+        # path schemas can't say so per parameter, so positive cases must not contain it
+        "--generation-allow-x00",
+        "false",
         "--generation-database",
         "none",
         *[arg for path in SESSION_ENDING for arg in ("--exclude-path", path)],

@@ -53,3 +53,16 @@ async def test_session_validation(app, client, user):
     assert patched.status_code == 200 and patched.json()["tone"] == "formal"
     listed = (await user.get("/api/v1/sessions")).json()
     assert [s["id"] for s in listed["items"]] == [session["id"]]
+
+
+async def test_patch_refuses_null_for_required_fields(app, client, user):
+    """Optional in a PATCH, never null: each is a 422 naming the field, never a 500."""
+    (doc_id,) = await ready_documents(user, fixture("kelp-notes.md"))
+    session = await user.post("/api/v1/sessions", json={"topic": "kelp", "document_ids": [doc_id]})
+    url = f"/api/v1/sessions/{session.json()['id']}"
+    for field in ("topic", "document_ids", "length"):
+        answer = await user.request("PATCH", url, json={field: None, "engine": None})
+        assert answer.status_code == 422, (field, answer.text)
+        assert field in answer.text
+    assert (await user.request("PATCH", url, json={"document_ids": []})).status_code == 422
+    assert (await user.get(url)).json()["document_ids"] == [doc_id]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from draftsmith.schemas import InputModel
 
@@ -24,12 +25,15 @@ class SessionIn(InputModel):
 
 
 class SessionPatch(InputModel):
-    topic: str | None = Field(None, min_length=3, max_length=2000)
-    document_ids: list[str] | None = Field(None, min_length=1, max_length=100)
+    # optional but never null: the schema says so (a null is a 422, as the service answers)
+    topic: Annotated[str, Field(min_length=3, max_length=2000)] | SkipJsonSchema[None] = None
+    document_ids: (
+        Annotated[list[str], Field(min_length=1, max_length=100)] | SkipJsonSchema[None]
+    ) = None
     title: str | None = Field(None, max_length=300)
     audience: str | None = Field(None, max_length=300)
     tone: str | None = Field(None, max_length=100)
-    length: Length | None = None
+    length: Length | SkipJsonSchema[None] = None
     language: str | None = Field(None, max_length=50)
     instructions: str | None = Field(None, max_length=4000)
     engine: EngineName | None = None

@@ -28,13 +28,18 @@ async def test_the_event_loop_stays_responsive_during_an_extractive_generation(a
     session = await new_session(
         user, doc_ids, topic="tide pool animals and lighthouse keepers", length="long"
     )
-    started = time.perf_counter()
-    blog_id = await generate(user, session["id"])
-    done = asyncio.create_task(wait_blog(user, blog_id, timeout=120))
-    worst = await loop_lag_while(done)
-    took = time.perf_counter() - started
-    blog = done.result()
-    assert blog["status"] == "ready" and blog["engine"] == "extractive"
-    print(f"generation {took:.2f}s, worst loop lag {worst * 1000:.0f} ms")
-    # generous: a generation run on the loop blocks it for its whole CPU-bound stretch
-    assert worst < 0.4, f"the event loop stalled {worst:.2f}s (generation took {took:.2f}s)"
+    lags = []
+    for _ in range(2):  # the better of two runs: a scheduler hiccup is not a blocked loop
+        started = time.perf_counter()
+        blog_id = await generate(user, session["id"])
+        done = asyncio.create_task(wait_blog(user, blog_id, timeout=120))
+        worst = await loop_lag_while(done)
+        blog = done.result()
+        assert blog["status"] == "ready" and blog["engine"] == "extractive"
+        print(
+            f"generation {time.perf_counter() - started:.2f}s, worst loop lag {worst * 1000:.0f} ms"
+        )
+        lags.append(worst)
+    # On the loop, one CPU-bound stage of this generation blocks it for about 250 ms or more
+    # here; off the loop, the worst delay is a few switch intervals of the GIL (about 10 ms).
+    assert min(lags) < 0.12, f"the event loop stalled {min(lags):.2f}s in both generations"

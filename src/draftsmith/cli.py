@@ -128,6 +128,9 @@ def worker(
     _require_services(settings)
     from draftsmith.metrics import process_exited
 
+    logging.getLogger("draftsmith").info(
+        "worker ready: %d job slots, services reachable", settings.worker_concurrency
+    )
     build_worker(settings, JOB_KINDS, burst=burst).run()
     process_exited()
 

@@ -34,7 +34,7 @@ class Processes:
             DRAFTSMITH_DATABASE_URL=database_url,
             DRAFTSMITH_REDIS_URL=redis_url,
             DRAFTSMITH_SECRET_KEY="outage-secret-" + "x" * 40,
-            DRAFTSMITH_LOG_LEVEL="warning",
+            DRAFTSMITH_LOG_LEVEL="info",  # the tests read "worker ready" and outage lines
             DRAFTSMITH_LOGIN_LIMIT_ACCOUNT="100/minute",
             **env,
         )
@@ -127,6 +127,11 @@ async def test_workers_and_server_outlive_a_redis_restart(processes, own_redis):
     base_url = processes.serve()
     for n in (1, 2):
         processes.start(f"worker{n}", "worker")
+
+    async def workers_started() -> bool:  # past their start-up checks, which need Redis
+        return all("worker ready" in processes.log(f"worker{n}") for n in (1, 2))
+
+    await until(workers_started, timeout=60)
     async with signed_in(base_url) as user:
         first = (await upload(user, fixture("tide-pools.md")))["documents"][0]["id"]
         assert (await wait_done(user, first, timeout=60))["status"] == "ready"

@@ -1,6 +1,6 @@
 """Load benchmark: simulated users doing what people do, against real processes.
 
-    python bench/load.py [--users 50] [--minutes 5] [--setup embedded|scaled|both]
+    python bench/load.py [--users 50] [--minutes 5] [--ramp 20] [--setup embedded|scaled|both]
 
 Each user signs in, then loops over a weighted mix: list documents, search, read a
 document, upload a small or a medium file, create a session and generate (following the
@@ -300,7 +300,8 @@ class User:
                 await self.call("edit_blog", "PATCH", f"/api/v1/blogs/{blog}", json=body)
 
 
-async def run_user(user: User, deadline: float) -> None:
+async def run_user(user: User, deadline: float, arrive_after: float) -> None:
+    await asyncio.sleep(arrive_after)
     try:
         await user.sign_in()
         await user.upload_small()
@@ -337,12 +338,14 @@ async def audit(users: list[User], seconds: float = 300) -> tuple[int, int, Coun
     return documents, blogs, pending
 
 
-async def drive(base: str, users: int, minutes: float, seed: int) -> None:
+async def drive(base: str, users: int, minutes: float, seed: int, ramp: float) -> None:
+    """Users arrive evenly over ``ramp`` seconds (people don't all sign in in the same
+    instant), then work until the deadline."""
     rec = Recorder()
     people = [User(base, i, rec, random.Random(seed + i)) for i in range(users)]
     deadline = time.monotonic() + minutes * 60
     started = time.monotonic()
-    await asyncio.gather(*(run_user(u, deadline) for u in people))
+    await asyncio.gather(*(run_user(u, deadline, ramp * i / users) for i, u in enumerate(people)))
     elapsed = time.monotonic() - started
     documents, blogs, pending = await audit(people)
     for u in people:
@@ -376,6 +379,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--setup", choices=["embedded", "scaled", "both"], default="both")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ramp", type=float, default=20, help="seconds over which users arrive")
     args = parser.parse_args()
     MEDIUM = fixture_path("report.pdf").read_bytes()
     setups = {"embedded": embedded, "scaled": scaled}
@@ -386,7 +390,7 @@ def main() -> None:
             print(f"\n{name}: ", end="", flush=True)
             base = stack.enter_context(setups[name](workdir))
             print(base)
-            asyncio.run(drive(base, args.users, args.minutes, args.seed))
+            asyncio.run(drive(base, args.users, args.minutes, args.seed, args.ramp))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,8 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
                 text=h.text,
                 heading=h.heading,
                 score=h.score,
+                page_label=h.page_label,
+                section=h.section,
             )
             for h in hits
         ]

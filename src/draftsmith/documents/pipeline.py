@@ -62,7 +62,14 @@ async def save_extraction(
     Returns False (and writes nothing) when the row is no longer being processed
     (deleted or reprocessed meanwhile)."""
     sections = [
-        {"heading": s.heading, "page": s.page, "start": s.start, "end": s.end}
+        {
+            "heading": s.heading,
+            "page": s.page,
+            "page_label": extraction.page_label(s.page),
+            "path": s.path,
+            "start": s.start,
+            "end": s.end,
+        }
         for s in extraction.sections
     ]
     claimed = await db.execute(
@@ -96,6 +103,8 @@ async def save_extraction(
                     "text": span.text,
                     "page": span.page,
                     "heading": span.heading,
+                    "page_label": span.page_label,
+                    "section": span.section,
                     "start": span.start,
                     "end": span.end,
                     "word_count": span.word_count,

@@ -20,6 +20,7 @@ from draftsmith.documents.extract import (
     ExtractorUnavailable,
     extract_isolated,
 )
+from draftsmith.documents.locations import stored_sections
 from draftsmith.documents.models import ChunkRow, Document
 from draftsmith.jobs.runner import (
     Cancelled,
@@ -61,17 +62,7 @@ async def save_extraction(
 
     Returns False (and writes nothing) when the row is no longer being processed
     (deleted or reprocessed meanwhile)."""
-    sections = [
-        {
-            "heading": s.heading,
-            "page": s.page,
-            "page_label": extraction.page_label(s.page),
-            "path": s.path,
-            "start": s.start,
-            "end": s.end,
-        }
-        for s in extraction.sections
-    ]
+    sections = stored_sections(extraction)
     claimed = await db.execute(
         update(Document)
         .where(Document.id == document.id, Document.status == running_status)

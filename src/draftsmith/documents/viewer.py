@@ -11,21 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Location", "Run", "Block", "View", "parse_span", "build_view"]
+from .locations import Location, location_at, stored_locations
+
+__all__ = ["Run", "Block", "View", "parse_span", "build_view"]
 
 BAD_SPAN_NOTE = (
     "The link asked to highlight a passage that is not in this document's text, "
     "so the whole document is shown without a highlight."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where an offset lies: its page (and printed label) and heading path."""
-
-    page: int | None = None
-    page_label: str | None = None
-    section: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,33 +54,6 @@ def parse_span(start: str | None, end: str | None, length: int) -> tuple[int, in
     return (s, e) if 0 <= s < e <= length else None
 
 
-def _location(section: dict[str, Any]) -> Location:
-    page = section.get("page")
-    page = page if isinstance(page, int) and not isinstance(page, bool) else None
-    label = section.get("page_label") or (None if page is None else str(page))
-    return Location(page, label, section.get("path") or section.get("heading"))
-
-
-def _sections(sections: list[dict[str, Any]] | None, length: int) -> list[tuple[int, Location]]:
-    """(start, location) of the stored sections, in text order."""
-    out = []
-    for s in sections or []:
-        start = s.get("start")
-        if isinstance(start, int) and 0 <= start <= length:
-            out.append((start, _location(s)))
-    return sorted(out, key=lambda item: item[0])
-
-
-def location_at(sections: list[tuple[int, Location]], offset: int) -> Location | None:
-    """The location of the last section starting at or before ``offset``."""
-    found = None
-    for start, location in sections:
-        if start > offset:
-            break
-        found = location
-    return found
-
-
 def _page_breaks(sections: list[tuple[int, Location]]) -> list[tuple[int, Location]]:
     """Offsets where a new page starts (PDFs), with that page's location."""
     breaks: list[tuple[int, Location]] = []
@@ -120,7 +86,7 @@ def build_view(
     (none when neither was given)."""
     span = parse_span(start, end, len(markdown))
     note = BAD_SPAN_NOTE if span is None and (start is not None or end is not None) else None
-    located = _sections(sections, len(markdown))
+    located = stored_locations(sections, len(markdown))
     cuts = _page_breaks(located)
     if not cuts or cuts[0][0] > 0:
         cuts.insert(0, (0, None))

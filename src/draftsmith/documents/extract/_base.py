@@ -16,6 +16,7 @@ __all__ = [
     "ExtractionError",
     "DocBuilder",
     "HeadingPath",
+    "drop_title",
     "PATH_SEPARATOR",
 ]
 
@@ -39,6 +40,22 @@ class Section:
 
 #: joins the headings of a section path
 PATH_SEPARATOR = " › "
+
+
+def drop_title(sections: list[Section]) -> list[Section]:
+    """Paths without the document's title: when every path starts with the first
+    section's single heading ("Guide › Install", "Guide › Usage"), it is dropped
+    from the others ("Install", "Usage")."""
+    paths = [s.path for s in sections if s.path]
+    if len(paths) < 2 or PATH_SEPARATOR in paths[0]:
+        return sections
+    prefix = paths[0] + PATH_SEPARATOR
+    if not all(p.startswith(prefix) for p in paths[1:]):
+        return sections
+    for s in sections:
+        if s.path and s.path.startswith(prefix):
+            s.path = s.path[len(prefix) :]
+    return sections
 
 
 class HeadingPath:
@@ -198,9 +215,9 @@ class DocBuilder:
     ) -> Extraction:
         self._close()
         markdown = "".join(self._parts)
-        sections = [
-            Section(h, p, markdown[s:e], s, e, path) for (h, p, s, e, path) in self._sections
-        ]
+        sections = drop_title(
+            [Section(h, p, markdown[s:e], s, e, path) for (h, p, s, e, path) in self._sections]
+        )
         return Extraction(
             markdown=markdown,
             sections=sections,

@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 
 from draftsmith.text.words import word_count
 
-from ._base import Extraction, ExtractionError, HeadingPath, Section
+from ._base import Extraction, ExtractionError, HeadingPath, Section, drop_title
 
 _CTRL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")
 
@@ -83,7 +83,7 @@ def markdown_sections(md: str) -> list[Section]:
         sp = _span(md, at, end)
         if sp is not None:
             sections.append(Section(heading, None, md[sp[0] : sp[1]], sp[0], sp[1], path))
-    return sections
+    return drop_title(sections)
 
 
 def extract_markdown(path: Path, encoding: str | None = None) -> Extraction:

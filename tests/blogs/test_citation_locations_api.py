@@ -17,7 +17,9 @@ TOPIC = "installing and using the lantern clock on Linux and macOS"
 
 def _where(citation: dict) -> str:
     return ", ".join(
-        x for x in (f"p. {citation['page_label']}" if citation["page"] else "", citation["section"]) if x
+        x
+        for x in (f"p. {citation['page_label']}" if citation["page"] else "", citation["section"])
+        if x
     )
 
 
@@ -57,9 +59,9 @@ async def test_citations_carry_page_label_and_section_into_the_api_and_exports(a
     for c in blog["citations"]:
         where = _where(c)
         assert where in exports["md"].text
-        assert where.replace("›", "&rsaquo;") in exports["html"].text or where in exports[
-            "html"
-        ].text
+        assert (
+            where.replace("›", "&rsaquo;") in exports["html"].text or where in exports["html"].text
+        )
         assert where in docx_text
 
 

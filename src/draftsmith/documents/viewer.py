@@ -16,8 +16,8 @@ from .locations import Location, location_at, stored_locations
 __all__ = ["Run", "Block", "View", "parse_span", "build_view"]
 
 BAD_SPAN_NOTE = (
-    "The link asked to highlight a passage that is not in this document's text, "
-    "so the whole document is shown without a highlight."
+    "The link points to a passage that is not in the text of this document, "
+    "so the whole text is shown without a highlight."
 )
 
 

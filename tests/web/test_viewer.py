@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from draftsmith.documents.viewer import BAD_SPAN_NOTE
+from draftsmith.documents.viewer import BAD_SPAN_NOTE, build_view
 from tests.blogs.helpers import ready_documents
 from tests.conftest import browser_login, client_for, make_user
 from tests.documents.helpers import fixture, upload, wait_done
@@ -107,3 +107,14 @@ async def test_a_document_without_text_and_hostile_text(owner, tmp_path):
     html = (await browser.get(f"/dashboard/documents/{doc_id}?start=9&end=40")).text
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert html.count("</mark>") == 1
+
+
+def test_pdf_layout_line_breaks_read_as_running_text_and_offsets_hold():
+    text = "A lamp\nburned all night.\nThe keeper slept.\n\nNext page text."
+    view = build_view(text, [], "0", str(text.index(".") + 1), reflow=True)
+    (block,) = view.blocks
+    assert [(r.text, r.marked) for r in block.runs] == [
+        ("A lamp burned all night.", True),
+        ("\nThe keeper slept.\n\nNext page text.", False),
+    ]
+    assert build_view(text, []).blocks[0].runs[0].text == text  # other formats: as extracted

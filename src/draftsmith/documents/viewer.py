@@ -8,6 +8,7 @@ is ignored (the text is shown without a mark, with a note), never an error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,17 +75,26 @@ def _runs(text: str, a: int, b: int, span: tuple[int, int] | None) -> list[Run]:
     return [r for r in runs if r.text]
 
 
+#: a PDF's layout line break inside a sentence (the next line goes on in lower case)
+_WRAPPED_LINE = re.compile(r"(?<=\S)\n(?=[a-z(])")
+
+
 def build_view(
     markdown: str,
     sections: list[dict[str, Any]] | None,
     start: str | None = None,
     end: str | None = None,
+    *,
+    reflow: bool = False,
 ) -> View:
     """The blocks of ``markdown`` (one per page of a PDF) with ``[start, end)`` marked.
 
     ``start``/``end`` are the raw query values; bad ones give an unmarked view and a note
-    (none when neither was given)."""
+    (none when neither was given). ``reflow`` (PDFs) shows lines wrapped by the page
+    layout as running text: each such line break becomes a space, so offsets still hold."""
     span = parse_span(start, end, len(markdown))
+    if reflow:
+        markdown = _WRAPPED_LINE.sub(" ", markdown)
     note = BAD_SPAN_NOTE if span is None and (start is not None or end is not None) else None
     located = stored_locations(sections, len(markdown))
     cuts = _page_breaks(located)

@@ -179,7 +179,9 @@ async def document_viewer(
         return render(request, "not_found.html", 404, what="document")
     view = None
     if document.status == "ready" and document.markdown is not None:
-        view = build_view(document.markdown, document.sections, start, end)
+        view = build_view(
+            document.markdown, document.sections, start, end, reflow=document.kind == "pdf"
+        )
     return render(request, "viewer.html", document=document, view=view)
 
 

@@ -138,3 +138,18 @@ def test_a_chunk_opening_with_a_bare_heading_takes_the_section_of_its_text(tmp_p
     )
     (chunk,) = chunk_extraction(extract(md, "markdown"))
     assert chunk.heading == "Guide" and chunk.section == "Install › Linux"
+
+
+def test_long_or_odd_page_labels_fit_the_column(tmp_path: Path):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(fixture_path("labelled.pdf")))
+    writer.set_page_label(
+        0, len(LABELLED_PAGES) - 1, style="/D", prefix="Annex\x07\n " * 9, start=1
+    )
+    path = tmp_path / "long-labels.pdf"
+    with open(path, "wb") as f:
+        writer.write(f)
+    labels = extract(path, "pdf").page_labels
+    assert labels and len(labels[0]) == 40 and labels[0].startswith("Annex Annex ")
+    assert all(label.isprintable() for label in labels)

@@ -136,7 +136,16 @@ def page_labels(pdf, n_pages: int) -> list[str] | None:
     except Exception:  # a broken label tree must never break extraction
         log.debug("ignoring unreadable PDF page labels", exc_info=True)
         return None
-    return [" ".join(label.split()) or str(i + 1) for i, label in enumerate(labels)]
+    return [_label(label) or str(i + 1) for i, label in enumerate(labels)]
+
+
+#: longest page label kept (the chunks column holds 40 characters)
+MAX_LABEL_CHARS = 40
+
+
+def _label(raw: str) -> str:
+    """A page label on one line, without control characters, at most MAX_LABEL_CHARS."""
+    return " ".join(_CTRL_RE.sub("", raw).split())[:MAX_LABEL_CHARS]
 
 
 def _add_page(

@@ -1,4 +1,4 @@
-"""Quotes are whole sentences: never cut mid-sentence, several sentences when the draft used them."""
+"""Quotes are whole sentences: never cut mid-sentence; one quote for the sentences a draft used."""
 
 from __future__ import annotations
 

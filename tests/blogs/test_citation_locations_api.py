@@ -71,3 +71,18 @@ def test_citations_stored_before_labels_show_their_page_number():
     assert (out.page_label, out.section) == ("7", None)
     assert CitationOut.model_validate({**old, "page": None}).page_label is None
     assert CitationOut.model_validate({**old, "page_label": "vii"}).page_label == "vii"
+
+
+async def test_document_content_sections_carry_offsets_labels_and_paths(app, user):
+    (doc_id,) = await ready_documents(user, fixture("labelled.pdf"))
+    content = (await user.get(f"/api/v1/documents/{doc_id}/content")).json()
+    rows = [(s["page"], s["page_label"], s["path"]) for s in content["sections"]]
+    assert rows == [
+        (1, "i", "Preface"),
+        (2, "ii", "Conventions"),
+        (3, "1", "Installation"),
+        (3, "1", "Installation › Linux"),
+        (4, "2", "Installation › macOS"),
+        (5, "3", "Usage"),
+    ]
+    assert all(content["markdown"][s["start"] : s["end"]] == s["text"] for s in content["sections"])

@@ -12,7 +12,14 @@ from typing import Any
 
 from .extract import Extraction
 
-__all__ = ["Location", "stored_sections", "stored_locations", "location_at", "locate"]
+__all__ = [
+    "Location",
+    "stored_sections",
+    "stored_location",
+    "stored_locations",
+    "location_at",
+    "locate",
+]
 
 
 def stored_sections(extraction: Extraction) -> list[dict[str, Any]]:
@@ -39,7 +46,8 @@ class Location:
     section: str | None = None
 
 
-def _location(section: dict[str, Any]) -> Location:
+def stored_location(section: dict[str, Any]) -> Location:
+    """The location a stored section records (older rows: page number, own heading)."""
     page = section.get("page")
     page = page if isinstance(page, int) and not isinstance(page, bool) else None
     label = section.get("page_label") or (None if page is None else str(page))
@@ -54,7 +62,7 @@ def stored_locations(
     for s in sections or []:
         start = s.get("start")
         if isinstance(start, int) and 0 <= start <= length:
-            out.append((start, _location(s)))
+            out.append((start, stored_location(s)))
     return sorted(out, key=lambda item: item[0])
 
 

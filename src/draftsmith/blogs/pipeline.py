@@ -198,12 +198,7 @@ def with_locations(draft: Draft, documents: dict[str, Document]) -> Draft:
     for c in draft.citations:
         at = locate(documents[c.document_id].sections, c.start)
         if at is not None:
-            c = replace(
-                c,
-                page=c.page if at.page is None else at.page,
-                page_label=at.page_label or c.page_label,
-                section=at.section or c.section,
-            )
+            c = replace(c, page=at.page, page_label=at.page_label, section=at.section)
         located.append(c)
     if located == draft.citations:
         return draft

@@ -15,3 +15,27 @@ async def test_database_is_at_head(app):
     from draftsmith.migrate import current_revision
 
     assert await current_revision(app.state.engine) == head_revision()
+
+
+def test_citation_locations_backfill_chunks_processed_before(tmp_path):
+    """0007p: chunks stored earlier get their page number as label and heading as section
+    (SQLite here; PostgreSQL runs the same statement when its test database is built)."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    config = alembic_config(f"sqlite+aiosqlite:///{path}")
+    command.upgrade(config, "0006")
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            'INSERT INTO chunks (document_id, user_id, ordinal, text, page, heading, start, "end", '
+            "word_count) VALUES ('d', 'u', ?, 'text', ?, ?, 0, 4, 1)",
+            [(0, 3, "Install"), (1, None, "Usage"), (2, None, None)],
+        )
+    command.upgrade(config, "head")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT page_label, section FROM chunks ORDER BY ordinal").fetchall()
+        assert db.execute(
+            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'text'"
+        ).fetchone() == (3,)
+    assert rows == [("3", "Install"), (None, "Usage"), (None, None)]
+    command.downgrade(config, "0006")

@@ -36,6 +36,8 @@ async def test_llm_is_the_default_engine_and_writes_a_cited_draft(app, user, ope
         d: (await user.get(f"/api/v1/documents/{d}/content")).json()["markdown"] for d in doc_ids
     }
     assert all(c["quote"] in contents[c["document_id"]] for c in blog["citations"])
+    # Markdown sources: no pages; each quote's heading path
+    assert all(c["section"] and c["page_label"] is None for c in blog["citations"])
     requests = openai_server.chat_requests
     assert requests and all(
         r.headers.get("authorization") == "Bearer sk-test-key" for r in requests

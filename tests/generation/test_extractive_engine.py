@@ -24,7 +24,7 @@ from draftsmith.generation import (
     target_words,
     verify,
 )
-from draftsmith.generation.citations import MARKER_RE, split_body, strip_markers
+from draftsmith.generation.citations import MARKER_RE, MAX_QUOTE_CHARS, split_body, strip_markers
 from draftsmith.generation.extractive import clean_display, is_framing_sentence
 from draftsmith.text.sentences import split_sentences
 from draftsmith.text.words import word_count
@@ -83,7 +83,11 @@ def check_draft(draft, passages, doc_texts):
     assert used == set(ns)
     # citation quotes are verbatim in their passage and at [start, end) of the document
     for c in draft.citations:
-        assert c.quote and len(c.quote) <= 300
+        # whole sentences: under the cap, or one sentence kept whole however long
+        assert c.quote and (
+            len(c.quote) <= MAX_QUOTE_CHARS
+            or len(split_sentences(c.quote, include_lists=True)) <= 1
+        )
         assert c.quote in by_chunk[c.chunk_id].text
         assert doc_texts[c.document_id][c.start : c.end] == c.quote
     # every sentence of the body is a (tidied) sentence of a cited passage, except at most

@@ -46,8 +46,10 @@ def test_finalize_renumbers_by_first_appearance_and_quotes_verbatim():
     assert cits[1].quote == "Cats sleep for most of the day in warm places."
     assert (
         "## Sources" in md
-        and "- [1] pets.md, p. 3 — “Dogs need a daily walk and regular exercise.”" in md
+        and "- [1] pets.md, p. 3, Dogs — “Dogs need a daily walk and regular exercise.”" in md
     )
+    # passages without a stored label or path: the page number and the heading
+    assert (cits[0].page_label, cits[0].section) == ("3", "Dogs")
 
 
 def test_marker_forms():

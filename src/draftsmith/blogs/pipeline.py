@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -24,6 +25,7 @@ from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
 from draftsmith.db import utcnow
 from draftsmith.documents import search
+from draftsmith.documents.locations import locate
 from draftsmith.documents.models import Document
 from draftsmith.generation import (
     Draft,
@@ -33,7 +35,7 @@ from draftsmith.generation import (
     Passage,
     get_engine,
 )
-from draftsmith.generation.citations import draft_word_count
+from draftsmith.generation.citations import draft_word_count, render_sources, split_body
 from draftsmith.jobs.runner import (
     Cancelled,
     JobContext,
@@ -98,6 +100,8 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
                 text=h.text,
                 heading=h.heading,
                 score=h.score,
+                page_label=h.page_label,
+                section=h.section,
             )
             for h in hits
         ]
@@ -135,7 +139,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     _check_quotes(draft, documents)
-    await _save(ctx, blog_id, draft)
+    await _save(ctx, blog_id, with_locations(draft, documents))
 
 
 @cache
@@ -184,6 +188,24 @@ async def _watch_cancel(ctx: JobContext, blog_id: str, cancel: asyncio.Event) ->
             requested = await db.scalar(select(Blog.cancel_requested).where(Blog.id == blog_id))
         if requested is None or requested:
             cancel.set()
+
+
+def with_locations(draft: Draft, documents: dict[str, Document]) -> Draft:
+    """Each citation's page, page label and section taken where its quote starts (a
+    passage may run over pages and headings; it knows only where it starts), with the
+    Sources list of the draft rewritten to match."""
+    located = []
+    for c in draft.citations:
+        at = locate(documents[c.document_id].sections, c.start)
+        if at is not None:
+            c = replace(c, page=at.page, page_label=at.page_label, section=at.section)
+        located.append(c)
+    if located == draft.citations:
+        return draft
+    body, _ = split_body(draft.markdown)
+    return replace(
+        draft, citations=located, markdown=body.rstrip() + "\n\n" + render_sources(located)
+    )
 
 
 def _check_quotes(draft: Draft, documents: dict[str, Document]) -> None:

@@ -22,7 +22,12 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from draftsmith.generation.citations import MARKER_RE, citation_value, parse_marker
+from draftsmith.generation.citations import (
+    MARKER_RE,
+    citation_location,
+    citation_value,
+    parse_marker,
+)
 from draftsmith.text.markdown import strip_control_chars
 
 __all__ = [
@@ -99,17 +104,15 @@ def safe_href(url: str) -> str | None:
 
 
 def _citation_titles(citations: Iterable[Any] | None) -> dict[int, str]:
-    """``n -> "document, p. X"`` for link tooltips (bad entries are ignored)."""
+    """``n -> "document, p. X, Section"`` for link tooltips (bad entries are ignored)."""
     out: dict[int, str] = {}
     for c in citations or ():
         n = citation_value(c, "n")
         if isinstance(n, bool) or not isinstance(n, int):
             continue
         name = citation_value(c, "document_name")
-        label = " ".join(str(name).split()) if name else ""
-        page = citation_value(c, "page")
-        if isinstance(page, int) and not isinstance(page, bool):
-            label = f"{label}, p. {page}" if label else f"p. {page}"
+        parts = [" ".join(str(name).split()) if name else "", citation_location(c)]
+        label = ", ".join(p for p in parts if p)
         if label:
             out.setdefault(n, strip_control_chars(label)[:200])
     return out

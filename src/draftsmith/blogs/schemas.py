@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from draftsmith.generation.citations import draft_word_count
 from draftsmith.schemas import InputModel
@@ -22,6 +22,21 @@ class CitationOut(BaseModel):
     start: int | None = None
     end: int | None = None
     quote: str
+    page_label: str | None = Field(
+        None,
+        description="The number printed on the page: the PDF's page label where the file "
+        "defines them, else the page number.",
+    )
+    section: str | None = Field(
+        None, description="Heading path of the cited passage, e.g. `Installation › Linux`."
+    )
+
+    @model_validator(mode="after")
+    def _label_from_page(self) -> CitationOut:
+        """Citations stored before page labels existed show their page number."""
+        if self.page_label is None and self.page is not None:
+            self.page_label = str(self.page)
+        return self
 
 
 class BlogSummary(BaseModel):

@@ -48,6 +48,10 @@ class TextChunk:
     start: int
     end: int
     word_count: int
+    #: the label printed on ``page`` (PDF page labels), else its number
+    page_label: str | None = None
+    #: heading path of the chunk's section ("Installation › Linux")
+    section: str | None = None
 
 
 _PARA_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -152,20 +156,23 @@ class _Units:
     para: list[bool] = field(default_factory=list)  # starts a paragraph (a preferred break)
 
 
-def _sections(ex: Extraction) -> list[tuple[int, int, str | None, int | None]]:
-    """(start, end, heading, page) of the sections: sorted, clipped, non-overlapping."""
+_Sec = tuple[int, int, str | None, int | None, str | None]
+
+
+def _sections(ex: Extraction) -> list[_Sec]:
+    """(start, end, heading, page, path) of the sections: sorted, clipped, non-overlapping."""
     text = ex.markdown
     n = len(text)
-    secs: list[tuple[int, int, str | None, int | None]] = []
+    secs: list[_Sec] = []
     for sec in sorted(ex.sections, key=lambda x: (x.start, x.end)):
         s = max(0, min(sec.start, n))
         e = max(s, min(sec.end, n))
         if secs and s < secs[-1][1]:
             s = secs[-1][1]
         if e > s:
-            secs.append((s, e, sec.heading, sec.page))
+            secs.append((s, e, sec.heading, sec.page, sec.path or sec.heading))
     if not secs and text.strip():
-        secs = [(0, n, None, None)]
+        secs = [(0, n, None, None, None)]
     return secs
 
 
@@ -173,7 +180,7 @@ def _units(text: str, secs: list[tuple], unit_limit: int) -> _Units:
     """Each section's paragraphs, a long one split into pieces of at most unit_limit words."""
     units = _Units()
     pieces: list[tuple[int, int, int]] = []
-    for si, (s, e, _h, _p) in enumerate(secs):
+    for si, (s, e, *_) in enumerate(secs):
         for a, b in _cut(text, s, e, _PARA_RE):
             pieces.clear()
             _split(text, a, b, unit_limit, 0, pieces)
@@ -280,10 +287,20 @@ def _fix_tail(
         spans.pop()
 
 
+def _first_content_unit(text: str, units: _Units, fu: int, lu: int) -> int:
+    """The first of units fu..lu that is not a bare Markdown heading line (else fu): the
+    section a chunk opening with "# Install" then "## Linux" and its text is about."""
+    for u in range(fu, lu + 1):
+        if text[units.start[u]] != "#" or "\n" in text[units.start[u] : units.end[u]]:
+            return u
+    return fu
+
+
 def _chunks(
-    text: str, secs: list[tuple], units: _Units, spans: list[list[int]], overlap_words: int
+    ex: Extraction, secs: list[_Sec], units: _Units, spans: list[list[int]], overlap_words: int
 ) -> list[TextChunk]:
     """The chunks of the spans; one continuing its predecessor's section starts overlap earlier."""
+    text = ex.markdown
     chunks: list[TextChunk] = []
     prev_start = 0
     for k, (fu, lu, _w) in enumerate(spans):
@@ -291,8 +308,11 @@ def _chunks(
         if k > 0 and overlap_words and units.section[fu] == units.section[fu - 1]:
             s = _overlap_start(text, prev_start, s, overlap_words)
         sec = secs[units.section[fu]]
+        path = secs[units.section[_first_content_unit(text, units, fu, lu)]][4]
         body = text[s:e]
-        chunks.append(TextChunk(k, body, sec[3], sec[2], s, e, word_count(body)))
+        chunks.append(
+            TextChunk(k, body, sec[3], sec[2], s, e, word_count(body), ex.page_label(sec[3]), path)
+        )
         prev_start = units.start[fu]
     return chunks
 
@@ -329,4 +349,4 @@ def chunk_extraction(
             budget=budget,
             char_budget=char_budget,
         )
-    return _chunks(ex.markdown, secs, units, spans, overlap_words)
+    return _chunks(ex, secs, units, spans, overlap_words)

@@ -20,6 +20,7 @@ from draftsmith.documents.extract import (
     ExtractorUnavailable,
     extract_isolated,
 )
+from draftsmith.documents.locations import stored_sections
 from draftsmith.documents.models import ChunkRow, Document
 from draftsmith.jobs.runner import (
     Cancelled,
@@ -61,10 +62,7 @@ async def save_extraction(
 
     Returns False (and writes nothing) when the row is no longer being processed
     (deleted or reprocessed meanwhile)."""
-    sections = [
-        {"heading": s.heading, "page": s.page, "start": s.start, "end": s.end}
-        for s in extraction.sections
-    ]
+    sections = stored_sections(extraction)
     claimed = await db.execute(
         update(Document)
         .where(Document.id == document.id, Document.status == running_status)
@@ -96,6 +94,8 @@ async def save_extraction(
                     "text": span.text,
                     "page": span.page,
                     "heading": span.heading,
+                    "page_label": span.page_label,
+                    "section": span.section,
                     "start": span.start,
                     "end": span.end,
                     "word_count": span.word_count,

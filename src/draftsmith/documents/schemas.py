@@ -41,6 +41,12 @@ class SectionOut(BaseModel):
     heading: str | None
     page: int | None
     text: str
+    start: int | None = Field(None, description="Offset of the section in `markdown`.")
+    end: int | None = Field(None, description="End offset (exclusive) in `markdown`.")
+    page_label: str | None = Field(
+        None, description="The number printed on `page` (PDF page labels, else `page`)."
+    )
+    path: str | None = Field(None, description="Heading path, e.g. `Installation › Linux`.")
 
 
 class ContentOut(BaseModel):

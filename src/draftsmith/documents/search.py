@@ -31,6 +31,8 @@ class SearchHit:
     start: int
     end: int
     score: float  # higher is better
+    page_label: str | None = None
+    section: str | None = None
 
 
 def query_terms(query: str) -> list[str]:
@@ -48,11 +50,14 @@ def _fts5_query(terms: list[str], match_all: bool) -> str:
     return (" AND " if match_all else " OR ").join(quoted)
 
 
-_HIT_COLUMNS = 'c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, c.start, c."end"'
+_HIT_COLUMNS = (
+    'c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, c.start, c."end", '
+    "c.page_label, c.section"
+)
 
 
 def _hit(row) -> SearchHit:
-    return SearchHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], float(row[8]))
+    return SearchHit(*row[:8], score=float(row[10]), page_label=row[8], section=row[9])
 
 
 async def retrieve(

@@ -13,6 +13,7 @@ from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.config import Settings
 from draftsmith.db import get_owned, new_id
 from draftsmith.documents import search, storage
+from draftsmith.documents.locations import stored_location
 from draftsmith.documents.models import ChunkRow, Document
 from draftsmith.documents.schemas import DocumentOut
 from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
@@ -232,8 +233,13 @@ async def content(db: AsyncSession, user_id: str, document_id: str) -> dict:
             "heading": s.get("heading"),
             "page": s.get("page"),
             "text": document.markdown[s["start"] : s["end"]],
+            "start": s["start"],
+            "end": s["end"],
+            "page_label": location.page_label,
+            "path": location.section,
         }
         for s in document.sections or []
+        for location in [stored_location(s)]
     ]
     return {"document_id": document.id, "markdown": document.markdown, "sections": sections}
 

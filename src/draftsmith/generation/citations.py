@@ -27,7 +27,8 @@ from .types import Citation, Grounding, Passage, WeakSentence
 MARKER_RE = re.compile(r"\[(\d{1,4}(?:\s*(?:,|;|-|–)\s*\d{1,4})*)\](?![(:])")
 SOURCES_HEADING = "Sources"
 _SOURCES_RE = re.compile(r"(?m)^#{1,6}\s+(Sources|References)\s*$")
-MAX_QUOTE_CHARS = 300
+#: a quote of several sentences stays under this; one longer sentence is still quoted whole
+MAX_QUOTE_CHARS = 600
 DEFAULT_WEAK_THRESHOLD = 0.4
 
 
@@ -95,8 +96,8 @@ class SourceRegistry:
     """Provisional citation numbers, one per passage (keyed by ``chunk_id``).
 
     ``prefer_quote(n, start, end)`` records a span (offsets inside the
-    passage text) to use as that source's quote, e.g. the sentence the
-    extractive engine copied."""
+    passage text) to use as that source's quote, e.g. a sentence the extractive
+    engine copied; several spans of one source make one quote covering them all."""
 
     def __init__(self) -> None:
         self._by_chunk: dict[str, int] = {}
@@ -112,7 +113,8 @@ class SourceRegistry:
         return n
 
     def prefer_quote(self, n: int, start: int, end: int) -> None:
-        self.preferred.setdefault(n, (start, end))
+        s, e = self.preferred.get(n, (start, end))
+        self.preferred[n] = (min(s, start), max(e, end))
 
     def __len__(self) -> int:
         return len(self._by_chunk)
@@ -122,61 +124,61 @@ class SourceRegistry:
 # quotes
 
 
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences (and list items) of ``text``; its trimmed whole if none."""
+    sents = split_sentences(text, include_lists=True) or split_sentences_in(text, 0, len(text))
+    if sents:
+        return [(sent.start, sent.end) for sent in sents]
+    s, e = 0, len(text)
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return [(s, e)] if e > s else []
+
+
 def _clip_quote(text: str, s: int, e: int, claim_words: set[str]) -> tuple[int, int]:
-    """Shrink ``text[s:e]`` to at most MAX_QUOTE_CHARS, keeping the window that
-    shares most words with the claim and cutting at word boundaries."""
-    if e - s <= MAX_QUOTE_CHARS:
+    """The whole sentences of ``text`` that ``text[s:e]`` touches, never cut mid-sentence.
+
+    Longer than MAX_QUOTE_CHARS, they shrink to the run of consecutive sentences
+    (at most MAX_QUOTE_CHARS, at least one sentence) sharing most words with the claim."""
+    spans = [sp for sp in _sentence_spans(text) if min(e, sp[1]) > max(s, sp[0])]
+    if not spans:
         return s, e
-    best = (-1.0, s)
-    step = 40
-    for ws in range(s, e - MAX_QUOTE_CHARS + step, step):
-        ws = min(ws, e - MAX_QUOTE_CHARS)
-        window = set(content_words(text[ws : ws + MAX_QUOTE_CHARS]))
-        sc = len(window & claim_words) - 0.001 * (ws - s)
-        if sc > best[0]:
-            best = (sc, ws)
-    ws = best[1]
-    we = ws + MAX_QUOTE_CHARS
-    if ws > s:
-        sp = text.find(" ", ws, ws + 40)
-        if sp != -1:
-            ws = sp + 1
-    if we < e:
-        sp = text.rfind(" ", we - 40, we)
-        if sp > ws:
-            we = sp
-    while we > ws and text[we - 1] in " ,;:":
-        we -= 1
-    return ws, we
+    if spans[-1][1] - spans[0][0] <= MAX_QUOTE_CHARS:
+        return spans[0][0], spans[-1][1]
+    best, best_score = (spans[0][0], spans[0][1]), -1.0
+    for i, (first, _) in enumerate(spans):
+        j = i
+        while j + 1 < len(spans) and spans[j + 1][1] - first <= MAX_QUOTE_CHARS:
+            j += 1
+        words = set(content_words(text[first : spans[j][1]]))
+        score = len(words & claim_words) - 0.001 * i
+        if score > best_score:
+            best, best_score = (first, spans[j][1]), score
+    return best
 
 
 def best_quote(passage: Passage, claim: str = "") -> tuple[int, int]:
     """Offsets (inside ``passage.text``) of the passage sentence that best
     supports ``claim`` (content-word overlap); the first sentence if no claim."""
     text = passage.text
-    sents = split_sentences(text, include_lists=True) or (
-        [s for s in split_sentences_in(text, 0, len(text))] if text.strip() else []
-    )
-    if not sents:
-        s, e = 0, len(text)
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        return _clip_quote(text, s, e, set())
+    spans = _sentence_spans(text)
+    if not spans:
+        return 0, len(text)
     claim_words = set(content_words(claim))
-    best = sents[0]
+    best = spans[0]
     if claim_words:
         best_score = -1.0
-        for sent in sents:
-            words = set(content_words(sent.text))
+        for sp in spans:
+            words = set(content_words(text[sp[0] : sp[1]]))
             if not words:
                 continue
             overlap = len(words & claim_words)
             score = overlap + 0.1 * overlap / len(words)
             if score > best_score:
-                best, best_score = sent, score
-    return _clip_quote(text, best.start, best.end, claim_words)
+                best, best_score = sp, score
+    return _clip_quote(text, best[0], best[1], claim_words)
 
 
 def _claims_by_number(body: str) -> dict[int, str]:
@@ -217,6 +219,8 @@ def finalize(body: str, registry: SourceRegistry) -> tuple[str, list[Citation]]:
                 start=p.start + s,
                 end=p.start + e,
                 quote=p.text[s:e],
+                page_label=p.page_label or (None if p.page is None else str(p.page)),
+                section=p.section or p.heading,
             )
         )
     return new_body, citations
@@ -229,23 +233,41 @@ def citation_value(obj: Any, key: str) -> Any:
     return getattr(obj, key, None)
 
 
+def citation_location(c: Any) -> str:
+    """Where a citation (:class:`Citation` or dict) points: ``"p. iv, Install › Linux"``.
+
+    The page label, else the page number (citations stored before labels), then the
+    section path; "" when neither is known."""
+    parts: list[str] = []
+    label = citation_value(c, "page_label")
+    page = citation_value(c, "page")
+    if isinstance(label, str) and label.strip():
+        parts.append(f"p. {label.strip()}")
+    elif isinstance(page, int) and not isinstance(page, bool):
+        parts.append(f"p. {page}")
+    section = citation_value(c, "section")
+    if isinstance(section, str) and section.strip():
+        parts.append(section.strip())
+    return ", ".join(parts)
+
+
 def _source_text(value: Any) -> str:
     return escape_inline(strip_control_chars(normalize_whitespace(str(value))))
 
 
 def render_sources(citations: Iterable[Any] | None) -> str:
     """The ``## Sources`` section of a draft and of every export, one line per
-    citation (:class:`Citation` or dict): ``- [n] name, p. X — “quote”``, by number.
-    Names and quotes are escaped so they render as written. "" if none is usable."""
+    citation (:class:`Citation` or dict): ``- [n] name, p. iv, Install › Linux — “quote”``,
+    by number. Names and quotes are escaped so they render as written. "" if none is usable."""
     rows: dict[int, str] = {}
     for c in citations or ():
         n = citation_value(c, "n")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n in rows:
             continue
         line = f"- [{n}] " + _source_text(citation_value(c, "document_name") or "Source")
-        page = citation_value(c, "page")
-        if isinstance(page, int) and not isinstance(page, bool):
-            line += f", p. {page}"
+        location = citation_location(c)
+        if location:
+            line += ", " + _source_text(location)
         quote = citation_value(c, "quote")
         if quote:
             line += f" — “{_source_text(quote)}”"

@@ -27,7 +27,8 @@ def target_words(length: str) -> int:
 class Passage:
     """A retrieved chunk of a stored document.
 
-    ``text`` is verbatim ``document_markdown[start:end]``.
+    ``text`` is verbatim ``document_markdown[start:end]``. ``page_label`` is the
+    number printed on ``page``; ``section`` the heading path ("Install › Linux").
     """
 
     chunk_id: str
@@ -39,6 +40,8 @@ class Passage:
     text: str
     heading: str | None = None
     score: float = 0.0
+    page_label: str | None = None
+    section: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,7 +71,8 @@ class Citation:
 
     ``start``/``end`` are offsets of ``quote`` in the DOCUMENT markdown
     (``passage.start`` + offset inside the passage); ``quote`` is a verbatim
-    substring of the passage text.
+    substring of the passage text, made of whole sentences. ``page_label`` is the
+    number printed on the page, ``section`` the passage's heading path.
     """
 
     n: int
@@ -79,6 +83,8 @@ class Citation:
     start: int
     end: int
     quote: str
+    page_label: str | None = None
+    section: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

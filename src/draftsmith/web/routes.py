@@ -9,15 +9,17 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Form, Path, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from draftsmith.auth import cookies, service, tokens
 from draftsmith.auth.access import public, router
 from draftsmith.auth.deps import CurrentCaller, client_address, same_origin, settings_of
-from draftsmith.db import Db
-from draftsmith.errors import ApiError
+from draftsmith.db import Db, get_owned
+from draftsmith.documents.models import Document
+from draftsmith.documents.viewer import build_view
+from draftsmith.errors import ApiError, NotFound
 from draftsmith.web.pages import render, safe_next
 
 routes = router(include_in_schema=False)
@@ -159,6 +161,28 @@ async def dashboard(request: Request, caller: CurrentCaller):
 @routes.get("/dashboard/documents")
 async def documents_page(request: Request, caller: CurrentCaller):
     return render(request, "documents.html", max_upload_mb=settings_of(request).max_upload_mb)
+
+
+@routes.get("/dashboard/documents/{document_id}")
+async def document_viewer(
+    request: Request,
+    caller: CurrentCaller,
+    db: Db,
+    document_id: Annotated[str, Path(min_length=1, max_length=64)],
+    start: Annotated[str | None, Query()] = None,
+    end: Annotated[str | None, Query()] = None,
+):
+    """A document's extracted text; ``?start=&end=`` (offsets into it) marks a cited span."""
+    try:
+        document = await get_owned(db, Document, document_id, caller.user.id)
+    except NotFound:
+        return render(request, "not_found.html", 404, what="document")
+    view = None
+    if document.status == "ready" and document.markdown is not None:
+        view = build_view(
+            document.markdown, document.sections, start, end, reflow=document.kind == "pdf"
+        )
+    return render(request, "viewer.html", document=document, view=view)
 
 
 @routes.get("/dashboard/generate")

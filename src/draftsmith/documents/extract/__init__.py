@@ -161,8 +161,8 @@ def _extract_pdf_halves(path: Path, **limits) -> Extraction | None:
         halves = list(threads.map(read, (0, 1)))
     if None in halves:
         return None
-    (pages, outline, head), (_, _, tail) = halves
-    return assemble_pdf(pages, outline, head + tail)
+    (pages, outline, labels, head), (*_, tail) = halves
+    return assemble_pdf(pages, outline, head + tail, labels)
 
 
 def warm_up(workers: int = 1) -> None:

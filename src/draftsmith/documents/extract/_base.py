@@ -15,6 +15,9 @@ __all__ = [
     "Extraction",
     "ExtractionError",
     "DocBuilder",
+    "HeadingPath",
+    "drop_title",
+    "PATH_SEPARATOR",
 ]
 
 
@@ -24,6 +27,7 @@ class Section:
 
     ``start``/``end`` are character offsets into ``Extraction.markdown`` and
     ``text == markdown[start:end]``.  ``page`` is 1-based (PDF only).
+    ``path`` is the heading path, outermost first (``"Installation › Linux"``).
     """
 
     heading: str | None
@@ -31,6 +35,42 @@ class Section:
     text: str
     start: int
     end: int
+    path: str | None = None
+
+
+#: joins the headings of a section path
+PATH_SEPARATOR = " › "
+
+
+def drop_title(sections: list[Section]) -> list[Section]:
+    """Paths without the document's title: when every path starts with the first
+    section's single heading ("Guide › Install", "Guide › Usage"), it is dropped
+    from the others ("Install", "Usage")."""
+    paths = [s.path for s in sections if s.path]
+    if len(paths) < 2 or PATH_SEPARATOR in paths[0]:
+        return sections
+    prefix = paths[0] + PATH_SEPARATOR
+    if not all(p.startswith(prefix) for p in paths[1:]):
+        return sections
+    for s in sections:
+        if s.path and s.path.startswith(prefix):
+            s.path = s.path[len(prefix) :]
+    return sections
+
+
+class HeadingPath:
+    """The headings in force while reading a document in order: ``enter(title, level)``
+    returns the path of the new heading (its ancestors are the open headings of a
+    lower level)."""
+
+    def __init__(self) -> None:
+        self._open: list[tuple[int, str]] = []
+
+    def enter(self, title: str, level: int) -> str:
+        while self._open and self._open[-1][0] >= level:
+            self._open.pop()
+        self._open.append((level, title))
+        return PATH_SEPARATOR.join(t for _, t in self._open)
 
 
 @dataclass(slots=True)
@@ -40,6 +80,17 @@ class Extraction:
     page_count: int | None
     word_count: int
     warnings: list[str] = field(default_factory=list)
+    #: the label printed on each page (PDF page labels), by page index; None if undefined
+    page_labels: list[str] | None = None
+
+    def page_label(self, page: int | None) -> str | None:
+        """The printed label of 1-based ``page``, else its number as a string."""
+        if page is None:
+            return None
+        labels = self.page_labels
+        if labels and 0 < page <= len(labels) and labels[page - 1]:
+            return labels[page - 1]
+        return str(page)
 
     # -- cheap transport across a process boundary ---------------------------
     # Section texts are slices of ``markdown``; sending them would double the
@@ -47,21 +98,23 @@ class Extraction:
     def to_wire(self) -> tuple:
         return (
             self.markdown,
-            [(s.heading, s.page, s.start, s.end) for s in self.sections],
+            [(s.heading, s.page, s.start, s.end, s.path) for s in self.sections],
             self.page_count,
             self.word_count,
             list(self.warnings),
+            self.page_labels,
         )
 
     @classmethod
     def from_wire(cls, wire: tuple) -> Extraction:
-        markdown, secs, page_count, word_count, warnings = wire
+        markdown, secs, page_count, word_count, warnings, page_labels = wire
         return cls(
             markdown=markdown,
-            sections=[Section(h, p, markdown[s:e], s, e) for (h, p, s, e) in secs],
+            sections=[Section(h, p, markdown[s:e], s, e, path) for (h, p, s, e, path) in secs],
             page_count=page_count,
             word_count=word_count,
             warnings=warnings,
+            page_labels=page_labels,
         )
 
 
@@ -96,10 +149,12 @@ class DocBuilder:
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._pos = 0
-        self._sections: list[tuple[str | None, int | None, int, int]] = []
+        self._sections: list[tuple[str | None, int | None, int, int, str | None]] = []
         # pending section: (heading, page, start or None until first block)
         self._cur_heading: str | None = None
         self._cur_page: int | None = None
+        self._cur_path: str | None = None
+        self._paths = HeadingPath()
         self._cur_start: int | None = None
         self._cur_end: int | None = None
 
@@ -110,14 +165,18 @@ class DocBuilder:
     def _close(self) -> None:
         if self._cur_start is not None and self._cur_end is not None:
             self._sections.append(
-                (self._cur_heading, self._cur_page, self._cur_start, self._cur_end)
+                (self._cur_heading, self._cur_page, self._cur_start, self._cur_end, self._cur_path)
             )
         self._cur_start = self._cur_end = None
 
-    def new_section(self, heading: str | None = None, page: int | None = None) -> None:
+    def new_section(
+        self, heading: str | None = None, page: int | None = None, path: str | None = None
+    ) -> None:
+        """Start a section; its heading path is ``path``, else the heading alone."""
         self._close()
         self._cur_heading = heading
         self._cur_page = page
+        self._cur_path = path if path is not None else heading
 
     def _emit(self, text: str) -> tuple[int, int]:
         if self._parts:
@@ -143,19 +202,27 @@ class DocBuilder:
         if not text:
             return
         level = min(max(level, 1), 6)
-        self.new_section(text, page if page is not None else self._cur_page)
+        path = self._paths.enter(text, level)
+        self.new_section(text, page if page is not None else self._cur_page, path)
         self.block("#" * level + " " + text)
 
     def finish(
-        self, *, page_count: int | None = None, warnings: list[str] | None = None
+        self,
+        *,
+        page_count: int | None = None,
+        warnings: list[str] | None = None,
+        page_labels: list[str] | None = None,
     ) -> Extraction:
         self._close()
         markdown = "".join(self._parts)
-        sections = [Section(h, p, markdown[s:e], s, e) for (h, p, s, e) in self._sections]
+        sections = drop_title(
+            [Section(h, p, markdown[s:e], s, e, path) for (h, p, s, e, path) in self._sections]
+        )
         return Extraction(
             markdown=markdown,
             sections=sections,
             page_count=page_count,
             word_count=word_count(markdown),
             warnings=list(warnings or []),
+            page_labels=page_labels,
         )

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from ._base import DocBuilder, Extraction, ExtractionError
+from ._base import DocBuilder, Extraction, ExtractionError, HeadingPath
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,14 @@ def clean_pdf_text(s: str) -> str:
 _MAX_TOC = 5000
 
 
-def _toc_by_page(pdf, n_pages: int) -> dict[int, list[str]]:
-    """page index -> bookmark titles pointing to it, in outline order."""
-    out: dict[int, list[str]] = {}
+#: (title, heading path) of a bookmark; a heading in force is one too
+Bookmark = tuple[str, str]
+
+
+def _toc_by_page(pdf, n_pages: int) -> dict[int, list[Bookmark]]:
+    """page index -> (title, path) of the bookmarks pointing to it, in outline order."""
+    out: dict[int, list[Bookmark]] = {}
+    paths = HeadingPath()
     try:
         for i, bm in enumerate(pdf.get_toc(max_depth=6)):
             if i >= _MAX_TOC:
@@ -94,7 +99,7 @@ def _toc_by_page(pdf, n_pages: int) -> dict[int, list[str]]:
                 continue
             title = " ".join(bm.get_title().split())
             if title:
-                out.setdefault(idx, []).append(title)
+                out.setdefault(idx, []).append((title, paths.enter(title, bm.level)))
     except Exception:  # a broken outline must never break extraction
         log.debug("ignoring unreadable PDF outline", exc_info=True)
     return out
@@ -120,37 +125,68 @@ def _find_title(flat: str, flat_lower: str | None, title: str, pos: int) -> int:
     return -1
 
 
+def page_labels(pdf, n_pages: int) -> list[str] | None:
+    """The label printed on each page (the PDF's /PageLabels), or None when it defines none."""
+    import pypdfium2.raw as pdfium_c
+
+    if n_pages == 0 or pdfium_c.FPDF_GetPageLabel(pdf, 0, None, 0) <= 2:
+        return None  # the first page has no label: the file defines none
+    try:
+        labels = [pdf.get_page_label(i) for i in range(n_pages)]
+    except Exception:  # a broken label tree must never break extraction
+        log.debug("ignoring unreadable PDF page labels", exc_info=True)
+        return None
+    return [_label(label) or str(i + 1) for i, label in enumerate(labels)]
+
+
+#: longest page label kept (the chunks column holds 40 characters)
+MAX_LABEL_CHARS = 40
+
+
+def _label(raw: str) -> str:
+    """A page label on one line, without control characters, at most MAX_LABEL_CHARS."""
+    return " ".join(_CTRL_RE.sub("", raw).split())[:MAX_LABEL_CHARS]
+
+
 def _add_page(
-    b: DocBuilder, text: str, page_no: int, titles: list[str], current: str | None
-) -> str | None:
+    b: DocBuilder, text: str, page_no: int, titles: list[Bookmark], current: Bookmark | None
+) -> Bookmark | None:
     """Add one page as one or more sections; returns the heading in force after it."""
-    cuts: list[tuple[int, str]] = []
+    cuts: list[tuple[int, Bookmark]] = []
     pos = 0
     # same length as ``text``, so offsets carry over
     flat = text.replace("\n", " ")
     lower = flat.lower()
     flat_lower = lower if len(lower) == len(flat) else None
-    for title in titles[:50]:
-        at = _find_title(flat, flat_lower, title, pos)
+    for mark in titles[:50]:
+        at = _find_title(flat, flat_lower, mark[0], pos)
         if at < 0:
             # bookmark on this page but its text not found: applies from the top
             if not cuts:
-                current = title
+                current = mark
             continue
         if cuts and cuts[-1][0] == at:
-            cuts[-1] = (at, title)
+            cuts[-1] = (at, mark)
         else:
-            cuts.append((at, title))
-        pos = at + len(title)
+            cuts.append((at, mark))
+        pos = at + len(mark[0])
     if not cuts or cuts[0][0] > 0:
-        b.new_section(current, page_no)
+        _new_section(b, current, page_no)
         b.block(text[: cuts[0][0]] if cuts else text)
-    for j, (at, title) in enumerate(cuts):
+    for j, (at, mark) in enumerate(cuts):
         end = cuts[j + 1][0] if j + 1 < len(cuts) else len(text)
-        b.new_section(title, page_no)
+        _new_section(b, mark, page_no)
         b.block(text[at:end])
-        current = title
+        current = mark
     return current
+
+
+def _new_section(b: DocBuilder, mark: Bookmark | None, page_no: int) -> None:
+    """A section of page ``page_no`` under the bookmark ``mark`` (or under none)."""
+    if mark is None:
+        b.new_section(None, page_no)
+    else:
+        b.new_section(mark[0], page_no, mark[1])
 
 
 # --- pypdfium2 ------------------------------------------------------------------------
@@ -178,7 +214,12 @@ def _page_texts(pdf, start: int, stop: int):
 
 
 def _finish(
-    b: DocBuilder, n_pages: int, empty_pages: int, failed_pages: int, warnings: list[str]
+    b: DocBuilder,
+    n_pages: int,
+    empty_pages: int,
+    failed_pages: int,
+    warnings: list[str],
+    labels: list[str] | None = None,
 ) -> Extraction:
     if b.empty:
         if failed_pages and failed_pages == n_pages:
@@ -191,7 +232,7 @@ def _finish(
             f"{empty_pages} of {n_pages} pages have no extractable text (scanned images?) "
             "and were skipped."
         )
-    return b.finish(page_count=n_pages, warnings=warnings)
+    return b.finish(page_count=n_pages, warnings=warnings, page_labels=labels)
 
 
 def _open_pdf(path: Path):
@@ -231,19 +272,23 @@ def extract_pdf(path: Path) -> Extraction:
         if n == 0:
             return extract_pdf_pdfminer(path, reason="pypdfium2 found no pages")
         toc = _toc_by_page(pdf, n)
+        labels = page_labels(pdf, n)
         texts = list(_page_texts(pdf, 0, n))
     finally:
         pdf.close()
-    return assemble_pdf(n, toc, texts)
+    return assemble_pdf(n, toc, texts, labels)
 
 
 # A PDF at least this long is worth reading in two halves by two pool workers.
 SPLIT_MIN_PAGES = 48
 
 
-def read_pdf_half(path: Path, half: int) -> tuple[int, dict[int, list[str]], list] | None:
-    """Page count, outline and cleaned page texts of the first (0) or second (1)
-    half of a long PDF, for :func:`assemble_pdf`; None when the PDF is short or
+def read_pdf_half(
+    path: Path, half: int
+) -> tuple[int, dict[int, list[Bookmark]], list[str] | None, list] | None:
+    """Page count, outline, page labels and cleaned page texts of the first (0) or
+    second (1) half of a long PDF (outline and labels: first half only), for
+    :func:`assemble_pdf`; None when the PDF is short or
     pypdfium2 cannot open it, so that the caller extracts it whole."""
     import pypdfium2 as pdfium
 
@@ -255,17 +300,20 @@ def read_pdf_half(path: Path, half: int) -> tuple[int, dict[int, list[str]], lis
         n = len(pdf)
         if n < SPLIT_MIN_PAGES:
             return None
-        start, stop = (0, n // 2) if half == 0 else (n // 2, n)
-        return n, _toc_by_page(pdf, n) if half == 0 else {}, list(_page_texts(pdf, start, stop))
+        if half == 0:
+            return n, _toc_by_page(pdf, n), page_labels(pdf, n), list(_page_texts(pdf, 0, n // 2))
+        return n, {}, None, list(_page_texts(pdf, n // 2, n))
     finally:
         pdf.close()
 
 
-def assemble_pdf(n: int, toc: dict[int, list[str]], texts: list) -> Extraction:
+def assemble_pdf(
+    n: int, toc: dict[int, list[Bookmark]], texts: list, labels: list[str] | None = None
+) -> Extraction:
     """Markdown and sections from the cleaned text of each page (None: unreadable)."""
     b = DocBuilder()
     empty = failed = 0
-    heading: str | None = None
+    heading: Bookmark | None = None
     for i, text in enumerate(texts):
         if text is None:
             failed += 1
@@ -279,9 +327,9 @@ def assemble_pdf(n: int, toc: dict[int, list[str]], texts: list) -> Extraction:
         if titles:
             heading = _add_page(b, text, i + 1, titles, heading)
         else:
-            b.new_section(heading, i + 1)
+            _new_section(b, heading, i + 1)
             b.block(text)
-    return _finish(b, n, empty, failed, [])
+    return _finish(b, n, empty, failed, [], labels)
 
 
 # --- pdfminer.six fallback ---------------------------------------------------------

@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 
 from draftsmith.text.words import word_count
 
-from ._base import Extraction, ExtractionError, Section
+from ._base import Extraction, ExtractionError, HeadingPath, Section, drop_title
 
 _CTRL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")
 
@@ -64,24 +64,26 @@ def markdown_sections(md: str) -> list[Section]:
     """Sections start at the document's top-level headings (ATX or setext), as
     markdown-it parses them: never inside code, quotes or lists."""
     line_starts = [0, *(m.end() for m in re.finditer("\n", md))]
-    cuts: list[tuple[int, str | None]] = [(0, None)]
+    cuts: list[tuple[int, str | None, str | None]] = [(0, None, None)]
+    paths = HeadingPath()
     tokens = _MD.parse(md)
     for i, tok in enumerate(tokens):
         if tok.type != "heading_open" or tok.level != 0 or tok.map is None:
             continue
         at = line_starts[tok.map[0]]
         title = " ".join(tokens[i + 1].content.split())[:300] or None
+        path = paths.enter(title, int(tok.tag[1:])) if title else None
         if cuts[-1][0] == at:
-            cuts[-1] = (at, title)
+            cuts[-1] = (at, title, path)
         else:
-            cuts.append((at, title))
+            cuts.append((at, title, path))
     sections: list[Section] = []
-    for i, (at, heading) in enumerate(cuts):
+    for i, (at, heading, path) in enumerate(cuts):
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(md)
         sp = _span(md, at, end)
         if sp is not None:
-            sections.append(Section(heading, None, md[sp[0] : sp[1]], sp[0], sp[1]))
-    return sections
+            sections.append(Section(heading, None, md[sp[0] : sp[1]], sp[0], sp[1], path))
+    return drop_title(sections)
 
 
 def extract_markdown(path: Path, encoding: str | None = None) -> Extraction:

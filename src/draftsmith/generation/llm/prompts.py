@@ -99,7 +99,8 @@ def sanitize_passage(text: str) -> str:
 
 
 def _passage_header(n: int, p: Passage) -> str:
-    page = f", p. {p.page}" if p.page is not None else ""
+    label = p.page_label or p.page  # the number printed on the page, as the reader sees it
+    page = f", p. {label}" if label is not None else ""
     return f"[{n}] ({p.document_name}{page})"
 
 

@@ -2,6 +2,7 @@
 // revision-conflict flow, revision history with restore, export and regenerate.
 import { api, path } from "./api.js";
 import { trackGeneration } from "./progress.js";
+import { sourceCard } from "./sourcecard.js";
 import { draftWordCount } from "./wordcount.js";
 import { badge, byId as $, confirmDialog, el, errorMessage, formatDate, showDialog, showMessage, timeEl, toast } from "./ui.js";
 
@@ -76,12 +77,7 @@ function renderPreview(html) {
 
 function renderCitations(blog) {
   const citations = blog.citations.slice().sort((a, b) => a.n - b.n);
-  $("citations").replaceChildren(...citations.map((c) => el("li", { class: "citation", id: `citation-${c.n}`, tabindex: "-1" },
-    el("div", { class: "citation-head" },
-      el("span", { class: "cite-n" }, `[${c.n}]`),
-      el("span", { class: "citation-doc", title: c.document_name }, c.document_name),
-      c.page ? el("span", { class: "muted small citation-page" }, `p. ${c.page}`) : null),
-    c.quote ? el("blockquote", { class: "citation-quote" }, c.quote) : null)));
+  $("citations").replaceChildren(...citations.map(sourceCard));
   $("citation-count").textContent = citations.length ? `(${citations.length})` : "";
   $("citations-empty").hidden = citations.length > 0;
 

@@ -99,6 +99,7 @@ async def save_extraction(
                     "start": span.start,
                     "end": span.end,
                     "word_count": span.word_count,
+                    "boilerplate": span.boilerplate,
                 }
                 for span in spans
             ],

@@ -20,7 +20,6 @@ Tables and code blocks are content, never menus (their short lines do not count)
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 
 _APPARATUS = re.compile(

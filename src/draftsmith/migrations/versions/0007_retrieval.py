@@ -12,6 +12,7 @@ Revises: 0006
 Create Date: 2026-11-30
 """
 
+# ruff: noqa: S608  (SQL built from this file's fixed column names, no input)
 import sqlalchemy as sa
 from alembic import op
 

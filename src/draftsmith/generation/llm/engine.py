@@ -14,7 +14,7 @@ from ..citations import SourceRegistry, strip_markers
 from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationError
 from ..events import Progress
-from ..retrieval import retrieve_unique
+from ..retrieval import retrieve_fused, retrieve_unique, section_queries
 from ..types import (
     Cancelled,
     Draft,
@@ -204,10 +204,8 @@ class _PostWriter:
         parts: Parts = [(None, intro)]
         section_passages: list[list[Passage]] = []
         for i, sec in enumerate(outline, start=1):
-            q = " ".join(
-                x for x in (sec.heading, sec.query, " ".join(sec.points), self.req.topic) if x
-            )
-            got = await retrieve_unique(retrieve, q, k)
+            queries = section_queries(sec.heading, sec.points, self.req.topic, sec.query)
+            got = await retrieve_fused(retrieve, queries, k)
             self.prog.check()
             section_passages.append(got or topic_passages[:k])
             md = await self.write_part(

@@ -2,9 +2,9 @@
 
 SQLite uses FTS5 with the Porter stemmer over the heading and the text (its ``bm25()``
 ranking, a heading match weighing double); PostgreSQL uses a generated ``tsvector``
-('english': stemmed, heading weight A, text weight B) with a GIN index, and computes
-Okapi BM25 in SQL from the lexeme positions (a heading position counting double), so
-both rank the same way. Stopwords are left out of queries; navigation and boilerplate
+('draftsmith_english': English stemming, stopwords kept; heading weight A, text weight
+B) with a GIN index, and computes Okapi BM25 in SQL from the lexeme positions (a heading
+position counting double), so both rank the same way. Stopwords are left out of queries; navigation and boilerplate
 chunks (``chunks.boilerplate``) are left out of results unless asked for.
 """
 
@@ -39,13 +39,13 @@ class SearchHit:
     score: float  # higher is better
 
 
-def query_terms(query: str) -> list[str]:
-    """Distinct lower-cased words of a query, in order, stopwords left out unless the query
-    has nothing else (at most MAX_TERMS)."""
+def query_terms(query: str, stopwords: bool = False) -> list[str]:
+    """Distinct lower-cased words of a query, in order (at most MAX_TERMS); stopwords only
+    when asked for, or when the query has nothing else."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(query.lower()):
         seen.setdefault(word, None)
-    content = [word for word in seen if word not in STOPWORDS]
+    content = [word for word in seen if stopwords or word not in STOPWORDS]
     return (content or list(seen))[:MAX_TERMS]
 
 
@@ -71,16 +71,23 @@ async def retrieve(
     boilerplate: bool = False,
 ) -> list[SearchHit]:
     """The top-k chunks for a query, BM25-ranked, restricted to the user (and documents);
-    navigation and boilerplate chunks only when ``boilerplate`` is true."""
-    terms = query_terms(query)
-    if not terms or (document_ids is not None and not document_ids):
+    navigation and boilerplate chunks only when ``boilerplate`` is true.
+
+    The query's stopwords are left out; only when its other words match nothing is it
+    asked again with them (as before 0007r: whether such weak matches may be used is the
+    caller's decision, by its relevance floor or coverage check)."""
+    if document_ids is not None and not document_ids:
         return []
     doc_filter = "AND c.document_id IN :document_ids" if document_ids is not None else ""
     if not boilerplate:
         doc_filter += " AND NOT c.boilerplate"
-    if db.bind.dialect.name == "sqlite":
-        return await _retrieve_sqlite(db, user_id, terms, document_ids, k, match_all, doc_filter)
-    return await _retrieve_postgres(db, user_id, terms, document_ids, k, match_all, doc_filter)
+    run = _retrieve_sqlite if db.bind.dialect.name == "sqlite" else _retrieve_postgres
+    terms = query_terms(query)
+    hits = await run(db, user_id, terms, document_ids, k, match_all, doc_filter) if terms else []
+    every = query_terms(query, stopwords=True)
+    if not hits and every != terms:
+        hits = await run(db, user_id, every, document_ids, k, match_all, doc_filter)
+    return hits
 
 
 async def _retrieve_sqlite(
@@ -103,7 +110,7 @@ async def _retrieve_sqlite(
 
 _PG_BM25 = f"""
 WITH q AS (
-    SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', :query))
+    SELECT DISTINCT lexeme FROM unnest(to_tsvector('draftsmith_english', :query))
 ),
 stats AS (
     -- collection statistics from the documents' counters: no scan of the chunks
@@ -141,11 +148,13 @@ ORDER BY scored.score DESC, c.id
 async def _retrieve_postgres(
     db, user_id, terms, document_ids, k, match_all, doc_filter
 ) -> list[SearchHit]:
-    # Lexemes as PostgreSQL's 'english' parser sees them, each quoted as a tsquery literal.
+    # Lexemes as the index's configuration (stemmed) sees them, each quoted as a tsquery literal.
     lexemes = (
         (
             await db.execute(
-                text("SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', :query))"),
+                text(
+                    "SELECT DISTINCT lexeme FROM unnest(to_tsvector('draftsmith_english', :query))"
+                ),
                 {"query": " ".join(terms)},
             )
         )

@@ -1,8 +1,8 @@
 """retrieval: stemmed full-text index over heading and text, boilerplate flag, embeddings
 
 SQLite: the FTS5 table indexes the heading and the text with the Porter stemmer (it
-indexed the text alone, unstemmed). PostgreSQL: the generated ``tsvector`` uses the
-'english' configuration over the heading (weight A) and the text (weight B). Both are
+indexed the text alone, unstemmed). PostgreSQL: the generated ``tsvector`` uses
+'draftsmith_english' ('english' stemming, stopwords kept) over the heading (weight A) and the text (weight B). Both are
 rebuilt for the chunks already stored. Chunks gain ``boilerplate`` (navigation and
 apparatus, kept out of generation; existing chunks count as content until reprocessed)
 and ``embedding`` (a float32 vector, when an embeddings endpoint is configured).
@@ -54,6 +54,18 @@ def _sqlite_fts(columns: list[str], tokenizer: str) -> None:
     op.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
 
 
+#: 'english' stemming without its stopword list: a query made only of common words (the
+#: fallback of documents/search.py) still finds something, as it does on SQLite.
+_PG_CONFIG = [
+    "CREATE TEXT SEARCH DICTIONARY draftsmith_english_stem "
+    "(TEMPLATE = snowball, Language = english)",
+    "CREATE TEXT SEARCH CONFIGURATION draftsmith_english (COPY = english)",
+    "ALTER TEXT SEARCH CONFIGURATION draftsmith_english ALTER MAPPING FOR "
+    "asciiword, asciihword, hword_asciipart, word, hword, hword_part "
+    "WITH draftsmith_english_stem",
+]
+
+
 def _postgres_tsv(expression: str) -> None:
     op.execute("DROP INDEX IF EXISTS ix_chunks_tsv")
     op.execute("ALTER TABLE chunks DROP COLUMN IF EXISTS tsv")
@@ -73,9 +85,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_fts(["heading", "text"], _NEW_TOKENIZER)
     else:
+        for statement in _PG_CONFIG:
+            op.execute(statement)
         _postgres_tsv(
-            "setweight(to_tsvector('english'::regconfig, coalesce(heading, '')), 'A') || "
-            "setweight(to_tsvector('english'::regconfig, text), 'B')"
+            "setweight(to_tsvector('draftsmith_english'::regconfig, coalesce(heading, '')), 'A')"
+            " || setweight(to_tsvector('draftsmith_english'::regconfig, text), 'B')"
         )
 
 
@@ -88,3 +102,5 @@ def downgrade() -> None:
         _sqlite_fts(["text"], _OLD_TOKENIZER)
     else:
         _postgres_tsv("to_tsvector('simple', text)")
+        op.execute("DROP TEXT SEARCH CONFIGURATION IF EXISTS draftsmith_english")
+        op.execute("DROP TEXT SEARCH DICTIONARY IF EXISTS draftsmith_english_stem")

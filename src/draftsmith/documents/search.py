@@ -4,8 +4,9 @@ SQLite uses FTS5 with the Porter stemmer over the heading and the text (its ``bm
 ranking, a heading match weighing double); PostgreSQL uses a generated ``tsvector``
 ('draftsmith_english': English stemming, stopwords kept; heading weight A, text weight
 B) with a GIN index, and computes Okapi BM25 in SQL from the lexeme positions (a heading
-position counting double), so both rank the same way. Stopwords are left out of queries; navigation and boilerplate
-chunks (``chunks.boilerplate``) are left out of results unless asked for.
+position counting double), so both rank the same way. Stopwords are left out of
+queries; navigation and boilerplate chunks (``chunks.boilerplate``) are left out of
+results unless asked for.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ indexed the text alone, unstemmed). PostgreSQL: the generated ``tsvector`` uses
 'draftsmith_english' ('english' stemming, stopwords kept) over the heading (weight A)
 and the text (weight B). Both are rebuilt for the chunks already stored. Chunks gain
 ``boilerplate`` (navigation and apparatus, kept out of generation; existing chunks count
-as content until reprocessed) and ``embedding`` (a float32 vector, when an embeddings endpoint is configured).
+as content until reprocessed) and ``embedding`` (a float32 vector, when an embeddings
+endpoint is configured).
 
 Revision ID: 0007r
 Revises: 0006

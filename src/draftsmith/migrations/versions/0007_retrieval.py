@@ -67,6 +67,12 @@ _PG_CONFIG = [
 ]
 
 
+_CONFIG = "'draftsmith_english'::regconfig"
+#: PostgreSQL's parser keeps "reader.getNumPages" or "docs/api" as one file/host token,
+#: where SQLite (and the query's own words) split at the dot and slash: split them too.
+_SPLIT = "translate({}, './', '  ')"
+
+
 def _postgres_tsv(expression: str) -> None:
     op.execute("DROP INDEX IF EXISTS ix_chunks_tsv")
     op.execute("ALTER TABLE chunks DROP COLUMN IF EXISTS tsv")
@@ -88,9 +94,10 @@ def upgrade() -> None:
     else:
         for statement in _PG_CONFIG:
             op.execute(statement)
+        heading = _SPLIT.format("coalesce(heading, '')")
         _postgres_tsv(
-            "setweight(to_tsvector('draftsmith_english'::regconfig, coalesce(heading, '')), 'A')"
-            " || setweight(to_tsvector('draftsmith_english'::regconfig, text), 'B')"
+            f"setweight(to_tsvector({_CONFIG}, {heading}), 'A')"
+            f" || setweight(to_tsvector({_CONFIG}, {_SPLIT.format('text')}), 'B')"
         )
 
 

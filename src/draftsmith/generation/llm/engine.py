@@ -14,7 +14,7 @@ from ..citations import SourceRegistry, strip_markers
 from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationError
 from ..events import Progress
-from ..retrieval import retrieve_fused, retrieve_unique, section_queries
+from ..retrieval import above_floor, retrieve_fused, retrieve_unique, section_queries
 from ..types import (
     Cancelled,
     Draft,
@@ -113,7 +113,8 @@ class OpenAICompatEngine:
     ) -> list[Passage]:
         k = self.settings.passages_per_section
         query = " ".join(x for x in (req.topic, req.title or "") if x)
-        found = await retrieve_unique(retrieve, query, max(12, k * 2))
+        # the relevance floor (relative only: the coverage check refuses off-topic briefs)
+        found = above_floor(await retrieve_unique(retrieve, query, max(12, k * 2)), absolute=0)
         if not found and all_passages:
             found = all_passages[: k * 2]
         if not found:

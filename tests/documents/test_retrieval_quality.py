@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from bench import retrieval as bench
+
 from tests.labelled import retrieval_heldout, retrieval_questions
 
 pytestmark = pytest.mark.corpus

@@ -71,3 +71,16 @@ async def test_a_failing_endpoint_leaves_the_document_searchable_by_words(app, u
             db, app.state.settings, await _uid(user), "owl", [document["id"]], k=3
         )
     assert hits and hits[0].document_id == document["id"]
+
+
+async def test_a_draft_searches_by_meaning_when_embeddings_are_configured(app, user, openai_server):
+    from tests.blogs.helpers import generate, new_session, ready_documents
+    from tests.blogs.test_generation_api import SOURCES, TOPIC, wait_blog
+
+    doc_ids = await ready_documents(user, *SOURCES)
+    ingest_calls = len([r for r in openai_server.requests if r.path.endswith("/embeddings")])
+    session = await new_session(user, doc_ids, topic=TOPIC, length="short", engine="extractive")
+    blog = await wait_blog(user, await generate(user, session["id"]))
+    assert blog["status"] == "ready" and blog["citations"]
+    queries = [r for r in openai_server.requests if r.path.endswith("/embeddings")][ingest_calls:]
+    assert queries and any(TOPIC in str(r.body["input"]) for r in queries)

@@ -17,6 +17,8 @@ from tests import corpus
 DATA = Path(__file__).resolve().parent / "data"
 GROUNDING = DATA / "grounding_pairs.jsonl"
 RETRIEVAL = DATA / "retrieval_questions.jsonl"
+#: written after the retrieval work was tuned on RETRIEVAL, over other documents: held out
+RETRIEVAL_HELDOUT = DATA / "retrieval_heldout.jsonl"
 COVERAGE = DATA / "coverage_briefs.jsonl"
 
 SUPPORTED_KINDS = {"verbatim", "near_verbatim", "paraphrase"}
@@ -30,6 +32,7 @@ UNSUPPORTED_KINDS = {
 FIELDS = {
     GROUNDING: {"id", "document", "passage", "sentence", "label", "kind"},
     RETRIEVAL: {"id", "document", "question", "answer", "kind"},
+    RETRIEVAL_HELDOUT: {"id", "document", "question", "answer", "kind"},
     COVERAGE: {"id", "documents", "topic", "covered"},
 }
 
@@ -53,6 +56,10 @@ def grounding_pairs() -> list[dict]:
 
 def retrieval_questions() -> list[dict]:
     return load(RETRIEVAL)
+
+
+def retrieval_heldout() -> list[dict]:
+    return load(RETRIEVAL_HELDOUT)
 
 
 def coverage_briefs() -> list[dict]:

@@ -40,6 +40,9 @@ def test_retrieval_questions_are_well_formed():
     kinds = Counter(q["kind"] for q in questions)
     assert set(kinds) == {"lexical", "paraphrase"} and kinds["paraphrase"] >= 30
     assert all(q["question"].strip() and q["answer"].strip() for q in questions)
+    heldout = labelled.retrieval_heldout()
+    assert len(heldout) >= 20 and Counter(q["kind"] for q in heldout)["paraphrase"] >= 10
+    assert not {q["document"] for q in heldout} & {q["document"] for q in questions}
 
 
 def test_coverage_briefs_are_well_formed_and_balanced():
@@ -65,7 +68,7 @@ def test_every_passage_and_answer_is_in_its_document():
         assert labelled.normalize(p["passage"]) in document, p["id"]
         if p["kind"] == "other_sentence":
             assert labelled.normalize(p["sentence"]) in document, p["id"]
-    for q in labelled.retrieval_questions():
+    for q in labelled.retrieval_questions() + labelled.retrieval_heldout():
         assert labelled.answer_spans(text(q["document"]), q["answer"]), q["id"]
     for b in labelled.coverage_briefs():
         assert all(labelled.corpus_path(name).is_file() for name in b["documents"]), b["id"]

@@ -18,7 +18,7 @@ async def test_database_is_at_head(app):
 
 
 def test_citation_locations_backfill_chunks_processed_before(tmp_path):
-    """0007p: chunks stored earlier get their page number as label and heading as section
+    """0007: chunks stored earlier get their page number as label and heading as section
     (SQLite here; PostgreSQL runs the same statement when its test database is built)."""
     import sqlite3
 

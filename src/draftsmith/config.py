@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         6000, ge=1000, description="prompt plus answer tokens per call; passages are cut to fit"
     )
     llm_temperature: float = Field(0.3, ge=0, le=2, description="sampling temperature")
+    embeddings_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible /embeddings endpoint; when set, chunks get vectors at "
+        "ingest and drafts search by meaning as well as by words",
+    )
+    embeddings_api_key: SecretStr | None = None
+    embeddings_model: str = "text-embedding-3-small"
     open_registration: bool = True
     access_token_ttl_s: int = Field(15 * 60, ge=1)
     refresh_family_ttl_days: int = Field(30, ge=1, le=30)
@@ -137,7 +144,14 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @field_validator(
-        "database_url", "redis_url", "llm_base_url", "llm_api_key", "metrics_token", mode="before"
+        "database_url",
+        "redis_url",
+        "llm_base_url",
+        "llm_api_key",
+        "embeddings_base_url",
+        "embeddings_api_key",
+        "metrics_token",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -214,8 +228,8 @@ def _stored_secret(data_dir: Path) -> str:
     return value
 
 
-SECRET_FIELDS = {"secret_key", "llm_api_key", "metrics_token"}
-URL_FIELDS = {"database_url", "redis_url", "llm_base_url"}
+SECRET_FIELDS = {"secret_key", "llm_api_key", "embeddings_api_key", "metrics_token"}
+URL_FIELDS = {"database_url", "redis_url", "llm_base_url", "embeddings_base_url"}
 
 
 def mask_url(url: str) -> str:

@@ -7,7 +7,9 @@
         server.requests[-1].headers["authorization"]
 
 Speaks ``POST /v1/chat/completions`` (plain JSON, and SSE when ``stream`` is
-true: ``data: {...}`` chunks then ``data: [DONE]``) and ``GET /v1/models``.
+true: ``data: {...}`` chunks then ``data: [DONE]``), ``GET /v1/models`` and
+``POST /v1/embeddings`` (a deterministic toy embedding: :func:`toy_embedding`; set
+``embeddings_status`` to make it fail).
 
 Each chat request consumes the next scripted behaviour from the queue
 (:meth:`FakeOpenAIServer.push`); with an empty queue it answers by default
@@ -46,7 +48,23 @@ __all__ = [
     "json_schema_unsupported",
     "default",
     "default_answer",
+    "toy_embedding",
 ]
+
+EMBEDDING_DIM = 64
+
+
+def toy_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """A hashed bag of crude stems (lower-cased words cut to 5 letters), unit length:
+    deterministic across processes, and texts sharing words point the same way."""
+    import hashlib
+
+    vector = [0.0] * dim
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        digest = hashlib.blake2b(word[:5].encode(), digest_size=4).digest()
+        vector[int.from_bytes(digest, "big") % dim] += 1.0
+    norm = sum(x * x for x in vector) ** 0.5 or 1.0
+    return [x / norm for x in vector]
 
 
 # --------------------------------------------------------------------------
@@ -246,6 +264,7 @@ class FakeOpenAIServer:
         self.host = host
         self.stream_piece_chars = stream_piece_chars
         self.answer = answer or default_answer
+        self.embeddings_status = 200
         self.queue: deque[Behaviour] = deque()
         self.requests: list[RecordedRequest] = []
         self.port = 0
@@ -273,6 +292,7 @@ class FakeOpenAIServer:
         self.json_schema_supported = True
         self.api_key = None
         self.answer = default_answer
+        self.embeddings_status = 200
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -383,6 +403,9 @@ class FakeOpenAIServer:
                         ],
                     },
                 )
+                return
+            if scope["method"] == "POST" and path.rstrip("/").endswith("/embeddings"):
+                await self._embeddings(send, data)
                 return
             if scope["method"] == "POST" and path.rstrip("/").endswith("/chat/completions"):
                 if not isinstance(data, dict):
@@ -536,6 +559,23 @@ class FakeOpenAIServer:
             "model": self.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
         }
+
+    async def _embeddings(self, send: Callable, data: Any) -> None:
+        inputs = data.get("input") if isinstance(data, dict) else None
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if self.embeddings_status != 200 or not isinstance(inputs, list):
+            code = self.embeddings_status if self.embeddings_status != 200 else 400
+            await self._json(send, code, {"error": {"message": "no embeddings", "type": "error"}})
+            return
+        rows = [
+            {"object": "embedding", "index": i, "embedding": toy_embedding(str(text))}
+            for i, text in enumerate(inputs)
+        ]
+        usage = {"prompt_tokens": len(rows), "total_tokens": len(rows)}
+        await self._json(
+            send, 200, {"object": "list", "data": rows, "model": data.get("model"), "usage": usage}
+        )
 
     async def _json(
         self, send: Callable, code: int, payload: Any, headers: dict[str, str] | None = None

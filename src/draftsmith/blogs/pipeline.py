@@ -24,7 +24,7 @@ from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
 from draftsmith.db import utcnow
-from draftsmith.documents import search
+from draftsmith.documents import embeddings
 from draftsmith.documents.locations import locate
 from draftsmith.documents.models import Document
 from draftsmith.generation import (
@@ -88,7 +88,9 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
 
     async def retrieve(query: str, k: int) -> list[Passage]:
         async with ctx.db() as db:
-            hits = await search.retrieve(db, blog.user_id, query, list(documents), k=k)
+            hits = await embeddings.hybrid_retrieve(
+                db, ctx.settings, blog.user_id, query, list(documents), k=k
+            )
         return [
             Passage(
                 chunk_id=str(h.chunk_id),

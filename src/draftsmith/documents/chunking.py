@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from draftsmith.text.sentences import split_sentences_in
 from draftsmith.text.words import start_of_last_words, word_count
 
+from .boilerplate import mark_boilerplate
 from .extract._base import Extraction
 
 __all__ = ["TextChunk", "chunk_extraction"]
@@ -52,6 +53,8 @@ class TextChunk:
     page_label: str | None = None
     #: heading path of the chunk's section ("Installation › Linux")
     section: str | None = None
+    #: navigation or apparatus (see documents/boilerplate.py): kept out of generation
+    boilerplate: bool = False
 
 
 _PARA_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -349,4 +352,8 @@ def chunk_extraction(
             budget=budget,
             char_budget=char_budget,
         )
-    return _chunks(ex, secs, units, spans, overlap_words)
+    chunks = _chunks(ex, secs, units, spans, overlap_words)
+    flags = mark_boilerplate([(c.text, c.heading, c.page) for c in chunks])
+    for chunk, flag in zip(chunks, flags, strict=True):
+        chunk.boilerplate = flag
+    return chunks

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from draftsmith.db import Base, IdMixin, utcnow
@@ -57,5 +69,9 @@ class ChunkRow(Base):
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     word_count: Mapped[int] = mapped_column(Integer)
+    #: navigation or apparatus (documents/boilerplate.py): shown, never retrieved for a draft
+    boilerplate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: float32 vector from the embeddings endpoint (documents/embeddings.py), when configured
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (UniqueConstraint("document_id", "ordinal"),)

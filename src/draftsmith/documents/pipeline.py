@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from draftsmith import metrics
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
-from draftsmith.documents import storage
+from draftsmith.documents import embeddings, storage
 from draftsmith.documents.chunking import TextChunk, chunk_extraction
 from draftsmith.documents.extract import (
     Extraction,
@@ -57,8 +57,10 @@ async def save_extraction(
     extraction: Extraction,
     spans: list[TextChunk],
     running_status: str = "processing",
+    vectors: list[bytes | None] | None = None,
 ) -> bool:
-    """Replace the document's chunks and mark it ready, in one transaction.
+    """Replace the document's chunks (with their ``vectors`` when given) and mark it ready,
+    in one transaction.
 
     Returns False (and writes nothing) when the row is no longer being processed
     (deleted or reprocessed meanwhile)."""
@@ -99,8 +101,10 @@ async def save_extraction(
                     "start": span.start,
                     "end": span.end,
                     "word_count": span.word_count,
+                    "boilerplate": span.boilerplate,
+                    "embedding": vectors[i] if vectors else None,
                 }
-                for span in spans
+                for i, span in enumerate(spans)
             ],
         )
     await db.commit()
@@ -125,8 +129,14 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
         raise TransientError(str(exc), "extractor_unavailable") from exc
     except ExtractionError as exc:
         raise PermanentError(str(exc), "extraction_failed") from exc
+    vectors = None
+    if embeddings.configured(ctx.settings) and spans:
+        chunks = [(s.heading, s.text, s.boilerplate) for s in spans]
+        vectors = await embeddings.embed_chunks(ctx.settings, chunks)
+        if vectors is None:
+            extraction.warnings.append(embeddings.UNAVAILABLE)
     async with ctx.db() as db:
-        if not await save_extraction(db, document, extraction, spans):
+        if not await save_extraction(db, document, extraction, spans, vectors=vectors):
             raise Cancelled()
     metrics.EXTRACTED_PAGES.inc(extraction.page_count or 0)
     log.info(

@@ -97,3 +97,57 @@ async def retrieve_unique(
             break
         want = min(max_k, want * 4)
     return out
+
+
+#: A hit scoring under this share of its query's best hit is dropped (relevance floor).
+RELATIVE_FLOOR = 0.25
+#: ... and so is a hit under this BM25 score: it matched only words found in most passages.
+ABSOLUTE_FLOOR = 0.3
+#: Reciprocal rank fusion: a passage at rank r of a ranking adds 1 / (RRF_K + r).
+RRF_K = 60
+
+
+def above_floor(
+    passages: Sequence[Passage],
+    relative: float = RELATIVE_FLOOR,
+    absolute: float = ABSOLUTE_FLOOR,
+) -> list[Passage]:
+    """The passages of one BM25 ranking that are not far below its best hit, nor below an
+    absolute floor, so a passage that barely matches never leads a prompt."""
+    best = max((p.score for p in passages), default=0.0)
+    return [p for p in passages if p.score >= max(absolute, relative * best)]
+
+
+def fuse(rankings: Sequence[Sequence[Passage]], k: int, rrf_k: int = RRF_K) -> list[Passage]:
+    """Reciprocal rank fusion of several rankings: the top ``k`` passages by
+    ``sum(1 / (rrf_k + rank))``, ties by first appearance; a passage keeps the score it had
+    where it ranked best."""
+    fused: dict[str, float] = {}
+    first: dict[str, tuple[int, Passage]] = {}
+    for ranking in rankings:
+        for rank, p in enumerate(ranking, 1):
+            fused[p.chunk_id] = fused.get(p.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            if p.chunk_id not in first or rank < first[p.chunk_id][0]:
+                first[p.chunk_id] = (rank, p)
+    order = sorted(fused, key=lambda cid: -fused[cid])  # sorted() is stable: ties keep order
+    return [first[cid][1] for cid in order[: max(0, k)]]
+
+
+def section_queries(heading: str, points: Sequence[str], topic: str, query: str = "") -> list[str]:
+    """The queries a section's passages are found by: its heading, each of its points,
+    the topic, and the planner's own query (when it has one); blanks and repeats dropped."""
+    queries: dict[str, None] = {}
+    for q in (heading, *points, topic, query):
+        q = " ".join((q or "").split())
+        if q:
+            queries.setdefault(q, None)
+    return list(queries)
+
+
+async def retrieve_fused(retrieve, queries: Sequence[str], k: int) -> list[Passage]:
+    """``k`` passages for several queries at once: each query's ranking (duplicates and
+    hits below the relevance floor left out) fused by reciprocal rank. Each query asks for
+    ``2k`` so a passage ranked lower by one query can still rise by the others. (One query
+    at a time: each holds a database connection while it runs.)"""
+    rankings = [above_floor(await retrieve_unique(retrieve, q, 2 * k)) for q in queries]
+    return fuse(rankings, k)

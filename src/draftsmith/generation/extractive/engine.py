@@ -13,7 +13,7 @@ from ..citations import SourceRegistry, Verification, grounding, split_body
 from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationError
 from ..events import Progress
-from ..retrieval import retrieve_unique
+from ..retrieval import retrieve_fused, retrieve_unique, section_queries
 from ..types import (
     Cancelled,
     Draft,
@@ -219,7 +219,8 @@ async def _section_passages(
     """More material for each section by its own query; returns the passages for the
     conclusion (the documents' own summaries)."""
     for plan in plans:
-        extra = await retrieve_unique(retrieve, plan.query, SECTION_K)
+        queries = section_queries(plan.heading, plan.points, req.topic, plan.query)
+        extra = await retrieve_fused(retrieve, queries, SECTION_K)
         prog.check()
         have = {p.chunk_id for p in plan.passages}
         plan.passages += [p for p in extra if p.chunk_id not in have]

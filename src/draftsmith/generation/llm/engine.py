@@ -14,7 +14,7 @@ from ..citations import SourceRegistry, strip_markers
 from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationError
 from ..events import Progress
-from ..retrieval import retrieve_unique
+from ..retrieval import above_floor, retrieve_fused, retrieve_unique, section_queries
 from ..types import (
     Cancelled,
     Draft,
@@ -113,7 +113,8 @@ class OpenAICompatEngine:
     ) -> list[Passage]:
         k = self.settings.passages_per_section
         query = " ".join(x for x in (req.topic, req.title or "") if x)
-        found = await retrieve_unique(retrieve, query, max(12, k * 2))
+        # the relevance floor (relative only: the coverage check refuses off-topic briefs)
+        found = above_floor(await retrieve_unique(retrieve, query, max(12, k * 2)), absolute=0)
         if not found and all_passages:
             found = all_passages[: k * 2]
         if not found:
@@ -204,10 +205,8 @@ class _PostWriter:
         parts: Parts = [(None, intro)]
         section_passages: list[list[Passage]] = []
         for i, sec in enumerate(outline, start=1):
-            q = " ".join(
-                x for x in (sec.heading, sec.query, " ".join(sec.points), self.req.topic) if x
-            )
-            got = await retrieve_unique(retrieve, q, k)
+            queries = section_queries(sec.heading, sec.points, self.req.topic, sec.query)
+            got = await retrieve_fused(retrieve, queries, k)
             self.prog.check()
             section_passages.append(got or topic_passages[:k])
             md = await self.write_part(

@@ -5,7 +5,7 @@ their label and their heading as their section path (the best the stored
 rows know); documents processed from now on store the PDF's page labels and
 the full heading path.
 
-Revision ID: 0007p
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 """
@@ -13,7 +13,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007p"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

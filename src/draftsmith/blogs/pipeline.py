@@ -233,6 +233,7 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
                 title=draft.title,
                 markdown=draft.markdown,
                 source="generated",
+                grounding=data["grounding"],
             )
         )
         blog = await db.get(Blog, blog_id)

@@ -16,6 +16,7 @@ from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.errors import ApiError, NotFound
+from draftsmith.generation import grounding
 from draftsmith.pagination import newest_first
 from draftsmith.sessions.models import GenerationSession
 
@@ -147,6 +148,7 @@ async def edit(
     blog_id = blog.id
     new_title = title if title is not None else blog.title
     new_markdown = markdown if markdown is not None else blog.markdown
+    checked = grounding.check(new_markdown, grounding.sources_of(blog.citations)).to_dict()
     saved = await db.execute(
         update(Blog)
         .where(Blog.id == blog_id, Blog.revision == revision, Blog.status == "ready")
@@ -155,6 +157,7 @@ async def edit(
             title=new_title,
             markdown=new_markdown,
             html=render_html(new_markdown, blog.citations),
+            grounding=checked,
             updated_at=utcnow(),
         )
     )
@@ -174,6 +177,7 @@ async def edit(
             title=new_title,
             markdown=new_markdown,
             source="edit",
+            grounding=checked,
         )
     )
     await db.commit()

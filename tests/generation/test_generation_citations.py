@@ -8,8 +8,8 @@ from draftsmith.generation.citations import (
     rewrite_markers,
     verify,
 )
-from draftsmith.generation.grounding import check
 from draftsmith.generation.errors import GenerationError
+from draftsmith.generation.grounding import check
 from draftsmith.generation.types import Citation, Passage
 
 DOC = (

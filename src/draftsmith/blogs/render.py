@@ -413,9 +413,9 @@ def render_html(markdown: str, citations: list[dict] | None = None) -> str:
     become ``<sup class="cite"><a href="#source-n" class="cite-link">[n]</a></sup>``,
     one per number whose Sources item exists (or, without a Sources list, that
     ``citations`` has): ``[99]`` with no source 99 stays plain text, never a link
-    to a missing anchor. Markers in code, in link
-    text, in the Sources list itself and backslash-escaped ones stay literal. ``citations`` (dicts with ``n``,
-    ``document_name``, ``page``) only add a ``title`` tooltip to those links.
+    to a missing anchor. Markers in code, in link text, in the Sources list itself
+    and backslash-escaped ones stay literal. ``citations`` (dicts with ``n``,
+    ``document_name``, ``page``) also add a ``title`` tooltip to those links.
     The items of the last "Sources"/"References" list get ``id="source-n"``."""
     tokens = parse_tokens(markdown, citations)
     raw = _MD.renderer.render(tokens, _MD.options, {})

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         6000, ge=1000, description="prompt plus answer tokens per call; passages are cut to fit"
     )
     llm_temperature: float = Field(0.3, ge=0, le=2, description="sampling temperature")
+    verify: Literal["off", "llm"] = Field(
+        "off",
+        description="llm: the LLM also judges the grounding of paraphrased and borderline "
+        "sentences (needs LLM_BASE_URL)",
+    )
     open_registration: bool = True
     access_token_ttl_s: int = Field(15 * 60, ge=1)
     refresh_family_ttl_days: int = Field(30, ge=1, le=30)

@@ -30,8 +30,10 @@ from draftsmith.generation import (
     GenerationCancelled,
     GenerationError,
     GenerationRequest,
+    LLMSettings,
     Passage,
     get_engine,
+    verify,
 )
 from draftsmith.generation.citations import draft_word_count
 from draftsmith.jobs.runner import (
@@ -135,6 +137,8 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     _check_quotes(draft, documents)
+    if ctx.settings.verify == "llm" and ctx.settings.llm_base_url:
+        draft = await verify.recheck(draft, LLMSettings.from_settings(ctx.settings))
     await _save(ctx, blog_id, draft)
 
 

@@ -46,9 +46,8 @@ def content_words(text: str) -> list[str]:
 
 #: below this share of content words found in the passage a sentence is unsupported
 MIN_COVERAGE = 0.55
-#: a supported sentence under this coverage (or a flagged one above BORDER_LOW) is borderline
+#: a supported sentence under this coverage is borderline (as is one failed on coverage alone)
 BORDER_HIGH = 0.8
-BORDER_LOW = 0.5
 
 #: negation cues; "rather (than)" and "instead (of)" negate their complement too
 NEGATIONS = frozenset(
@@ -66,6 +65,13 @@ _ANTONYMS = {
     ("larg", "small"),
     ("large", "small"),
     ("largest", "smallest"),
+    ("larger", "smaller"),
+    ("bigger", "smaller"),
+    ("big", "small"),
+    ("longer", "shorter"),
+    ("older", "younger"),
+    ("earlier", "later"),
+    ("better", "worse"),
     ("high", "low"),
     ("higher", "lower"),
     ("always", "never"),
@@ -376,6 +382,6 @@ def assess(sentence: str, passages: Sequence[str]) -> Support:
         reasons.append(f"only {cov:.0%} of its words are in the source")
     if reasons:
         score = min(cov, 0.5) * (0.5 ** (len(reasons) - 1))
-        soft = len(reasons) == 1 and cov >= BORDER_LOW and reasons[0].startswith("only")
+        soft = len(reasons) == 1 and reasons[0].startswith("only")  # on word overlap alone
         return Support(False, round(score, 3), reasons, borderline=soft)
     return Support(True, round(cov, 3), borderline=cov < BORDER_HIGH)

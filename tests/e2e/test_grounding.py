@@ -23,7 +23,7 @@ def test_flagged_sentence_is_highlighted_after_a_save(page, browser_context, liv
     open_nav(page, "Generate")
     generate(page, [MARKDOWN], "Tide pool animals on rocky shores")
     panel = page.locator("#check-panel")
-    expect(panel).to_contain_text("Every checked sentence is supported")
+    expect(panel).to_contain_text("each is supported by the source it cites")
     expect(page.locator("#preview mark.flagged")).to_have_count(0)
 
     box = page.get_by_label("Markdown")

@@ -17,8 +17,7 @@ function scoreMeter(grounding) {
   const meter = el("div", { class: "meter", role: "img", "aria-label": `Grounding ${pct}%` }, el("span", { class: "meter-fill" }));
   meter.firstChild.style.width = `${pct}%`;
   meter.classList.add(pct >= 90 ? "meter-good" : pct >= 70 ? "meter-fair" : "meter-poor");
-  const label = `Grounding ${pct}% · ${grounding.checked} sentence${grounding.checked === 1 ? "" : "s"} checked`;
-  return el("div", { class: "grounding-score" }, el("span", { class: "small" }, label), meter);
+  return el("div", { class: "grounding-score" }, el("span", { class: "small" }, `Grounding ${pct}%`), meter);
 }
 
 // The score and the Check panel in `box`; `onPick(i)` when the i-th flagged sentence is chosen.
@@ -29,9 +28,11 @@ export function renderGrounding(box, grounding, onPick) {
   const flagged = grounding.flagged || [];
   const panel = el("section", { class: "check-panel", id: "check-panel", "aria-labelledby": "check-title" },
     el("h3", { class: "check-title", id: "check-title" }, flagged.length ? `Check ${flagged.length} sentence${flagged.length === 1 ? "" : "s"}` : "Check"));
+  const checked = `${grounding.checked} sentence${grounding.checked === 1 ? "" : "s"} checked`;
   if (!flagged.length) {
-    panel.append(el("p", { class: "muted small" }, "Every checked sentence is supported by the source it cites."));
+    panel.append(el("p", { class: "muted small" }, `${checked}: each is supported by the source it cites.`));
   } else {
+    panel.append(el("p", { class: "muted small" }, `${checked} against the sources they cite.`));
     panel.append(el("ol", { class: "check-list" }, ...flagged.map((f, i) => el("li", { class: `check-item check-${f.reason}` },
       el("button", { type: "button", class: "check-pick", onclick: () => onPick(i) },
         el("strong", { class: "check-reason" }, reasonText(f)),

@@ -275,7 +275,13 @@ def _negation_mismatch(sentence: list[str], passage: list[list[str]]) -> str:
     everywhere = {t for p in passage for t in p}
     if s_negated and s_negated & everywhere and not s_negated & p_negated:
         return f"the sentence negates “{sorted(s_negated & everywhere)[0]}”, the source does not"
-    if any(t in NEGATIONS for t in sentence) or not words:
+    if not words:
+        return ""
+    if any(t in NEGATIONS for t in sentence):
+        # the passage sentence that says nearly the same thing has no negation at all
+        closest = max(passage, key=lambda p: len(words & set(p)), default=[])
+        if len(words & set(closest)) >= 0.7 * len(words) and not NEGATIONS & set(closest):
+            return "the sentence is negative, the source sentence it follows is not"
         return ""
     for sent in passage:
         shared = words & set(sent)

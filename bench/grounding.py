@@ -41,20 +41,18 @@ def report(name: str, pairs: list[dict], flags: list[bool]) -> None:
 
 
 def llm_flags(pairs: list[dict]) -> list[bool]:
+    """The flags after the model's second opinion on the borderline sentences."""
     from draftsmith.config import Settings
-    from draftsmith.generation.grounding import assess_draft, summarize
+    from draftsmith.generation.grounding import assess_draft
     from draftsmith.generation.llm import LLMSettings
     from draftsmith.generation.verify import second_opinion
 
     settings = LLMSettings.from_settings(Settings())
-
-    async def run() -> list[bool]:
-        drafts = [(f"{p['sentence']} [1]", {1: p["passage"]}) for p in pairs]
-        checked = [assess_draft(md, src) for md, src in drafts]
-        overruled = await second_opinion(checked, [src for _, src in drafts], settings)
-        return [bool(summarize(c).flagged) for c in overruled]
-
-    return asyncio.run(run())
+    sources = [{1: p["passage"]} for p in pairs]
+    checked = [assess_draft(f"{p['sentence']} [1]", src) for p, src in zip(pairs, sources)]
+    items = [(c, src) for cs, src in zip(checked, sources) for c in cs]
+    verdicts = iter(asyncio.run(second_opinion(items, settings)))
+    return [any(next(verdicts).reason for _ in cs) for cs in checked]
 
 
 def main() -> None:

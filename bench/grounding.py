@@ -49,8 +49,10 @@ def llm_flags(pairs: list[dict]) -> list[bool]:
 
     settings = LLMSettings.from_settings(Settings())
     sources = [{1: p["passage"]} for p in pairs]
-    checked = [assess_draft(f"{p['sentence']} [1]", src) for p, src in zip(pairs, sources)]
-    items = [(c, src) for cs, src in zip(checked, sources) for c in cs]
+    checked = [
+        assess_draft(f"{p['sentence']} [1]", src) for p, src in zip(pairs, sources, strict=True)
+    ]
+    items = [(c, src) for cs, src in zip(checked, sources, strict=True) for c in cs]
     verdicts = iter(asyncio.run(second_opinion(items, settings)))
     return [any(next(verdicts).reason for _ in cs) for cs in checked]
 

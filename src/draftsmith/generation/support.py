@@ -180,7 +180,7 @@ def _name_stems(text: str) -> set[str]:
     return {t for name in _names(text) for t in _tokens(name)}
 
 
-def _has_word(word: str, norm_passage: str, passage_stems: set[str]) -> bool:
+def _has_word(word: str, norm_passage: str, passage_stems: frozenset[str]) -> bool:
     low = word.lower()
     for form in {low, low.removesuffix("s")}:  # "PDFs" ~ "PDF"; "Center1": a footnote mark
         if re.search(rf"(?<![\w]){re.escape(form)}\d*(?![\w])", norm_passage):
@@ -189,11 +189,10 @@ def _has_word(word: str, norm_passage: str, passage_stems: set[str]) -> bool:
     return bool(parts) and all(p in passage_stems for p in parts)
 
 
-def _missing_critical(sentence: str, passage: str, passage_stems: set[str]) -> list[str]:
+def _missing_critical(sentence: str, src: _Source) -> list[str]:
     """Human reasons for each number, quoted string or name the passage lacks."""
-    norm = _norm(passage)
+    norm, passage_stems, numbers = src.norm, src.stems, src.numbers
     reasons: list[str] = []
-    numbers = _numbers(passage)
     for n in _sentence_numbers(sentence):
         key = n.lstrip("0") or "0"
         if n not in numbers and key not in numbers:
@@ -363,24 +362,49 @@ def support_score(sentence: str, passage_texts: Sequence[str]) -> float:
     return sum(1 for w in words if w in vocab or (len(w) >= 6 and w[:5] in prefixes)) / len(words)
 
 
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What :func:`assess` needs of the cited text, computed once per text."""
+
+    text: str
+    norm: str
+    stems: frozenset[str]
+    sentences: list[list[str]]
+    everywhere: frozenset[str]
+    names: frozenset[str]
+    numbers: frozenset[str]
+
+
+@lru_cache(maxsize=256)
+def _source(text: str) -> _Source:
+    sentences = _passage_sentences([text])
+    return _Source(
+        text=text,
+        norm=_norm(text),
+        stems=frozenset(content_words(text)),
+        sentences=sentences,
+        everywhere=frozenset(t for sent in sentences for t in sent),
+        names=frozenset(_name_stems(text)),
+        numbers=frozenset(_numbers(text)),
+    )
+
+
 def assess(sentence: str, passages: Sequence[str]) -> Support:
     """Judge whether ``passages`` (the cited texts) support ``sentence``."""
-    text = "\n\n".join(p for p in passages if p)
-    if not text.strip():
+    src = _source("\n\n".join(p for p in passages if p))
+    if not src.norm:
         return Support(False, 0.0, ["the cited source has no text"])
-    if _norm(sentence).strip(" .") in _norm(text):
+    if _norm(sentence).strip(" .") in src.norm:
         return Support(True, 1.0)
-    stems = set(content_words(text))
+    stems = set(src.stems)
     cov = coverage(sentence, stems)
-    reasons = _missing_critical(sentence, text, stems)
+    reasons = _missing_critical(sentence, src)
     s_tokens = _tokens(sentence)
-    passage = _passage_sentences(passages)
-    everywhere = {t for sent in passage for t in sent}
-    aligned = _aligned(s_tokens, passage)
+    aligned = _aligned(s_tokens, src.sentences)
     names = _name_stems(sentence)
     for reason in (
-        _negation_mismatch(s_tokens, passage),
-        _swap(s_tokens, aligned, everywhere, names, _name_stems(text)) if aligned else "",
+        _negation_mismatch(s_tokens, src.sentences),
+        _swap(s_tokens, aligned, set(src.everywhere), names, set(src.names)) if aligned else "",
     ):
         if reason:
             reasons.append(reason)

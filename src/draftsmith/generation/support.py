@@ -5,12 +5,14 @@ looks for the ways a sentence goes beyond its source:
 
 - *critical tokens* the passages lack: numbers and dates, quoted strings, code
   identifiers, proper names and acronyms (one missing is enough to fail);
-- *negation*: a word negated in the sentence but not in the passage, or the reverse;
+- *negation*: a word negated in the sentence but not in the passage, or the reverse,
+  or a negative sentence whose closest passage sentence has no negation at all;
 - *swaps*: in a sentence that follows one passage sentence closely, a word taken
   from elsewhere in the passage in place of the source's own ("descended from the
   Muscovy duck, apart from the mallard"), or an antonym of it ("hard" for "easy");
-- *coverage*: too small a share of the sentence's content words (stemmed, with
-  prefix matching for derived forms) occurs in the passage - a claim it doesn't make.
+- *coverage*: too small a share of the sentence's content words (Snowball stems, with
+  prefix matching for derived forms; rare words weigh more, by their frequency in
+  English from ``wordfreq``) occurs in the passage - a claim it doesn't make.
 
 Verbatim and near-verbatim sentences pass; faithful paraphrases mostly pass when
 they keep the source's names, numbers and key terms. ``borderline`` marks the

@@ -16,6 +16,8 @@ from tests import corpus
 
 DATA = Path(__file__).resolve().parent / "data"
 GROUNDING = DATA / "grounding_pairs.jsonl"
+#: pairs written after the flagger was tuned, from other corpus documents
+GROUNDING_HELDOUT = DATA / "grounding_pairs_heldout.jsonl"
 RETRIEVAL = DATA / "retrieval_questions.jsonl"
 #: written after the retrieval work was tuned on RETRIEVAL, over other documents: held out
 RETRIEVAL_HELDOUT = DATA / "retrieval_heldout.jsonl"
@@ -31,6 +33,7 @@ UNSUPPORTED_KINDS = {
 }
 FIELDS = {
     GROUNDING: {"id", "document", "passage", "sentence", "label", "kind"},
+    GROUNDING_HELDOUT: {"id", "document", "passage", "sentence", "label", "kind"},
     RETRIEVAL: {"id", "document", "question", "answer", "kind"},
     RETRIEVAL_HELDOUT: {"id", "document", "question", "answer", "kind"},
     COVERAGE: {"id", "documents", "topic", "covered"},
@@ -64,6 +67,32 @@ def retrieval_heldout() -> list[dict]:
 
 def coverage_briefs() -> list[dict]:
     return load(COVERAGE)
+
+
+def grounding_flags(pairs: list[dict]) -> list[bool]:
+    """For each pair, whether the grounding check flags the one-sentence draft
+    "<sentence> [1]" citing its passage as source 1 (the pipeline a saved edit goes
+    through: sentence split, markers, support)."""
+    from draftsmith.generation.grounding import check
+
+    return [bool(check(f"{p['sentence']} [1]", {1: p["passage"]}).flagged) for p in pairs]
+
+
+def precision_recall(pairs: list[dict], flags: list[bool]) -> tuple[float, float]:
+    """Precision and recall of the flags for the label ``unsupported``."""
+    truth = [p["label"] == "unsupported" for p in pairs]
+    hits = sum(f and t for f, t in zip(flags, truth, strict=True))
+    precision = hits / sum(flags) if any(flags) else 0.0
+    return precision, hits / sum(truth) if any(truth) else 0.0
+
+
+def flagged_share_by_kind(pairs: list[dict], flags: list[bool]) -> dict[str, float]:
+    """Per kind, the share of pairs flagged (recall for unsupported kinds, the
+    false-positive rate for supported ones)."""
+    out: dict[str, list[bool]] = {}
+    for pair, flag in zip(pairs, flags, strict=True):
+        out.setdefault(pair["kind"], []).append(flag)
+    return {kind: sum(v) / len(v) for kind, v in out.items()}
 
 
 def normalize(text: str) -> str:

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     )
     embeddings_api_key: SecretStr | None = None
     embeddings_model: str = "text-embedding-3-small"
+    verify: Literal["off", "llm"] = Field(
+        "off",
+        description="llm: the LLM also judges the grounding of paraphrased and borderline "
+        "sentences (needs LLM_BASE_URL)",
+    )
     open_registration: bool = True
     access_token_ttl_s: int = Field(15 * 60, ge=1)
     refresh_family_ttl_days: int = Field(30, ge=1, le=30)

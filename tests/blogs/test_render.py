@@ -276,8 +276,17 @@ def test_citation_titles_from_citations():
     )
     root = lxml.html.fragment_fromstring(out, create_parent="div")
     titles = [a.get("title") for a in root.findall(".//sup/a")]
-    assert titles == ["report.pdf, p. 4", 'notes <"x">.md', None]
+    assert titles == ["report.pdf, p. 4", 'notes <"x">.md']  # no source 3: no link
+    assert root.text_content().strip() == "A [1] B [2] C [3]."
     assert_inert(out)
+
+
+def test_marker_without_a_source_is_plain_text():
+    md = "A claim [1]. An invented one [99]. Both [1][99].\n\n## Sources\n\n- [1] a.md\n"
+    root = lxml.html.fragment_fromstring(render_html(md), create_parent="div")
+    assert [a.get("href") for a in root.findall(".//sup/a")] == ["#source-1", "#source-1"]
+    assert "An invented one [99]." in root.text_content()
+    assert "#source-99" not in render_html(md, [{"n": 1, "document_name": "a.md"}])
 
 
 def test_sources_items_get_ids_and_are_not_linked():

@@ -116,7 +116,7 @@ def check_draft(draft, passages, doc_texts):
 
 
 def grounding_ok(draft) -> bool:
-    return draft.grounding.score >= 0.95 and draft.grounding.weak == []
+    return draft.grounding.score >= 0.95 and draft.grounding.flagged == []
 
 
 CASES = [

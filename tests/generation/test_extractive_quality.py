@@ -410,7 +410,7 @@ async def test_introduction_opens_on_the_topic_and_frames_the_post(tide_pools):
     for h in headings:
         assert h.lower() in framing.lower()
     # the framing sentence counts as words but is not graded as a claim
-    assert draft.grounding.weak == [] and draft.grounding.score >= 0.95
+    assert draft.grounding.flagged == [] and draft.grounding.score >= 0.95
     assert sum(is_framing_sentence(s) for p in body_sentences(draft.markdown) for s in p) <= 2
 
 

@@ -9,6 +9,7 @@ from draftsmith.generation.citations import (
     verify,
 )
 from draftsmith.generation.errors import GenerationError
+from draftsmith.generation.grounding import check
 from draftsmith.generation.types import Citation, Passage
 
 DOC = (
@@ -108,20 +109,23 @@ def test_uncited_paragraph_is_reported():
     assert not v.ok
 
 
-def test_weak_sentence_is_detected():
+def test_unsupported_sentence_is_flagged_with_offsets():
     md, cits = _draft(
         "Cats sleep for most of the day in warm places [1]. "
         "Quantum computers will replace all spreadsheets next year [1].\n\n"
         "Dogs need a daily walk and exercise [2]."
     )
     v = verify(md, cits, [P1, P2])
-    weak = [w.sentence for w in v.grounding.weak]
-    assert weak == ["Quantum computers will replace all spreadsheets next year."]
-    assert v.grounding.weak[0].n == [1] and v.grounding.weak[0].score < 0.4
-    assert 0.4 < v.grounding.score < 0.9
+    g = check(v.markdown, {c.n: p.text for c, p in zip(v.citations, [P1, P2], strict=True)})
+    assert [(f.reason, f.citations) for f in g.flagged] == [("unsupported", [1])]
+    flagged = g.flagged[0]
+    assert v.markdown[flagged.start : flagged.end] == flagged.sentence
+    assert flagged.sentence == "Quantum computers will replace all spreadsheets next year [1]."
+    assert g.checked == 3 and g.score == round(2 / 3, 3)
 
 
 def test_sentence_without_marker_borrows_the_next_one():
     md, cits = _draft("Cats hunt at dawn. They sleep in warm places [1].")
     v = verify(md, cits, [P1, P2])
-    assert v.grounding.weak == [] and v.grounding.score > 0.9
+    g = check(v.markdown, {1: P1.text})
+    assert g.checked == 2 and g.flagged == [] and g.score == 1.0

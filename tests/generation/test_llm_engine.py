@@ -394,7 +394,8 @@ async def test_uncited_paragraph_gets_a_supported_citation_or_is_reported(openai
     assert MARKER_RE.search(paras[1]), "supported paragraph should get a citation"
     assert not MARKER_RE.search(paras[2])
     assert any("cite no source" in w for w in draft.warnings)
-    assert any("Quantum" in w.sentence for w in draft.grounding.weak)
+    flagged = {f.reason: f.sentence for f in draft.grounding.flagged}
+    assert "Quantum" in flagged["uncited"]
 
 
 async def test_api_key_is_never_logged(openai_server, caplog):

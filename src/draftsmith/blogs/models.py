@@ -45,6 +45,7 @@ class BlogRevision(Base):
     title: Mapped[str] = mapped_column(String(300))
     markdown: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20))  # generated | edit
+    grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("blog_id", "revision"),)

@@ -32,8 +32,10 @@ from draftsmith.generation import (
     GenerationCancelled,
     GenerationError,
     GenerationRequest,
+    LLMSettings,
     Passage,
     get_engine,
+    verify,
 )
 from draftsmith.generation.citations import draft_word_count, render_sources, split_body
 from draftsmith.jobs.runner import (
@@ -141,6 +143,8 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     _check_quotes(draft, documents)
+    if ctx.settings.verify == "llm" and ctx.settings.llm_base_url:
+        draft = await verify.recheck(draft, LLMSettings.from_settings(ctx.settings))
     await _save(ctx, blog_id, with_locations(draft, documents))
 
 
@@ -257,6 +261,7 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
                 title=draft.title,
                 markdown=draft.markdown,
                 source="generated",
+                grounding=data["grounding"],
             )
         )
         blog = await db.get(Blog, blog_id)

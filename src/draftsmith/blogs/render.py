@@ -118,6 +118,11 @@ def _citation_titles(citations: Iterable[Any] | None) -> dict[int, str]:
     return out
 
 
+def _citation_numbers(citations: Iterable[Any]) -> set[int]:
+    numbers = (citation_value(c, "n") for c in citations)
+    return {n for n in numbers if isinstance(n, int) and not isinstance(n, bool)}
+
+
 def inline_text(children: Sequence[Token] | None) -> str:
     """Plain text of an inline token's children (markup dropped)."""
     parts: list[str] = []
@@ -167,7 +172,8 @@ def _sources_list(tokens: list[Token]) -> tuple[int, int] | None:
     return None
 
 
-def _mark_sources(tokens: list[Token], span: tuple[int, int]) -> None:
+def _mark_sources(tokens: list[Token], span: tuple[int, int]) -> set[int]:
+    """Give each Sources item its ``id="source-n"`` anchor; the numbers anchored."""
     start, end = span
     lst = tokens[start]
     first = 1
@@ -203,6 +209,7 @@ def _mark_sources(tokens: list[Token], span: tuple[int, int]) -> None:
                 t.attrSet("id", f"source-{n}")
             index += 1
         i += 1
+    return used
 
 
 def _wrap_source_number(inline: Token, digits: str) -> None:
@@ -229,6 +236,12 @@ def _wrap_source_number(inline: Token, digits: str) -> None:
     inline.children = new + kids[1:]
 
 
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
 def _cite_tokens(n: int, titles: Mapping[int, str]) -> list[Token]:
     sup = Token("cite_open", "sup", 1)
     sup.attrSet("class", "cite")
@@ -244,10 +257,12 @@ def _cite_tokens(n: int, titles: Mapping[int, str]) -> list[Token]:
 
 
 def _rewrite_inline(
-    children: list[Token], titles: Mapping[int, str], *, markers: bool
+    children: list[Token], titles: Mapping[int, str], *, markers: bool, anchors: set[int] | None
 ) -> list[Token]:
     """Links with a disallowed URL become their plain text; with ``markers``,
-    citation markers in text outside links become ``cite_*`` tokens."""
+    citation markers in text outside links become ``cite_*`` tokens, linked when
+    the Sources list has that number (``anchors``; None: no list and no citations
+    to check against, every marker is linked), plain ``[n]`` text otherwise."""
     out: list[Token] = []
     kept: list[bool] = []  # per open link: kept as a link?
     link_depth = 0
@@ -277,7 +292,8 @@ def _rewrite_inline(
                 piece.content = t.content[pos : m.start()]
                 out.append(piece)
             for n in nums:
-                out.extend(_cite_tokens(n, titles))
+                known = anchors is None or n in anchors
+                out.extend(_cite_tokens(n, titles) if known else [_text(f"[{n}]")])
             pos = m.end()
         if pos < len(t.content):
             piece = Token("text", "", 0)
@@ -292,8 +308,8 @@ def _draftsmith_rule(state: Any) -> None:
         state.env.get("draftsmith_titles", {}) if isinstance(state.env, dict) else {}
     )
     skip = _sources_list(tokens)
-    if skip is not None:
-        _mark_sources(tokens, skip)
+    env = state.env if isinstance(state.env, dict) else {}
+    anchors = _mark_sources(tokens, skip) if skip is not None else env.get("draftsmith_known")
     for i, t in enumerate(tokens):
         if t.type in ("th_open", "td_open"):
             style = t.attrGet("style")
@@ -304,7 +320,9 @@ def _draftsmith_rule(state: Any) -> None:
                     t.attrSet("class", f"align-{m.group(1)}")
         elif t.type == "inline" and t.children:
             in_sources = skip is not None and skip[0] < i < skip[1]
-            t.children = _rewrite_inline(t.children, titles, markers=not in_sources)
+            t.children = _rewrite_inline(
+                t.children, titles, markers=not in_sources, anchors=anchors
+            )
 
 
 def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -334,7 +352,8 @@ def parse_tokens(markdown: str, citations: Iterable[Any] | None = None) -> list[
     """markdown-it tokens of ``markdown`` after the Draftsmith rewriting
     (``cite_open``/``cite_link_open`` tokens around each marker number,
     ``id`` on Sources items). Control characters are removed first."""
-    env = {"draftsmith_titles": _citation_titles(citations)}
+    known = _citation_numbers(citations) if citations is not None else None
+    env = {"draftsmith_titles": _citation_titles(citations), "draftsmith_known": known}
     return _MD.parse(strip_control_chars(markdown or ""), env)
 
 
@@ -395,9 +414,11 @@ def render_html(markdown: str, citations: list[dict] | None = None) -> str:
 
     Citation markers in body text (``[1]``, ``[1, 3]``, ``[2][5]``, ``[1-3]``)
     become ``<sup class="cite"><a href="#source-n" class="cite-link">[n]</a></sup>``,
-    one per number; markers in code, in link text, in the Sources list itself
+    one per number whose Sources item exists (or, without a Sources list, that
+    ``citations`` has): ``[99]`` with no source 99 stays plain text, never a link
+    to a missing anchor. Markers in code, in link text, in the Sources list itself
     and backslash-escaped ones stay literal. ``citations`` (dicts with ``n``,
-    ``document_name``, ``page``) only add a ``title`` tooltip to those links.
+    ``document_name``, ``page``) also add a ``title`` tooltip to those links.
     The items of the last "Sources"/"References" list get ``id="source-n"``."""
     tokens = parse_tokens(markdown, citations)
     raw = _MD.renderer.render(tokens, _MD.options, {})

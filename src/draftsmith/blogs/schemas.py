@@ -91,6 +91,7 @@ class RevisionSummary(BaseModel):
 
 class RevisionOut(RevisionSummary):
     markdown: str
+    grounding: dict[str, Any] | None = None
 
 
 class RevisionList(BaseModel):

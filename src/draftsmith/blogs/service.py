@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.errors import ApiError, NotFound
+from draftsmith.generation import grounding
 from draftsmith.pagination import newest_first
 from draftsmith.sessions.models import GenerationSession
 
@@ -147,6 +149,8 @@ async def edit(
     blog_id = blog.id
     new_title = title if title is not None else blog.title
     new_markdown = markdown if markdown is not None else blog.markdown
+    sources = grounding.sources_of(blog.citations)  # checked off the event loop: CPU work
+    checked = (await to_thread.run_sync(grounding.check, new_markdown, sources)).to_dict()
     saved = await db.execute(
         update(Blog)
         .where(Blog.id == blog_id, Blog.revision == revision, Blog.status == "ready")
@@ -155,6 +159,7 @@ async def edit(
             title=new_title,
             markdown=new_markdown,
             html=render_html(new_markdown, blog.citations),
+            grounding=checked,
             updated_at=utcnow(),
         )
     )
@@ -174,6 +179,7 @@ async def edit(
             title=new_title,
             markdown=new_markdown,
             source="edit",
+            grounding=checked,
         )
     )
     await db.commit()

@@ -5,7 +5,7 @@ coroutine (or a plain list of passages), an ``emit(type, data)`` callback and
 a ``cancelled()`` predicate; see :class:`~draftsmith.generation.types.Engine`.
 """
 
-from .citations import Verification, assemble_markdown, grounding, render_sources, verify
+from .citations import Verification, assemble_markdown, render_sources, verify
 from .errors import GenerationCancelled, GenerationError
 from .extractive import ExtractiveEngine
 from .llm import LLMSettings, OpenAICompatEngine
@@ -16,11 +16,11 @@ from .types import (
     Citation,
     Draft,
     Engine,
+    FlaggedSentence,
     GenerationRequest,
     Grounding,
     OutlineSection,
     Passage,
-    WeakSentence,
     target_words,
 )
 
@@ -29,6 +29,7 @@ __all__ = [
     "Draft",
     "ENGINE_NAMES",
     "Engine",
+    "FlaggedSentence",
     "ExtractiveEngine",
     "GenerationCancelled",
     "GenerationError",
@@ -41,10 +42,8 @@ __all__ = [
     "Passage",
     "TARGET_WORDS",
     "Verification",
-    "WeakSentence",
     "assemble_markdown",
     "get_engine",
-    "grounding",
     "render_sources",
     "target_words",
     "verify",

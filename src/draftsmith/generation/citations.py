@@ -4,7 +4,8 @@ Markers in the draft body are ``[n]`` (several sources: ``[1][3]``). While an
 engine writes, it numbers sources provisionally with a :class:`SourceRegistry`;
 :func:`finalize` then renumbers by first appearance, picks a verbatim quote
 per source and renders the ``## Sources`` list. :func:`verify` checks a
-finished (or user-edited) draft against the passages and scores grounding.
+finished (or user-edited) draft's markers and quotes against the passages
+(sentence grounding is ``grounding.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from draftsmith.text.tokens import content_words
 from draftsmith.text.words import normalize_whitespace, word_count
 
 from .errors import GenerationError
-from .types import Citation, Grounding, Passage, WeakSentence
+from .types import Citation, Grounding, Passage
 
 #: ``[3]``, ``[1, 2]``, ``[1-3]``; not a link (``[1](...)``) or a reference definition (``[1]:``).
 MARKER_RE = re.compile(r"\[(\d{1,4}(?:\s*(?:,|;|-|–)\s*\d{1,4})*)\](?![(:])")
@@ -29,7 +30,6 @@ SOURCES_HEADING = "Sources"
 _SOURCES_RE = re.compile(r"(?m)^#{1,6}\s+(Sources|References)\s*$")
 #: a quote of several sentences stays under this; one longer sentence is still quoted whole
 MAX_QUOTE_CHARS = 600
-DEFAULT_WEAK_THRESHOLD = 0.4
 
 
 def parse_marker(body: str) -> list[int]:
@@ -339,53 +339,6 @@ def _cited_sentences(body: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def support_score(sentence: str, passage_texts: Iterable[str]) -> float:
-    """Share of the sentence's content words found in the passages (0..1).
-
-    Words match exactly after light stemming, or on a 5-letter prefix for
-    words of 6+ letters ("retrieval" ~ "retrieve")."""
-    words = set(content_words(sentence))
-    if not words:
-        return 1.0
-    vocab: set[str] = set()
-    for t in passage_texts:
-        vocab.update(content_words(t))
-    prefixes = {w[:5] for w in vocab if len(w) >= 5}
-    hit = sum(1 for w in words if w in vocab or (len(w) >= 6 and w[:5] in prefixes))
-    return hit / len(words)
-
-
-def grounding(
-    body: str,
-    texts_by_n: Mapping[int, str],
-    threshold: float = DEFAULT_WEAK_THRESHOLD,
-) -> Grounding:
-    """Per-sentence support of ``body`` by the texts of the sources it cites.
-
-    ``score`` is the mean support weighted by each sentence's content words;
-    sentences below ``threshold`` (or citing nothing) are listed in ``weak``."""
-    total_w = 0.0
-    total = 0.0
-    weak: list[WeakSentence] = []
-    cache: dict[tuple[int, ...], list[str]] = {}
-    for sent, nums in _cited_sentences(body):
-        w = len(set(content_words(sent)))
-        if w == 0:
-            continue
-        known = tuple(n for n in nums if n in texts_by_n)
-        if known:
-            texts = cache.setdefault(known, [texts_by_n[n] for n in known])
-            sc = support_score(sent, texts)
-        else:
-            sc = 0.0
-        total += sc * w
-        total_w += w
-        if sc < threshold:
-            weak.append(WeakSentence(sentence=sent, n=list(nums), score=round(sc, 3)))
-    score = round(total / total_w, 3) if total_w else 0.0
-    return Grounding(score=score, weak=weak)
-
-
 @dataclass
 class Verification:
     """Result of :func:`verify`.
@@ -396,7 +349,7 @@ class Verification:
 
     markdown: str
     citations: list[Citation]
-    grounding: Grounding
+    grounding: Grounding | None = None  # set by draft.finish_draft (grounding.py)
     unknown_markers: list[int] = field(default_factory=list)
     uncited_paragraphs: list[str] = field(default_factory=list)
     bad_quotes: list[int] = field(default_factory=list)
@@ -412,7 +365,6 @@ def verify(
     citations: Sequence[Citation],
     passages: Sequence[Passage] | Mapping[str, Passage],
     *,
-    threshold: float = DEFAULT_WEAK_THRESHOLD,
     strict: bool = False,
     document_texts: Mapping[str, str] | None = None,
 ) -> Verification:
@@ -424,8 +376,7 @@ def verify(
       if ``document_texts`` maps document ids to their Markdown, at
       ``[start, end)`` of the document). A quote that is not verbatim is
       replaced by the passage's best supporting sentence and reported;
-    - every body paragraph must carry at least one citation (reported);
-    - grounding: see :func:`grounding`.
+    - every body paragraph must carry at least one citation (reported).
 
     The Sources list is re-rendered from the repaired citations."""
     by_chunk: dict[str, Passage] = (
@@ -443,8 +394,6 @@ def verify(
         if strict:
             raise GenerationError(problems[-1], code="uncited_paragraph")
 
-    texts_by_n = {c.n: by_chunk[c.chunk_id].text for c in fixed if c.chunk_id in by_chunk}
-    g = grounding(body, texts_by_n, threshold=threshold)
     used_after = set(markers_in(body))
     final_citations = [c for c in fixed if c.n in used_after]
     markdown = (
@@ -455,7 +404,6 @@ def verify(
     return Verification(
         markdown=markdown,
         citations=final_citations,
-        grounding=g,
         unknown_markers=unknown,
         uncited_paragraphs=uncited,
         bad_quotes=bad_quotes,

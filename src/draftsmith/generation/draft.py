@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import anyio
 
 from .citations import SourceRegistry, Verification, assemble_markdown, finalize, verify
+from .grounding import check
 from .retrieval import InMemoryRetriever
 from .types import Passage, Retrieve, Sources
 
@@ -38,11 +39,16 @@ def join_parts(parts: Sequence[tuple[str | None, str]]) -> str:
 
 
 def finish_draft(
-    title: str, body: str, registry: SourceRegistry, *, threshold: float
-) -> Verification:
-    """Number the citations of ``body``, add the title and Sources list, and verify
-    every marker and quote against the passages the registry handed out."""
+    title: str, body: str, registry: SourceRegistry
+) -> tuple[Verification, dict[int, str]]:
+    """Number the citations of ``body``, add the title and Sources list, verify every
+    marker and quote against the passages the registry handed out, and check the
+    grounding of every sentence against the passages it cites. Also returns each
+    citation's passage text (stored with the draft for later checks)."""
     body, citations = finalize(body, registry)
     markdown = assemble_markdown(title, body, citations)
     used = {p.chunk_id: p for p in registry.passages.values()}
-    return verify(markdown, citations, used, threshold=threshold)
+    v = verify(markdown, citations, used)
+    texts = {c.n: used[c.chunk_id].text for c in v.citations if c.chunk_id in used}
+    v.grounding = check(v.markdown, texts)
+    return v, texts

@@ -91,24 +91,42 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
-class WeakSentence:
+class FlaggedSentence:
+    """A sentence grounding failed: ``markdown[start:end]``, why (``unknown_citation``,
+    ``unsupported`` or ``uncited``), the numbers it cites, and a human ``detail``."""
+
     sentence: str
-    n: list[int]
-    score: float
+    start: int
+    end: int
+    reason: str
+    citations: list[int]
+    detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sentence": self.sentence, "n": list(self.n), "score": self.score}
+        return {
+            "sentence": self.sentence,
+            "start": self.start,
+            "end": self.end,
+            "reason": self.reason,
+            "citations": list(self.citations),
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Grounding:
-    """``score`` in 0..1 for the whole draft; ``weak`` lists poorly supported sentences."""
+    """``score`` in 0..1: the share of the ``checked`` sentences not ``flagged``."""
 
     score: float
-    weak: list[WeakSentence] = field(default_factory=list)
+    checked: int = 0
+    flagged: list[FlaggedSentence] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "weak": [w.to_dict() for w in self.weak]}
+        return {
+            "score": self.score,
+            "checked": self.checked,
+            "flagged": [f.to_dict() for f in self.flagged],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +153,19 @@ class Draft:
     #: human sentences about anything the caller may want to surface
     #: (e.g. "The sources only support about 600 words").
     warnings: list[str] = field(default_factory=list)
+    #: citation number -> the text of its passage (stored with the citations, so a
+    #: saved edit can be checked again without retrieval)
+    passages: dict[int, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        citations = [c.to_dict() for c in self.citations]
+        for c in citations:
+            if c["n"] in self.passages:
+                c["passage"] = self.passages[c["n"]]
         return {
             "title": self.title,
             "markdown": self.markdown,
-            "citations": [c.to_dict() for c in self.citations],
+            "citations": citations,
             "grounding": self.grounding.to_dict(),
             "outline": [s.to_dict() for s in self.outline],
             "engine": self.engine,

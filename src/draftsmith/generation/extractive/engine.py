@@ -9,7 +9,7 @@ from draftsmith.text.sentences import FUNCTION_WORDS
 from draftsmith.text.tokens import tokenize
 from draftsmith.text.words import normalize_whitespace, word_count
 
-from ..citations import SourceRegistry, Verification, grounding, split_body
+from ..citations import SourceRegistry, Verification
 from ..draft import as_retriever, finish_draft, join_parts
 from ..errors import GenerationError
 from ..events import Progress
@@ -45,9 +45,6 @@ class ExtractiveEngine:
 
     name = "extractive"
     model: str | None = None
-
-    def __init__(self, *, weak_threshold: float = 0.4) -> None:
-        self.weak_threshold = weak_threshold
 
     async def generate(
         self,
@@ -99,7 +96,7 @@ class ExtractiveEngine:
             await prog.section(i, heading, md, kind=kind)
 
         await prog.status("verifying", "Checking citations and grounding")
-        v = self._verify(title, parts, registry, written)
+        v, passages = self._verify(title, parts, registry)
         words = _word_total(written)
         warnings = list(v.problems)
         target = target_words(req.length)
@@ -121,36 +118,16 @@ class ExtractiveEngine:
             model=None,
             word_count=words,
             warnings=warnings,
+            passages=passages,
         )
 
     def _verify(
-        self, title: str, parts: Parts, registry: SourceRegistry, written: Written
-    ) -> Verification:
-        """Finish and verify the draft; the framing and recap sentences name only the
-        topic and the headings: they make no claim a source must support, so grounding
-        scores the rest."""
+        self, title: str, parts: Parts, registry: SourceRegistry
+    ) -> tuple[Verification, dict[int, str]]:
+        """Finish and verify the draft (the framing and recap sentences name only the
+        topic and the headings: grounding does not check them)."""
         body = join_parts([(heading, md) for heading, md, _ in parts])
-        v = finish_draft(title, body, registry, threshold=self.weak_threshold)
-        used_passages = {p.chunk_id: p for p in registry.passages.values()}
-        templated = [
-            t
-            for t in (
-                written.framing if written.intro else None,
-                written.recap if written.conclusion else None,
-            )
-            if t
-        ]
-        if templated:
-            claims, _ = split_body(v.markdown)
-            for t in templated:
-                claims = claims.replace(" " + t, "").replace(t + " ", "")
-            texts_by_n = {
-                c.n: used_passages[c.chunk_id].text
-                for c in v.citations
-                if c.chunk_id in used_passages
-            }
-            v.grounding = grounding(claims, texts_by_n, threshold=self.weak_threshold)
-        return v
+        return finish_draft(title, body, registry)
 
 
 def _topic_query(req: GenerationRequest) -> str:

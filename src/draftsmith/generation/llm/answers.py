@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from draftsmith.text.blocks import markdown_blocks
 
-from ..citations import SourceRegistry, markers_in, rewrite_markers, strip_markers, support_score
+from ..citations import SourceRegistry, markers_in, rewrite_markers, strip_markers
+from ..support import support_score
 from ..types import Passage
 
 _REFUSAL = re.compile(

@@ -92,7 +92,7 @@ class OpenAICompatEngine:
             parts = await writer.write_post(outline, topic_passages, retrieve)
 
         await prog.status("verifying", "Checking citations and grounding")
-        v = finish_draft(title, join_parts(parts), writer.registry, threshold=s.weak_threshold)
+        v, passages = finish_draft(title, join_parts(parts), writer.registry)
         await prog.status(
             "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"
         )
@@ -106,6 +106,7 @@ class OpenAICompatEngine:
             model=s.model,
             word_count=word_count(strip_markers("\n\n".join(md for _, md in parts))),
             warnings=list(v.problems),
+            passages=passages,
         )
 
     async def _topic_passages(

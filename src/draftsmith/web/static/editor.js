@@ -1,6 +1,7 @@
 // Editor: Markdown with the server's sanitised preview, citations, autosave with a
 // revision-conflict flow, revision history with restore, export and regenerate.
 import { api, path } from "./api.js";
+import { highlightFlagged, renderGrounding } from "./grounding.js";
 import { trackGeneration } from "./progress.js";
 import { sourceCard } from "./sourcecard.js";
 import { draftWordCount } from "./wordcount.js";
@@ -51,6 +52,7 @@ function applyBlog(blog, { replaceText = true } = {}) {
   $("crumb-title").textContent = title || "Untitled draft";
   document.title = `${title || "Untitled draft"} · Draftsmith`;
   renderPreview(blog.html);
+  state.marks = highlightFlagged($("preview"), blog.grounding);
   renderCitations(blog);
   renderMeta();
   updateWordCount();
@@ -82,24 +84,16 @@ function renderCitations(blog) {
   $("citations-empty").hidden = citations.length > 0;
 
   const box = $("grounding");
-  box.replaceChildren();
-  const grounding = blog.grounding;
-  const weak = grounding ? grounding.weak : [];
-  if (grounding) {
-    const pct = Math.round(grounding.score * 100);
-    const meter = el("div", { class: "meter", role: "img", "aria-label": `Grounding ${pct}%` }, el("span", { class: "meter-fill" }));
-    meter.firstChild.style.width = `${pct}%`;
-    meter.classList.add(pct >= 75 ? "meter-good" : pct >= 50 ? "meter-fair" : "meter-poor");
-    box.append(el("div", { class: "grounding-score" }, el("span", { class: "small" }, `Grounding ${pct}%`), meter));
-  }
-  if (weak.length) {
-    box.append(el("div", { class: "alert alert-warning weak" },
-      el("strong", { class: "alert-title" }, `${weak.length} weakly supported sentence${weak.length === 1 ? "" : "s"}`),
-      el("ul", { class: "weak-list" }, ...weak.map((w) => el("li", {},
-        `“${w.sentence}”`,
-        w.n.length ? el("span", { class: "muted small" }, ` — cites ${w.n.map((n) => `[${n}]`).join(" ")}`) : el("span", { class: "muted small" }, " — cites nothing"))))));
-  }
+  renderGrounding(box, blog.grounding, pickFlagged);
   for (const warning of blog.warnings || []) box.append(el("p", { class: "alert alert-warning" }, warning));
+}
+
+// Shows the i-th flagged sentence: its mark in the preview, and selected in the Markdown.
+function pickFlagged(i) {
+  const mark = state.marks && state.marks[i];
+  if (mark) mark.scrollIntoView({ behavior: "smooth", block: "center" });
+  const f = state.blog.grounding.flagged[i];
+  if (!isDirty()) $("markdown").setSelectionRange(f.start, f.end);
 }
 
 function focusCitation(n) {

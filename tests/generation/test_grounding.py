@@ -1,0 +1,97 @@
+"""The grounding flagger on clear cases (issue 9): what passes, what fails and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from draftsmith.generation.grounding import check, is_framing
+from draftsmith.generation.support import assess
+
+PASSAGE = (
+    "Duck is the common name for numerous species of waterfowl in the family Anatidae. "
+    "Ducks are generally smaller and shorter-necked than swans and geese. Almost all the "
+    "varieties of domestic ducks are descended from the mallard, apart from the Muscovy "
+    "duck. The myth was debunked by the Acoustics Research Centre at the University of "
+    "Salford in 2003. A duck's quack does not echo is a common legend. Setting "
+    "`quack_mode=True` in `ducks.cfg` makes the simulator quack."
+)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ducks are generally smaller and shorter-necked than swans and geese.",
+        "Ducks are usually smaller and shorter-necked than swans and geese.",
+        "Nearly all domestic duck varieties descend from the mallard, the Muscovy duck aside.",
+        "The University of Salford debunked the myth in 2003.",
+        "Setting `quack_mode=True` in `ducks.cfg` makes the simulator quack.",
+    ],
+)
+def test_verbatim_near_verbatim_and_faithful_sentences_pass(sentence):
+    verdict = assess(sentence, [PASSAGE])
+    assert verdict.supported, verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("sentence", "why"),
+    [
+        ("The myth was debunked at the University of Salford in 2005.", "2005"),
+        ("The myth was debunked at the University of Manchester in 2003.", "Manchester"),
+        ("Setting `quack_mode=False` in `ducks.cfg` makes the simulator quack.", "quack_mode"),
+        ("Ducks are not smaller than swans and geese.", "negates"),
+        (
+            "Almost all the varieties of domestic ducks are descended from the Muscovy duck, "
+            "apart from the mallard.",
+            "where the source says",
+        ),
+        ("Ducks are generally larger and shorter-necked than swans and geese.", "larg"),
+        ("Ducks migrate to Africa every winter to breed in large colonies.", "Africa"),
+        ("Most waterfowl spend the winter feeding on submerged grasses.", "words"),
+    ],
+)
+def test_unsupported_sentences_fail_with_a_reason(sentence, why):
+    verdict = assess(sentence, [PASSAGE])
+    assert not verdict.supported
+    assert any(why in reason for reason in verdict.reasons), verdict.reasons
+
+
+def test_a_draft_is_checked_sentence_by_sentence_with_offsets():
+    markdown = (
+        "# Ducks\n\n"
+        "This post looks at ducks.\n\n"
+        "## Where ducks come from\n\n"
+        "Almost all domestic ducks descend from the mallard [1]. They were first bred in "
+        "Peru in 1200 BC [1]. An old report says ducks can fly backwards [7].\n\n"
+        "- Ducks have waterproof feathers that keep them dry.\n\n"
+        "```\nquack()\n```\n\n"
+        "## Sources\n\n- [1] ducks.md — “Almost all…”\n"
+    )
+    g = check(markdown, {1: PASSAGE})
+    flagged = [(f.reason, f.citations, markdown[f.start : f.end]) for f in g.flagged]
+    assert flagged == [
+        ("unsupported", [1], "They were first bred in Peru in 1200 BC [1]."),
+        ("unknown_citation", [7], "An old report says ducks can fly backwards [7]."),
+        ("uncited", [], "Ducks have waterproof feathers that keep them dry."),
+    ]
+    # the framing sentence, the headings, the code and the Sources list are not checked
+    assert g.checked == 4 and g.score == 0.25
+    assert "1200" in g.flagged[0].detail
+
+
+def test_a_sentence_borrows_its_paragraphs_citation_and_a_lone_marker_counts():
+    g = check("The mallard is the ancestor. Domestic ducks descend from it. [1]", {1: PASSAGE})
+    assert g.checked == 2 and g.flagged == []
+
+
+def test_framing_names_only_the_drafts_own_headings():
+    outline = {"duck", "ancestri", "post", "look"}
+    assert is_framing("This post looks at duck ancestry.", outline)
+    assert not is_framing("Ducks descend from the mallard.", outline)
+
+
+def test_a_draft_without_claims_scores_full_and_checks_nothing():
+    assert check("# Ducks\n\nThis post looks at ducks.\n", {}).to_dict() == {
+        "score": 1.0,
+        "checked": 0,
+        "flagged": [],
+    }

@@ -26,6 +26,18 @@ def test_citation_locations_backfill_chunks_processed_before(tmp_path):
     config = alembic_config(f"sqlite+aiosqlite:///{path}")
     command.upgrade(config, "0006")
     with sqlite3.connect(path) as db:
+        now = "2026-01-01 00:00:00"
+        db.execute(
+            "INSERT INTO users (id, email, password_hash, created_at, password_changed_at) "
+            "VALUES ('u', 'u@example.org', 'x', ?, ?)",
+            (now, now),
+        )
+        db.execute(
+            "INSERT INTO documents (id, user_id, filename, content_type, kind, size_bytes, sha256, "
+            "storage_key, created_at, status, attempts) "
+            "VALUES ('d', 'u', 'a.txt', 'text/plain', 'text', 1, 'x', 'k', ?, 'ready', 0)",
+            (now,),
+        )
         db.executemany(
             'INSERT INTO chunks (document_id, user_id, ordinal, text, page, heading, start, "end", '
             "word_count) VALUES ('d', 'u', ?, 'text', ?, ?, 0, 4, 1)",

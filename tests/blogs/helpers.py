@@ -57,7 +57,7 @@ async def ready_documents(user: ApiUser, *paths) -> list[str]:
 
 async def new_session(user: ApiUser, document_ids: list[str], **fields) -> dict:
     payload = {
-        "topic": "how documents are processed and searched",
+        "topic": "tide pool animals and lighthouse keepers",  # what tide-pools.md, lighthouses.md cover
         "document_ids": document_ids,
         **fields,
     }

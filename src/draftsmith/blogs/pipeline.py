@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -23,7 +24,7 @@ from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
 from draftsmith.db import utcnow
-from draftsmith.documents import search
+from draftsmith.documents import coverage, search
 from draftsmith.documents.models import Document
 from draftsmith.generation import (
     Draft,
@@ -34,6 +35,7 @@ from draftsmith.generation import (
     get_engine,
 )
 from draftsmith.generation.citations import draft_word_count
+from draftsmith.generation.coverage import not_covered_message, thin_sources_warning
 from draftsmith.jobs.runner import (
     Cancelled,
     JobContext,
@@ -78,8 +80,28 @@ async def _load(
     return blog, session, documents
 
 
+async def _check_sources(ctx: JobContext, blog: Blog, session: GenerationSession) -> list[str]:
+    """Before any writing: refuse what the sources cannot honestly give (a translation by
+    the extractive engine; a topic they do not cover, unless thin sources are allowed).
+    Returns the warnings the draft carries."""
+    async with ctx.db() as db:
+        if blog.engine == "extractive":
+            refusal = await coverage.translation_refusal(
+                db, blog.user_id, session.language, session.document_ids
+            )
+            if refusal:
+                raise PermanentError(refusal, "language_unsupported")
+        measured = await coverage.coverage_of(db, blog.user_id, session.topic, session.document_ids)
+    if measured.covered:
+        return []
+    if not session.allow_thin_sources:
+        raise PermanentError(not_covered_message(session.topic, measured), "topic_not_covered")
+    return [thin_sources_warning(measured)]
+
+
 async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     blog, session, documents = await _load(ctx, blog_id)
+    warnings = await _check_sources(ctx, blog, session)
 
     async def emit(type_: str, data: dict[str, Any]) -> None:
         await events.publish(ctx.db, blog_id, blog.session_id, type_, data)
@@ -135,7 +157,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     _check_quotes(draft, documents)
-    await _save(ctx, blog_id, draft)
+    await _save(ctx, blog_id, replace(draft, warnings=[*warnings, *draft.warnings]))
 
 
 @cache

@@ -29,6 +29,14 @@ CACHE_WORDS = 2_000_000
 LANGUAGE_SAMPLE = 20_000
 
 _Key = tuple[str, datetime | None]
+_CHUNK_COLUMNS = (
+    ChunkRow.id,
+    ChunkRow.page,
+    ChunkRow.start,
+    ChunkRow.end,
+    ChunkRow.text,
+    ChunkRow.heading,
+)
 
 
 class _IndexCache:
@@ -69,13 +77,13 @@ async def _index(db: AsyncSession, document: Document) -> SourceIndex:
     if cached is not None:
         return cached
     rows = await db.execute(
-        select(ChunkRow).where(ChunkRow.document_id == document.id).order_by(ChunkRow.ordinal)
+        select(*_CHUNK_COLUMNS)
+        .where(ChunkRow.document_id == document.id)
+        .order_by(ChunkRow.ordinal)
     )
-    passages = [
-        Passage(
-            str(c.id), c.document_id, document.filename, c.page, c.start, c.end, c.text, c.heading
-        )
-        for c in rows.scalars()
+    passages = [  # plain rows, not ORM objects: hydrating thousands of them would stall the loop
+        Passage(str(id_), document.id, document.filename, page, start, end, text, heading)
+        for id_, page, start, end, text, heading in rows.all()
     ]
     index = await asyncio.to_thread(SourceIndex.build, document.filename, passages)
     _cache.put(key, index, document.word_count or 0)

@@ -63,7 +63,7 @@ RULES = """
 expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 
 [[operations]]
-include-path-regex = "^/api/v1/(auth/password|auth/register|sessions(/[^/]+)?|documents/upload)$"
+include-path-regex = "^/api/v1/(auth/password|auth/register|sessions(/[^/]+)?|coverage|documents/upload)$"
 checks.positive_data_acceptance.expected-statuses = [
   "2xx", "3xx", "401", "403", "404", "409", "429", "400", "415", "422",
 ]

@@ -19,9 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from tests import corpus, labelled  # noqa: E402
+
 from draftsmith.generation.coverage import COVERED_AT  # noqa: E402
 from draftsmith.text.tokens import content_words  # noqa: E402
-from tests import corpus, labelled  # noqa: E402
 
 
 def best_threshold(values: list[float], truth: list[bool]) -> tuple[float, float]:

@@ -32,6 +32,8 @@ COVERED_AT = 0.72
 #: the score when a named term is missing: under the threshold, however much else is found
 NAMED_MISSING_CAP = 0.4
 NAMED_WEIGHT = 2.0
+#: an everyday word ("life", "problems", "better") says less of what a topic is about
+COMMON_WEIGHT = 0.5
 #: weight of "found anywhere" against "found together in the best passage"
 ANYWHERE_WEIGHT = 0.5
 BEST_PASSAGES = 5
@@ -46,6 +48,21 @@ GENERIC_WORDS = frozenset(
     best practices practice step steps primer handbook notes note thoughts lessons
     """.split()
 )
+COMMON_WORDS = frozenset(
+    """
+    life lives live living work works working time times people person world day days year
+    years part parts place places case cases thing good great better big small large long
+    short high low old young important common general different main key major real full
+    right wrong problem problems issue issues question questions matter matters help helps
+    keep find finding change changes today modern world's
+    """.split()
+)
+#: plurals a suffix rule does not undo
+IRREGULAR = {
+    "lives": "life", "leaves": "leaf", "wives": "wife", "knives": "knife", "halves": "half",
+    "children": "child", "men": "man", "women": "woman", "people": "person", "mice": "mouse",
+    "feet": "foot", "teeth": "tooth", "geese": "goose", "analyses": "analysis",
+}  # fmt: skip
 MONTHS = frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
@@ -55,8 +72,9 @@ _POSSESSIVE_RE = re.compile(r"['’]s?$")
 
 
 def _plain(word: str) -> str:
-    """Lower-cased, without a possessive ("Gaming's" -> "gaming")."""
-    return _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
+    """Lower-cased, without a possessive ("Gaming's" -> "gaming"), irregular plurals singular."""
+    plain = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
+    return IRREGULAR.get(plain, plain)
 
 
 def stream_of(text: str) -> str:
@@ -86,7 +104,9 @@ class TopicTerm:
 
     @property
     def weight(self) -> float:
-        return NAMED_WEIGHT if self.named else 1.0
+        if self.named:
+            return NAMED_WEIGHT
+        return COMMON_WEIGHT if self.text in COMMON_WORDS else 1.0
 
     def found_in(self, vocabulary: Sequence[str], stream: str) -> bool:
         if len(self.stems) > 1:

@@ -49,7 +49,7 @@ async def test_thin_sources_allowed_write_with_a_warning(app, user):
     assert blog["status"] == "ready", blog
     assert blog["markdown"] and blog["citations"]
     warning = blog["warnings"][0]
-    assert warning.startswith("Thin sources") and "“wasting”" in warning
+    assert warning.startswith("Thin sources") and "never mention “wasting”" in warning
 
 
 async def test_a_covered_brief_carries_no_coverage_warning(app, user):

@@ -68,6 +68,9 @@ def test_the_refusal_and_the_warning_name_what_is_missing_and_what_is_there():
     message = not_covered_message("Kubernetes pods", coverage)
     assert "“kubernetes”, “pod”" in message and "They are about: Extract Text; pdf." in message
     assert "“kubernetes”" in thin_sources_warning(coverage)
+    apart = Coverage(0.6, ["tide", "lighthouse"], [], [])
+    assert "only apart, never together" in not_covered_message("tides and lighthouses", apart)
+    assert "names nothing to look for" in not_covered_message("A guide", Coverage(0, [], [], []))
 
 
 def test_coverage_is_accurate_on_the_briefs_over_the_generated_fixtures():

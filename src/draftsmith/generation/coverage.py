@@ -5,7 +5,8 @@ The topic's terms are its content words (stemmed; stop words and words that only
 names, acronyms and numbers ("Chapter 11", "Raspberry Pi", "Boeing 737 MAX") that must
 occur as a phrase, not word by word. A term is *found* when the documents contain it.
 
-The score (0..1) mixes two shares of the terms' weight (a named term weighs double):
+The score (0..1) mixes two shares of the terms' weight (a named term weighs double, an
+everyday word like "life" or "problems" half):
 the share found anywhere in the documents, and the share found together in the best
 passages the topic retrieves (BM25 over the documents' chunks). A named term the
 documents never mention caps the score below the threshold: documents about ducks do
@@ -45,16 +46,16 @@ GENERIC_WORDS = frozenset(
     overview tutorial tutorials tip tips basics basic beginner beginners beginner's getting
     started start understanding understand complete ultimate practical quick look primer
     everything know post blog article summary review versus vs simple easy
-    best practices practice step steps primer handbook notes note thoughts lessons
+    best practices practice step steps handbook notes note thoughts lessons
     """.split()
 )
 COMMON_WORDS = frozenset(
     """
-    life lives live living work works working time times people person world day days year
-    years part parts place places case cases thing good great better big small large long
-    short high low old young important common general different main key major real full
-    right wrong problem problems issue issues question questions matter matters help helps
-    keep find finding change changes today modern world's
+    life live living work works working time times person world day days year years part
+    parts place places case cases thing good great better big small large long short high
+    low old young important common general different main key major real full right wrong
+    problem problems issue issues question questions matter matters help helps keep find
+    finding change changes today modern
     """.split()
 )
 #: plurals a suffix rule does not undo
@@ -303,13 +304,20 @@ def measure(topic: str, sources: Sequence[SourceIndex]) -> Coverage:
     )
 
 
+def _lacking(coverage: Coverage) -> str:
+    if coverage.missing:
+        return "they never mention " + ", ".join(f"“{m}”" for m in coverage.missing[:6])
+    if coverage.found:
+        return "they mention its words only apart, never together in one passage"
+    return "the topic names nothing to look for (only words like “guide” or “how”)"
+
+
 def not_covered_message(topic: str, coverage: Coverage) -> str:
     """Why a generation was refused, and what the documents are about instead."""
-    missing = ", ".join(f"“{m}”" for m in coverage.missing[:6]) or "its main terms"
     about = "; ".join(coverage.about[:6])
     return (
         f"Your documents don't cover “{topic.strip()}” (coverage {coverage.score:.2f}): "
-        f"they never mention {missing}."
+        f"{_lacking(coverage)}."
         + (f" They are about: {about}." if about else "")
         + " Choose documents about this topic, change the topic, or allow thin sources "
         "to write anyway."
@@ -318,9 +326,7 @@ def not_covered_message(topic: str, coverage: Coverage) -> str:
 
 def thin_sources_warning(coverage: Coverage) -> str:
     """The warning a draft written from thin sources carries."""
-    missing = ", ".join(f"“{m}”" for m in coverage.missing[:6])
     return (
-        f"Thin sources: your documents cover this topic poorly (coverage {coverage.score:.2f})"
-        + (f" and never mention {missing}" if missing else "")
-        + "; check every claim against them."
+        f"Thin sources: your documents cover this topic poorly (coverage {coverage.score:.2f}): "
+        f"{_lacking(coverage)}; check every claim against them."
     )

@@ -134,12 +134,9 @@ async def languages(db: AsyncSession, user_id: str, document_ids: list[str]) -> 
             Document.status == "ready",
         )
     )
-    found = {}
-    for filename, sample in rows.all():
-        code = detect(sample or "")
-        if code:
-            found[filename] = code
-    return found
+    samples = rows.all()
+    codes = await asyncio.to_thread(lambda: [detect(sample or "") for _, sample in samples])
+    return {filename: code for (filename, _), code in zip(samples, codes, strict=True) if code}
 
 
 async def translation_refusal(

@@ -51,6 +51,22 @@ def test_names_numbers_and_acronyms_weigh_more_and_runs_of_them_are_phrases():
     assert ("december 2022", True) not in terms("The offensive in December 2022")
 
 
+def test_a_hyphenated_word_is_one_term_and_everyday_words_weigh_half():
+    (ocr, options, trade_offs) = topic_terms("OCR options and trade-offs")
+    assert (trade_offs.text, trade_offs.weight, options.weight, ocr.weight) == (
+        "trade-offs",
+        0.5,
+        1.0,
+        2.0,
+    )
+    # a named hyphenated word is a phrase of its parts, as documents split it
+    assert terms("COVID-19 pandemic cover") == [
+        ("covid 19", True),
+        ("pandemic", False),
+        ("cover", False),
+    ]
+
+
 def test_a_title_cased_topic_names_only_its_acronyms_and_numbers():
     assert terms("Tide Pool Animals On Rocky Shores In 2024") == [
         ("tide", False),

@@ -46,7 +46,7 @@ GENERIC_WORDS = frozenset(
     overview tutorial tutorials tip tips basics basic beginner beginners beginner's getting
     started start understanding understand complete ultimate practical quick look primer
     everything know post blog article summary review versus vs simple easy
-    best practices practice step steps handbook notes note thoughts lessons
+    best practices practice step steps handbook notes note thoughts lessons how-to
     """.split()
 )
 COMMON_WORDS = frozenset(
@@ -55,7 +55,8 @@ COMMON_WORDS = frozenset(
     parts place places case cases thing good great better big small large long short high
     low old young important common general different main key major real full right wrong
     problem problems issue issues question questions matter matters help helps keep find
-    finding change changes today modern
+    finding change changes today modern trade-off trade-offs tradeoff tradeoffs pros cons
+    advantages disadvantages drawbacks limitations challenges considerations
     """.split()
 )
 #: plurals a suffix rule does not undo
@@ -69,6 +70,9 @@ MONTHS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+#: a topic's words keep their hyphens: "trade-offs" is one term (its parts are no terms)
+_TOPIC_WORD_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)*(?:['’][^\W\d_]+)?", re.UNICODE)
+_COMPOUND_RE = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 
 
@@ -76,6 +80,17 @@ def _plain(word: str) -> str:
     """Lower-cased, without a possessive ("Gaming's" -> "gaming"), irregular plurals singular."""
     plain = _POSSESSIVE_RE.sub("", word.lower().replace("’", "'"))
     return IRREGULAR.get(plain, plain)
+
+
+def _key(plain: str) -> str:
+    """The stem a word is looked up by (a hyphenated word joined: "trade-offs" -> "tradeoff")."""
+    return stem(plain.replace("-", ""))
+
+
+def compound_stems(text: str) -> set[str]:
+    """The joined stems of the hyphenated words of ``text``, which a vocabulary holds
+    beside their parts."""
+    return {_key(_plain(m.group())) for m in _COMPOUND_RE.finditer(text)}
 
 
 def stream_of(text: str) -> str:
@@ -128,7 +143,7 @@ def _skipped(plain: str) -> bool:
 def topic_terms(topic: str) -> list[TopicTerm]:
     """The terms coverage looks for: named phrases (which replace their words), then the
     other content words."""
-    words = [m.group() for m in _WORD_RE.finditer(topic)]
+    words = [m.group() for m in _TOPIC_WORD_RE.finditer(topic)]
     # In a Title Cased Topic capitals say nothing: then only acronyms and numbers are named.
     # (Names alone, as in "Installing NumPy on a Raspberry Pi", are no title case.)
     plain_words = [w for w in words[1:] if not _skipped(_plain(w)) and not _is_named(w, True, True)]
@@ -148,19 +163,22 @@ def topic_terms(topic: str) -> list[TopicTerm]:
         if _skipped(plain) or plain in MONTHS:
             close_run()
             if not _skipped(plain):
-                singles.setdefault((stem(plain),), TopicTerm(plain, (stem(plain),), False))
+                singles.setdefault((_key(plain),), TopicTerm(plain, (_key(plain),), False))
             continue
         named = _is_named(word, i == 0, title_case)
         if named:
-            run.append(plain)
+            run.extend(plain.split("-"))  # a phrase is looked up word by word
         else:
             close_run()
-        singles.setdefault((stem(plain),), TopicTerm(plain, (stem(plain),), named))
+        singles.setdefault((_key(plain),), TopicTerm(plain, (_key(plain),), named))
         if _POSSESSIVE_RE.search(word.lower()):
             close_run()
     close_run()
     inside = {s for key in phrases for s in key}
-    return list(phrases.values()) + [t for k, t in singles.items() if k[0] not in inside]
+    in_phrase = [all(stem(part) in inside for part in t.text.split("-")) for t in singles.values()]
+    return list(phrases.values()) + [
+        t for t, inside_one in zip(singles.values(), in_phrase, strict=True) if not inside_one
+    ]
 
 
 _GENERIC_HEADING_RE = re.compile(
@@ -187,11 +205,11 @@ class SourceIndex:
         surface: Counter[str] = Counter()
         by_stem: dict[str, Counter[str]] = {}
         for text in texts:
-            for word in _WORD_RE.findall(text):
-                plain = _plain(word)
+            for match in (*_WORD_RE.finditer(text), *_COMPOUND_RE.finditer(text)):
+                plain = _plain(match.group())
                 if plain in STOPWORDS or len(plain) < 2:
                     continue
-                key = stem(plain)
+                key = _key(plain)
                 surface[key] += 1
                 by_stem.setdefault(key, Counter())[plain] += 1
         return cls(
@@ -261,8 +279,9 @@ def _best_passage_share(
     for source in sources:
         best: set[TopicTerm] = set()
         for passage in source.retriever.search(topic, BEST_PASSAGES):
-            stream = stream_of(f"{passage.heading or ''}\n{passage.text}")
-            vocabulary = sorted(set(stream.split()))
+            text = f"{passage.heading or ''}\n{passage.text}"
+            stream = stream_of(text)
+            vocabulary = sorted(set(stream.split()) | compound_stems(text))
             found = {t for t in terms if t.found_in(vocabulary, stream)}
             if _share(terms, found) > _share(terms, best):
                 best = found

@@ -1,10 +1,14 @@
-"""Coverage baseline over tests/data/coverage_briefs.jsonl (issue 9): for each brief
-(documents, topic, covered), today's signals, then the accuracy of the best single
-threshold on each signal (the threshold is fitted on the same briefs: an optimistic baseline).
+"""Coverage accuracy (issue 9): does `draftsmith.generation.coverage` tell briefs the
+documents cover from briefs they don't?
 
-Signals: the best BM25 score of the topic against the documents' chunks (the in-memory
-retriever over the project's chunker), the mean of the top 3, and the share of the topic's
-content words that occur in the documents. Needs the corpus.
+Three labelled sets (tests/data): the calibration briefs (`coverage_briefs.jsonl`, on which
+the threshold COVERED_AT was chosen: the middle of the widest interval of thresholds with
+the best accuracy), the hold-out briefs (`coverage_briefs_holdout.jsonl`, written before the
+calibration, over other corpus documents) and the briefs over the generated fixtures (no
+corpus needed). For each: every brief's score, then the accuracy at COVERED_AT. For the
+calibration set also the baseline (the share of the topic's content words found in the
+documents, with its best threshold fitted on the same briefs) and the best threshold of
+the score itself.
 """
 
 from __future__ import annotations
@@ -15,63 +19,68 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests import corpus  # noqa: E402
-from tests.labelled import coverage_briefs, extraction  # noqa: E402
+from tests import corpus, labelled  # noqa: E402
 
-SIGNALS = ("top1", "top3", "words")
-
-
-def signals(brief: dict) -> dict[str, float]:
-    from draftsmith.documents.chunking import chunk_extraction
-    from draftsmith.generation.retrieval import InMemoryRetriever
-    from draftsmith.generation.types import Passage
-    from draftsmith.text.tokens import content_words
-
-    passages = [
-        Passage(f"{name}#{c.ordinal}", name, name, c.page, c.start, c.end, c.text, c.heading)
-        for name in brief["documents"]
-        for c in chunk_extraction(extraction(name))
-    ]
-    scores = sorted(InMemoryRetriever(passages).scores(brief["topic"]).values(), reverse=True)
-    vocabulary = {w for p in passages for w in content_words(p.text)}
-    topic = set(content_words(brief["topic"]))
-    return {
-        "top1": scores[0] if scores else 0.0,
-        "top3": sum(scores[:3]) / 3,
-        "words": len(topic & vocabulary) / len(topic) if topic else 0.0,
-    }
+from draftsmith.generation.coverage import COVERED_AT  # noqa: E402
+from draftsmith.text.tokens import content_words  # noqa: E402
 
 
 def best_threshold(values: list[float], truth: list[bool]) -> tuple[float, float]:
-    """(threshold, accuracy) of the rule "covered when value >= threshold"."""
-    best = (0.0, 0.0)
-    for threshold in sorted(set(values)) + [max(values) + 1]:
-        accuracy = sum((v >= threshold) == t for v, t in zip(values, truth, strict=True)) / len(
-            truth
+    """(threshold, accuracy) of the rule "covered when value >= threshold": the middle of
+    the first interval of thresholds reaching the best accuracy."""
+    candidates = sorted(set(values)) + [max(values) + 1]
+    scored = [
+        (t, sum((v >= t) == c for v, c in zip(values, truth, strict=True)) / len(truth))
+        for t in candidates
+    ]
+    best = max(a for _, a in scored)
+    i = next(i for i, (_, a) in enumerate(scored) if a == best)
+    below = scored[i - 1][0] if i else 0.0
+    return (below + scored[i][0]) / 2, best
+
+
+def words_share(brief: dict, fixture: bool) -> float:
+    """The baseline: share of the topic's content words the documents contain."""
+    topic = set(content_words(brief["topic"]))
+    vocabulary: set[str] = set()
+    for name in brief["documents"]:
+        vocabulary |= set(labelled.coverage_index(name, fixture).vocabulary)
+    return len(topic & vocabulary) / len(topic) if topic else 0.0
+
+
+def report(title: str, path: Path, fixture: bool = False, calibrate: bool = False) -> None:
+    briefs = labelled.coverage_briefs(path)
+    measured = labelled.measure_briefs(briefs, fixture)
+    truth = [b["covered"] for b in briefs]
+    print(f"\n{title}: {len(briefs)} briefs ({sum(truth)} covered), {path.name}")
+    print(f"  {'id':<5} {'label':<6} {'score':>5}  {'ok':<3} topic  [missing]")
+    for brief, m in zip(briefs, measured, strict=True):
+        ok = "" if m.covered == brief["covered"] else "XX"
+        label = "on" if brief["covered"] else "off"
+        print(
+            f"  {brief['id']:<5} {label:<6} {m.score:>5.2f}  {ok:<3} {brief['topic'][:58]}"
+            f"  {m.missing[:4]}"
         )
-        if accuracy > best[1]:
-            best = (threshold, accuracy)
-    return best
+    print(f"  accuracy at COVERED_AT={COVERED_AT}: {labelled.accuracy(briefs, measured):.3f}")
+    if calibrate:
+        scores = [m.score for m in measured]
+        threshold, accuracy = best_threshold(scores, truth)
+        print(f"  score, best threshold on these briefs: {threshold:.3f} (accuracy {accuracy:.3f})")
+        shares = [words_share(b, fixture) for b in briefs]
+        threshold, accuracy = best_threshold(shares, truth)
+        print(
+            f"  baseline (share of topic words found), best threshold {threshold:.2f}: "
+            f"accuracy {accuracy:.3f}"
+        )
 
 
 def main() -> None:
+    report("Fixture briefs", labelled.COVERAGE_FIXTURES, fixture=True)
     if not corpus.AVAILABLE:
-        print(f"bench/coverage.py: no corpus at {corpus.CORPUS} (set {corpus.ENV}); skipped.")
+        print(f"\nbench/coverage.py: no corpus at {corpus.CORPUS} (set {corpus.ENV}); skipped.")
         return
-    briefs = coverage_briefs()
-    rows = [signals(b) for b in briefs]
-    truth = [b["covered"] for b in briefs]
-    print(f"Coverage signals on {len(briefs)} labelled briefs ({sum(truth)} covered)")
-    print(f"  {'id':<5} {'covered':<8} {'top1':>6} {'top3':>6} {'words':>6}  topic")
-    for brief, row in zip(briefs, rows, strict=True):
-        print(
-            f"  {brief['id']:<5} {str(brief['covered']):<8} {row['top1']:>6.1f} "
-            f"{row['top3']:>6.1f} {row['words']:>6.2f}  {brief['topic'][:60]}"
-        )
-    print(f"\n  {'signal':<8} {'threshold':>9} {'accuracy':>9}")
-    for name in SIGNALS:
-        threshold, accuracy = best_threshold([r[name] for r in rows], truth)
-        print(f"  {name:<8} {threshold:>9.2f} {accuracy:>9.2f}")
+    report("Calibration briefs", labelled.COVERAGE, calibrate=True)
+    report("Hold-out briefs", labelled.COVERAGE_HOLDOUT)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,10 @@ RETRIEVAL = DATA / "retrieval_questions.jsonl"
 #: written after the retrieval work was tuned on RETRIEVAL, over other documents: held out
 RETRIEVAL_HELDOUT = DATA / "retrieval_heldout.jsonl"
 COVERAGE = DATA / "coverage_briefs.jsonl"
+#: briefs over other corpus documents, written before the threshold was calibrated
+COVERAGE_HOLDOUT = DATA / "coverage_briefs_holdout.jsonl"
+#: briefs over the generated fixtures (tests/fixtures): checked without the corpus
+COVERAGE_FIXTURES = DATA / "coverage_briefs_fixtures.jsonl"
 
 SUPPORTED_KINDS = {"verbatim", "near_verbatim", "paraphrase"}
 UNSUPPORTED_KINDS = {
@@ -37,6 +41,8 @@ FIELDS = {
     RETRIEVAL: {"id", "document", "question", "answer", "kind"},
     RETRIEVAL_HELDOUT: {"id", "document", "question", "answer", "kind"},
     COVERAGE: {"id", "documents", "topic", "covered"},
+    COVERAGE_HOLDOUT: {"id", "documents", "topic", "covered"},
+    COVERAGE_FIXTURES: {"id", "documents", "topic", "covered"},
 }
 
 
@@ -65,8 +71,8 @@ def retrieval_heldout() -> list[dict]:
     return load(RETRIEVAL_HELDOUT)
 
 
-def coverage_briefs() -> list[dict]:
-    return load(COVERAGE)
+def coverage_briefs(path: Path = COVERAGE) -> list[dict]:
+    return load(path)
 
 
 def grounding_flags(pairs: list[dict]) -> list[bool]:
@@ -122,3 +128,45 @@ def answer_spans(markdown: str, answer: str) -> list[tuple[int, int]]:
     """Offsets of every occurrence of ``answer`` in ``markdown``, whitespace-insensitive."""
     pattern = r"\s+".join(re.escape(word) for word in answer.split())
     return [(m.start(), m.end()) for m in re.finditer(pattern, markdown)]
+
+
+@cache
+def fixture_extraction(name: str):
+    """The project's own extraction of a generated fixture (tests/fixtures)."""
+    from draftsmith.documents.extract import extract
+    from draftsmith.documents.sniff import detect_type
+    from tests.fixtures.make import fixture_path
+
+    path = fixture_path(name)
+    detected = detect_type(path)
+    return extract(path, detected.kind, detected.encoding)
+
+
+@cache
+def coverage_index(name: str, fixture: bool = False):
+    """A document's coverage index, built from the project's chunks as the app builds it."""
+    from draftsmith.documents.chunking import chunk_extraction
+    from draftsmith.generation.coverage import SourceIndex
+    from draftsmith.generation.types import Passage
+
+    ex = fixture_extraction(name) if fixture else extraction(name)
+    passages = [
+        Passage(f"{name}#{c.ordinal}", name, name, c.page, c.start, c.end, c.text, c.heading)
+        for c in chunk_extraction(ex)
+    ]
+    return SourceIndex.build(name, passages)
+
+
+def measure_briefs(briefs: list[dict], fixture: bool = False) -> list:
+    """The measured coverage of each brief (``draftsmith.generation.coverage.measure``)."""
+    from draftsmith.generation.coverage import measure
+
+    return [
+        measure(b["topic"], [coverage_index(n, fixture) for n in b["documents"]]) for b in briefs
+    ]
+
+
+def accuracy(briefs: list[dict], measured: list) -> float:
+    return sum(m.covered == b["covered"] for b, m in zip(briefs, measured, strict=True)) / len(
+        briefs
+    )

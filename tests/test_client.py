@@ -59,6 +59,7 @@ def test_client_covers_documents_sessions_blogs_and_events(live_server):
         assert client.download(documents[0]["id"]) == paths[0].read_bytes()
         assert "markdown" in client.document_content(documents[0]["id"])
 
+        assert client.coverage("tide pool animals", [d["id"] for d in documents])["covered"]
         session = client.create_session(
             "tide pool animals on rocky shores", [d["id"] for d in documents], length="short"
         )

@@ -338,6 +338,17 @@ def test_generate_writes_a_cited_post_offline(tmp_path):
     assert bad.returncode == 1 and "could be read" in bad.stderr
 
 
+def test_generate_refuses_a_topic_the_files_do_not_cover_unless_told(tmp_path):
+    args = ("generate", str(fixture_path("tide-pools.md")), "--length", "short")
+    off = cli(*args, "--topic", "Sea star wasting disease outbreaks", cwd=tmp_path)
+    assert off.returncode == 1 and "don't cover" in off.stderr and "wasting" in off.stderr
+    thin = cli(
+        *args, "--topic", "Sea star wasting disease outbreaks", "--allow-thin-sources", cwd=tmp_path
+    )
+    assert thin.returncode == 0, thin.stderr
+    assert thin.stdout.startswith("# ") and "[1]" in thin.stdout
+
+
 def test_serve_refuses_to_start_without_its_llm_endpoint(tmp_path):
     result = cli(
         "serve",

@@ -45,13 +45,27 @@ def test_retrieval_questions_are_well_formed():
     assert not {q["document"] for q in heldout} & {q["document"] for q in questions}
 
 
-def test_coverage_briefs_are_well_formed_and_balanced():
-    briefs = labelled.coverage_briefs()
-    assert len(briefs) >= 40
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [(labelled.COVERAGE, 40), (labelled.COVERAGE_HOLDOUT, 20), (labelled.COVERAGE_FIXTURES, 10)],
+    ids=["calibration", "holdout", "fixtures"],
+)
+def test_coverage_briefs_are_well_formed_and_balanced(path, size):
+    briefs = labelled.coverage_briefs(path)
+    assert len(briefs) >= size
     assert len({b["id"] for b in briefs}) == len(briefs)
     assert all(isinstance(b["covered"], bool) and b["documents"] for b in briefs)
     covered = sum(b["covered"] for b in briefs)
     assert 0.4 * len(briefs) <= covered <= 0.6 * len(briefs)
+
+
+def test_the_holdout_briefs_are_over_other_documents_than_the_calibration_briefs():
+    def documents(path):
+        return {name for b in labelled.coverage_briefs(path) for name in b["documents"]}
+
+    assert not documents(labelled.COVERAGE) & documents(labelled.COVERAGE_HOLDOUT)
+    fixtures = documents(labelled.COVERAGE_FIXTURES)
+    assert all(labelled.fixture_extraction(name).markdown for name in fixtures)
 
 
 @pytest.mark.corpus
@@ -70,7 +84,7 @@ def test_every_passage_and_answer_is_in_its_document():
             assert labelled.normalize(p["sentence"]) in document, p["id"]
     for q in labelled.retrieval_questions() + labelled.retrieval_heldout():
         assert labelled.answer_spans(text(q["document"]), q["answer"]), q["id"]
-    for b in labelled.coverage_briefs():
+    for b in labelled.coverage_briefs() + labelled.coverage_briefs(labelled.COVERAGE_HOLDOUT):
         assert all(labelled.corpus_path(name).is_file() for name in b["documents"]), b["id"]
 
 

@@ -35,6 +35,7 @@ from draftsmith.metrics import process_exited
 from draftsmith.middleware import BodyLimit, Observe, RejectNul, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.openapi import install_openapi
+from draftsmith.sessions.routes import coverage_routes
 from draftsmith.sessions.routes import routes as session_routes
 from draftsmith.web.pages import render
 from draftsmith.web.routes import routes as web_routes
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_routes,
         document_routes,
         session_routes,
+        coverage_routes,
         generation_routes,
         blog_routes,
         web_routes,

@@ -225,6 +225,9 @@ def generate(
         str | None, typer.Option(help="extractive (offline) or llm (needs DRAFTSMITH_LLM_BASE_URL)")
     ] = None,
     length: Annotated[str, typer.Option(help="short, medium or long")] = "medium",
+    allow_thin_sources: Annotated[
+        bool, typer.Option(help="Write even when the files don't cover the topic (warned)")
+    ] = False,
 ) -> None:
     """Ingest the files and write a cited draft, all in this process (no server)."""
     from draftsmith.errors import ApiError
@@ -235,7 +238,9 @@ def generate(
     configured = _settings()
     llm = {k: getattr(configured, k) for k in Settings.model_fields if k.startswith("llm_")}
     try:
-        blog = asyncio.run(_generate_locally(list(files), topic, engine, length, llm))
+        blog = asyncio.run(
+            _generate_locally(list(files), topic, engine, length, llm, allow_thin_sources)
+        )
     except ApiError as exc:
         err.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(1) from exc
@@ -245,7 +250,7 @@ def generate(
     _write_draft(blog, output)
 
 
-async def _generate_locally(files, topic, engine, length, llm):
+async def _generate_locally(files, topic, engine, length, llm, allow_thin_sources=False):
     """Ingest ``files`` into a scratch database and generate, showing progress on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -274,6 +279,7 @@ async def _generate_locally(files, topic, engine, length, llm):
                 topic,
                 engine=engine or settings.default_engine,
                 length=length,
+                allow_thin_sources=allow_thin_sources,
                 on_ingested=report.ingested,
                 on_event=report.event,
             )

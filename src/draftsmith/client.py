@@ -183,6 +183,11 @@ class DraftsmithClient:
         body = {"topic": topic, "document_ids": document_ids, **options}
         return self.request("POST", "/api/v1/sessions", json=body).json()
 
+    def coverage(self, topic: str, document_ids: list[str]) -> dict[str, Any]:
+        """How well these documents cover the topic: ``{score, found, missing, covered, about}``."""
+        body = {"topic": topic, "document_ids": document_ids}
+        return self.request("POST", "/api/v1/coverage", json=body).json()
+
     def sessions(self, limit: int = 50) -> Iterator[dict[str, Any]]:
         yield from self._paged("/api/v1/sessions", {"limit": limit})
 

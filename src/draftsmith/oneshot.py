@@ -166,6 +166,7 @@ async def generate_from_files(
     *,
     engine: str,
     length: str = "medium",
+    allow_thin_sources: bool = False,
     on_ingested: Callable[[IngestResult], None] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
 ) -> Blog:
@@ -183,6 +184,7 @@ async def generate_from_files(
             document_ids=ready,
             length=length,
             engine=resolve_engine(ctx.settings, engine),
+            allow_thin_sources=allow_thin_sources,
         )
         db.add(session)
         await db.commit()

@@ -56,8 +56,8 @@ async def ready_documents(user: ApiUser, *paths) -> list[str]:
 
 
 async def new_session(user: ApiUser, document_ids: list[str], **fields) -> dict:
-    payload = {
-        "topic": "how documents are processed and searched",
+    payload = {  # the default topic: what tide-pools.md and lighthouses.md cover
+        "topic": "tide pool animals and lighthouse keepers",
         "document_ids": document_ids,
         **fields,
     }

@@ -24,7 +24,7 @@ from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
 from draftsmith.db import utcnow
-from draftsmith.documents import embeddings
+from draftsmith.documents import coverage, embeddings
 from draftsmith.documents.locations import locate
 from draftsmith.documents.models import Document
 from draftsmith.generation import (
@@ -38,6 +38,7 @@ from draftsmith.generation import (
     verify,
 )
 from draftsmith.generation.citations import draft_word_count, render_sources, split_body
+from draftsmith.generation.coverage import not_covered_message, thin_sources_warning
 from draftsmith.jobs.runner import (
     Cancelled,
     JobContext,
@@ -82,8 +83,28 @@ async def _load(
     return blog, session, documents
 
 
+async def _check_sources(ctx: JobContext, blog: Blog, session: GenerationSession) -> list[str]:
+    """Before any writing: refuse what the sources cannot honestly give (a translation by
+    the extractive engine; a topic they do not cover, unless thin sources are allowed).
+    Returns the warnings the draft carries."""
+    async with ctx.db() as db:
+        if blog.engine == "extractive":
+            refusal = await coverage.translation_refusal(
+                db, blog.user_id, session.language, session.document_ids
+            )
+            if refusal:
+                raise PermanentError(refusal, "language_unsupported")
+        measured = await coverage.coverage_of(db, blog.user_id, session.topic, session.document_ids)
+    if measured.covered:
+        return []
+    if not session.allow_thin_sources:
+        raise PermanentError(not_covered_message(session.topic, measured), "topic_not_covered")
+    return [thin_sources_warning(measured)]
+
+
 async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     blog, session, documents = await _load(ctx, blog_id)
+    warnings = await _check_sources(ctx, blog, session)
 
     async def emit(type_: str, data: dict[str, Any]) -> None:
         await events.publish(ctx.db, blog_id, blog.session_id, type_, data)
@@ -145,6 +166,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     _check_quotes(draft, documents)
     if ctx.settings.verify == "llm" and ctx.settings.llm_base_url:
         draft = await verify.recheck(draft, LLMSettings.from_settings(ctx.settings))
+    draft = replace(draft, warnings=[*warnings, *draft.warnings])
     await _save(ctx, blog_id, with_locations(draft, documents))
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from draftsmith.db import Base, IdMixin, utcnow
@@ -25,6 +25,10 @@ class GenerationSession(IdMixin, Base):
     language: Mapped[str | None] = mapped_column(String(50))
     instructions: Mapped[str | None] = mapped_column(Text)
     engine: Mapped[str] = mapped_column(String(20))
+    #: write even when the documents do not cover the topic (with a warning in the draft)
+    allow_thin_sources: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: how well the documents cover the topic; null while a document is not ready
+    coverage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -9,12 +9,32 @@ from fastapi import Query, Request, Response
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.db import Db, get_owned
+from draftsmith.documents.coverage import coverage_of
 from draftsmith.pagination import Cursor
 from draftsmith.sessions import service
 from draftsmith.sessions.models import GenerationSession
-from draftsmith.sessions.schemas import SessionIn, SessionOut, SessionPage, SessionPatch
+from draftsmith.sessions.schemas import (
+    CoverageIn,
+    CoverageOut,
+    SessionIn,
+    SessionOut,
+    SessionPage,
+    SessionPatch,
+)
 
 routes = router(prefix="/api/v1/sessions", tags=["sessions"])
+coverage_routes = router(prefix="/api/v1/coverage", tags=["sessions"])
+
+
+@coverage_routes.post("", response_model=CoverageOut, responses={409: {}, 422: {}})
+async def measure_coverage(body: CoverageIn, caller: CurrentCaller, db: Db):
+    """How well documents cover a topic.
+
+    The topic's terms the documents contain (`found`) and never mention (`missing`), a score
+    (0..1), whether it reaches the threshold generation needs (`covered`) and what the
+    documents are about. 422 if a document id is not yours; 409 while one is not ready."""
+    document_ids = await service.check_documents(db, caller.user.id, body.document_ids)
+    return (await coverage_of(db, caller.user.id, body.topic, document_ids)).to_dict()
 
 
 @routes.post("", status_code=201, response_model=SessionOut, responses={422: {}})
@@ -22,7 +42,8 @@ async def create_session(body: SessionIn, request: Request, caller: CurrentCalle
     """Start a generation session.
 
     A topic and the documents to write from, with optional title, audience, tone, length, language,
-    instructions and engine."""
+    instructions, engine and `allow_thin_sources`. 422 `language_unsupported` when the extractive
+    engine is asked to write in another language than the documents'."""
     return await service.create(db, settings_of(request), caller.user.id, body)
 
 
@@ -43,8 +64,9 @@ async def list_sessions(
 async def get_session(session_id: str, caller: CurrentCaller, db: Db):
     """One session.
 
-    Its topic, documents and settings."""
-    return await get_owned(db, GenerationSession, session_id, caller.user.id)
+    Its topic, documents, settings and how well the documents cover the topic."""
+    session = await get_owned(db, GenerationSession, session_id, caller.user.id)
+    return await service.with_coverage(db, session)
 
 
 @routes.patch("/{session_id}", response_model=SessionOut, responses={404: {}, 422: {}})

@@ -12,6 +12,21 @@ Length = Literal["short", "medium", "long"]
 EngineName = Literal["extractive", "llm"]
 
 
+class CoverageIn(InputModel):
+    topic: str = Field(min_length=3, max_length=2000)
+    document_ids: list[str] = Field(min_length=1, max_length=100)
+
+
+class CoverageOut(BaseModel):
+    """How well the documents cover the topic."""
+
+    score: float = Field(ge=0, le=1, description="0..1; the topic is covered from `covered`.")
+    found: list[str] = Field(description="The topic's terms the documents contain.")
+    missing: list[str] = Field(description="The topic's terms they never mention.")
+    covered: bool = Field(description="Whether the score reaches the calibrated threshold.")
+    about: list[str] = Field(description="What the documents are about: headings, words.")
+
+
 class SessionIn(InputModel):
     topic: str = Field(min_length=3, max_length=2000)
     document_ids: list[str] = Field(min_length=1, max_length=100)
@@ -22,6 +37,7 @@ class SessionIn(InputModel):
     language: str | None = Field(None, max_length=50)
     instructions: str | None = Field(None, max_length=4000)
     engine: EngineName | None = None
+    allow_thin_sources: bool = False
 
 
 class SessionPatch(InputModel):
@@ -37,6 +53,7 @@ class SessionPatch(InputModel):
     language: str | None = Field(None, max_length=50)
     instructions: str | None = Field(None, max_length=4000)
     engine: EngineName | None = None
+    allow_thin_sources: bool | SkipJsonSchema[None] = None
 
 
 class SessionOut(BaseModel):
@@ -52,6 +69,10 @@ class SessionOut(BaseModel):
     language: str | None
     instructions: str | None
     engine: EngineName
+    allow_thin_sources: bool
+    coverage: CoverageOut | None = Field(
+        description="Coverage of the topic by the documents; null while one is not ready."
+    )
     created_at: datetime
     updated_at: datetime
 

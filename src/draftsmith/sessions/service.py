@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
+from draftsmith.documents import coverage
 from draftsmith.documents.models import Document
 from draftsmith.errors import ApiError
 from draftsmith.pagination import newest_first
 from draftsmith.sessions.models import GenerationSession
 from draftsmith.sessions.schemas import SessionIn, SessionPatch
 
-REQUIRED = ("topic", "document_ids", "length")
+REQUIRED = ("topic", "document_ids", "length", "allow_thin_sources")
 
 
 async def check_documents(db: AsyncSession, user_id: str, document_ids: list[str]) -> list[str]:
@@ -47,6 +48,25 @@ def resolve_engine(settings: Settings, requested: str | None) -> str:
     return engine
 
 
+async def check_language(db: AsyncSession, session: GenerationSession) -> None:
+    """422 ``language_unsupported``: the extractive engine cannot translate its sources."""
+    if session.engine != "extractive":
+        return
+    refusal = await coverage.translation_refusal(
+        db, session.user_id, session.language, session.document_ids
+    )
+    if refusal:
+        raise ApiError(422, "language_unsupported", refusal)
+
+
+async def measure_coverage(db: AsyncSession, session: GenerationSession) -> None:
+    """The session's coverage, or null while a document is not ready."""
+    measured = await coverage.coverage_if_ready(
+        db, session.user_id, session.topic, session.document_ids
+    )
+    session.coverage = measured.to_dict() if measured else None
+
+
 async def create(
     db: AsyncSession, settings: Settings, user_id: str, body: SessionIn
 ) -> GenerationSession:
@@ -56,8 +76,19 @@ async def create(
         engine=resolve_engine(settings, body.engine),
         **body.model_dump(exclude={"document_ids", "engine"}),
     )
+    await check_language(db, session)
+    await measure_coverage(db, session)
     db.add(session)
     await db.commit()
+    return session
+
+
+async def with_coverage(db: AsyncSession, session: GenerationSession) -> GenerationSession:
+    """The session, its coverage measured now if it was not yet (documents were processing)."""
+    if session.coverage is None:
+        await measure_coverage(db, session)
+        if session.coverage is not None:
+            await db.commit()
     return session
 
 
@@ -84,6 +115,10 @@ async def update(
         changes["engine"] = resolve_engine(settings, changes["engine"])
     for name, value in changes.items():
         setattr(session, name, value)
+    if changes.keys() & {"language", "engine", "document_ids"}:
+        await check_language(db, session)
+    if changes.keys() & {"topic", "document_ids"} or session.coverage is None:
+        await measure_coverage(db, session)
     session.updated_at = utcnow()
     await db.commit()
     return session

@@ -16,15 +16,21 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from draftsmith.auth import cookies, service, tokens
 from draftsmith.auth.access import public, router
 from draftsmith.auth.deps import CurrentCaller, client_address, same_origin, settings_of
+from draftsmith.config import ENV_PREFIX
 from draftsmith.db import Db, get_owned
 from draftsmith.documents.models import Document
 from draftsmith.documents.viewer import build_view
 from draftsmith.errors import ApiError, NotFound
+from draftsmith.generation.coverage import COVERED_AT
 from draftsmith.web.pages import render, safe_next
 
 routes = router(include_in_schema=False)
 
 EMAIL = TypeAdapter(EmailStr)
+#: the settings that turn the LLM engine on (names only: the page shows no values)
+LLM_SETTINGS = tuple(
+    ENV_PREFIX + name.upper() for name in ("llm_base_url", "llm_model", "llm_api_key")
+)
 
 
 def _form_csrf(request: Request) -> str:
@@ -193,6 +199,8 @@ async def generate_page(request: Request, caller: CurrentCaller):
         "generate.html",
         default_engine=settings.default_engine,
         llm_configured=bool(settings.llm_base_url),
+        llm_settings=LLM_SETTINGS,
+        covered_at=COVERED_AT,
     )
 
 

@@ -4,6 +4,9 @@ import { trackGeneration } from "./progress.js";
 import { byId as $, el, errorMessage, fileIcon, showMessage } from "./ui.js";
 
 const state = { docs: [], selected: new Set(), pendingTimer: null, busy: false };
+// The last coverage answer for the brief as typed (null while none), and the debounce.
+const coverage = { timer: null, asked: 0, result: null, key: "" };
+const COVERAGE_DELAY_MS = 400;
 
 async function loadAll() {
   const all = [];
@@ -61,6 +64,7 @@ function renderChoices() {
       if (input.checked) state.selected.add(doc.id); else state.selected.delete(doc.id);
       updateCount();
       $("sources").classList.remove("invalid");
+      scheduleCoverage();
     });
     const row = el("div", { class: "check-row", hidden: Boolean(filter) && !doc.filename.toLowerCase().includes(filter) },
       input,
@@ -93,7 +97,81 @@ async function prefill() {
       if (s[key]) $(key).value = s[key];
     }
     for (const id of s.document_ids) state.selected.add(id);
+    $("allow-thin").checked = Boolean(s.allow_thin_sources);
   } catch (_) { /* a stale link: start from an empty form */ }
+}
+
+// --- coverage: do the chosen documents cover the topic? (asked again on every pause) ---
+
+const coverageKey = () => JSON.stringify([$("topic").value.trim(), [...state.selected].sort()]);
+
+function scheduleCoverage() {
+  window.clearTimeout(coverage.timer);
+  coverage.timer = window.setTimeout(checkCoverage, COVERAGE_DELAY_MS);
+}
+
+async function checkCoverage() {
+  const topic = $("topic").value.trim();
+  const key = coverageKey();
+  const asked = ++coverage.asked;
+  if (topic.length < 3 || !state.selected.size) {
+    coverage.result = null;
+    $("coverage").hidden = true;
+    return;
+  }
+  try {
+    const result = await api.post("/api/v1/coverage", { topic, document_ids: [...state.selected] });
+    if (asked !== coverage.asked) return; // a newer question is on its way
+    coverage.result = result;
+    coverage.key = key;
+    showCoverage(topic, result);
+  } catch (error) {
+    if (asked !== coverage.asked) return;
+    coverage.result = null;
+    showCoverageProblem(error.code === "documents_not_ready"
+      ? "Coverage is measured once every selected document is ready."
+      : `Couldn't measure coverage: ${errorMessage(error)}`);
+  }
+}
+
+const terms = (list, words) => list.replaceChildren(...(words.length
+  ? words.map((w) => el("li", { class: "term" }, w))
+  : [el("li", { class: "term-none" }, "none")]));
+
+function showCoverage(topic, result) {
+  const box = $("coverage");
+  box.hidden = false;
+  box.dataset.state = result.covered ? "covered" : "thin";
+  $("coverage-meter").value = result.score;
+  $("coverage-score").textContent = `${Math.round(result.score * 100)}%`;
+  $("coverage-score").className = `badge ${result.covered ? "badge-ready" : "badge-failed"}`;
+  $("coverage-terms").hidden = false;
+  terms($("coverage-found"), result.found);
+  terms($("coverage-missing"), result.missing);
+  const about = result.about.length ? ` They are about: ${result.about.join("; ")}.` : "";
+  const missing = result.missing.map((m) => `“${m}”`).join(", ");
+  $("coverage-state").textContent = result.covered
+    ? "Your documents cover this topic."
+    : `Your documents don't cover “${topic}”${missing ? `: they never mention ${missing}` : ""}.${about}`;
+  $("allow-thin-row").hidden = result.covered;
+}
+
+function showCoverageProblem(message) {
+  $("coverage").hidden = false;
+  $("coverage").dataset.state = "unknown";
+  $("coverage-score").textContent = "";
+  $("coverage-score").className = "badge";
+  $("coverage-meter").value = 0;
+  $("coverage-terms").hidden = true;
+  $("allow-thin-row").hidden = true;
+  $("coverage-state").textContent = message;
+}
+
+// --- honest options: what the chosen engine uses ---
+
+function showEngineOptions() {
+  const extractive = $("engine").value === "extractive";
+  for (const note of document.querySelectorAll("[data-llm-only]")) note.hidden = !extractive;
 }
 
 const showError = (message) => showMessage($("generate-error"), message);
@@ -118,7 +196,16 @@ async function submit(event) {
     (topic.length >= 3 ? $("doc-choices").querySelector("input") || $("topic") : $("topic")).focus();
     return;
   }
-  const body = { topic, document_ids: [...state.selected], length: $("length").value, engine: $("engine").value };
+  const thin = coverage.result && coverage.key === coverageKey() && !coverage.result.covered;
+  if (thin && !$("allow-thin").checked) {
+    showError("Your documents don't cover this topic. Choose documents about it, change the topic, or tick “Write anyway from thin sources”.");
+    $("allow-thin").focus();
+    return;
+  }
+  const body = {
+    topic, document_ids: [...state.selected], length: $("length").value, engine: $("engine").value,
+    allow_thin_sources: $("allow-thin").checked,
+  };
   for (const key of ["title", "audience", "tone", "language", "instructions"]) {
     const value = $(key).value.trim();
     if (value) body[key] = value;
@@ -173,6 +260,8 @@ function startProgress(sessionId, blogId) {
 }
 
 $("generate-form").addEventListener("submit", submit);
+$("topic").addEventListener("input", scheduleCoverage);
+$("engine").addEventListener("change", showEngineOptions);
 $("progress-back").addEventListener("click", () => { showForm(); $("topic").focus(); });
 $("source-filter").addEventListener("input", renderChoices);
 $("select-all").addEventListener("click", () => {
@@ -183,7 +272,10 @@ $("select-all").addEventListener("click", () => {
     if (input.checked) state.selected.add(input.value); else state.selected.delete(input.value);
   }
   updateCount();
+  scheduleCoverage();
 });
 $("progress").setAttribute("tabindex", "-1");
 await prefill();
+showEngineOptions();
 await refreshDocs();
+scheduleCoverage();

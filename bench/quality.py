@@ -250,11 +250,17 @@ def measure(brief: Brief, markdown: str, citations: list, sources: dict[str, str
     sentences = [s for s in _sentences(plain) if not framing.match(s)]
     flat = {name: " ".join(text.split()) for name, text in sources.items()}
     verbatim = sum(1 for s in sentences if any(s in t for t in flat.values()))
+    blocks = _FENCE.sub("```code```", body)
     paragraphs = [
-        p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.lstrip().startswith("#")
+        p for p in re.split(r"\n\s*\n", blocks) if p.strip() and not p.lstrip().startswith("#")
     ]
-    # a fenced block is followed by its own cited line; count a block with its caption
-    cited = sum(1 for p in paragraphs if _MARKER.search(p) or p.lstrip().startswith("```"))
+    # a code block is cited by the line that leads to it or by a marker right after it
+    cited = sum(
+        1
+        for i, p in enumerate(paragraphs)
+        if _MARKER.search(p)
+        or (p.startswith("```") and any(_MARKER.search(q) for q in paragraphs[i - 1 : i + 2]))
+    )
     used = {c["document_id"] for c in citations}
     return {
         "sections": len(sections),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from draftsmith.text.sentences import ABBREVIATIONS, FUNCTION_WORDS
-from draftsmith.text.tokens import content_words
+from draftsmith.text.tokens import STOPWORDS, content_words
 from draftsmith.text.words import normalize_whitespace
 
 from .lexicon import GENERIC_HEADINGS, SMALL_WORDS, SUMMARY_HEADING, WEAK_PHRASE_WORDS, lexicon
@@ -202,7 +202,8 @@ def inline_heading(h: str, prose_case: tuple[set[str], set[str]], lang: str) -> 
         core = re.sub(r"^\W+|\W+$", "", w)
         low = core.lower()
         if (
-            core[:1].isupper()
+            len(core) > 1  # "R", "C", "X" are names
+            and core[:1].isupper()
             and core[1:] == core[1:].lower()
             and (low in lower or low not in upper)
         ):
@@ -210,6 +211,18 @@ def inline_heading(h: str, prose_case: tuple[set[str], set[str]], lang: str) -> 
         else:
             out.append(w)
     return " ".join(out)
+
+
+def inline_topic(topic: str, prose_case: tuple[set[str], set[str]], lang: str) -> str:
+    """The topic inside a sentence, as the user wrote it but for a capitalised first word
+    that the sources write in lower case ("Getting started with data frames in R" ->
+    "getting started with data frames in R"); names and acronyms stay."""
+    first, _, rest = topic.partition(" ")
+    lower, upper = prose_case
+    if first.lower() in STOPWORDS:  # "How", "What", "The": never a name
+        upper = upper - {first.lower()}
+    lowered = inline_heading(first, (lower, upper), lang)
+    return f"{lowered} {rest}".strip() if rest else lowered
 
 
 def make_title(topic: str, case_map: dict[str, str], english: bool) -> str:

@@ -261,8 +261,46 @@ def read_pdf_half(path: Path, half: int) -> tuple[int, dict[int, list[str]], lis
         pdf.close()
 
 
+_PAGE_NUMBER_LINE = re.compile(r"^\W*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\W*$", re.I)
+_EDGE_LINES = 2
+
+
+def _edge_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+
+def strip_running_lines(texts: list) -> list:
+    """Page texts without running headers and footers: lines among the first or last two
+    of a page that recur (digits aside) on at least three pages and 40% of them, and bare
+    page numbers there ("12", "Page 3 of 9")."""
+    seen: dict[str, int] = {}
+    pages = [t for t in texts if t]
+    for text in pages:
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        for key in {_edge_key(ln) for ln in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]}:
+            seen[key] = seen.get(key, 0) + 1
+    running = {k for k, c in seen.items() if c >= 3 and c >= 0.4 * len(pages)}
+    out = []
+    for text in texts:
+        if not text:
+            out.append(text)
+            continue
+        lines = text.split("\n")
+        filled = [i for i, ln in enumerate(lines) if ln.strip()]
+        edges = set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:])
+        kept = [
+            ln
+            for i, ln in enumerate(lines)
+            if i not in edges
+            or not (_edge_key(ln) in running or _PAGE_NUMBER_LINE.match(ln.strip()))
+        ]
+        out.append("\n".join(kept).strip("\n"))
+    return out
+
+
 def assemble_pdf(n: int, toc: dict[int, list[str]], texts: list) -> Extraction:
     """Markdown and sections from the cleaned text of each page (None: unreadable)."""
+    texts = strip_running_lines(texts)
     b = DocBuilder()
     empty = failed = 0
     heading: str | None = None

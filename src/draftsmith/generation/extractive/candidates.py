@@ -396,7 +396,14 @@ class _PassageReader:
         self.prev_skippable = problem in SKIPPABLE
         self.boundary = False
         block_first, self.first = self.first, False
-        lead_ok = problem in (None, "introduces something") and start_ok is not False
+        # a sentence that introduces what follows ("... like this:") may lead to a block
+        lead_ok = start_ok is not False and (
+            problem is None
+            or (
+                display.endswith(":")
+                and problem in ("no final punctuation", "introduces something")
+            )
+        )
         self.last = (s, e, display, lead_ok, None)
         if problem or start_ok is False:
             return

@@ -73,7 +73,7 @@ _RUN_IN_LABEL = re.compile(
     r"|^(?:Vor|Beh|Bew|Bsp|Bem|Def|Kor|Vgl)\.\s*:?"
 )
 _FOOTNOTE_GLUE = re.compile(
-    r"\b[A-Za-z][a-z]{3,}\d{1,2}[,.;:]?\s|\.\d{1,2}\s+[A-Z]|\b[a-z]{3,}\d{1,2}\s+[A-Z]"
+    r"\b[A-Za-z][a-z]{2,}\d{1,2}[,.;:]?\s|\.\d{1,2}\s+[A-Z]|\b[a-z]{3,}\d{1,2}\s+[A-Z]"
 )
 #: the source authors' voice ("we", "our"): not the post's
 _FIRST_PERSON = re.compile(r"\b(?:we|our|ours|us|ourselves)\b", re.IGNORECASE)
@@ -93,7 +93,7 @@ _RUN_IN_CAPITAL = re.compile(
 )
 #: words ending in digits that are names, not footnote markers
 _DIGIT_NAMES = re.compile(
-    r"\b(?:python|win|utf|base|sha|md|html|css|es|ipv|mp|x|h|ucs|iso|latin|ascii)\d+\b",
+    r"\b(?:python|win|utf|base|sha|md|html|css|es|ipv|mp|x|h|ucs|iso|latin|ascii|log|top|pdf|web)\d+\b",
     re.IGNORECASE,
 )
 #: the source authors' voice ("we", "our"): not the post's

@@ -183,18 +183,20 @@ def place_units(paras: list, units: list[Unit]) -> list:
 def render_unit(u: Unit, n: int, prev_cites: int | None) -> str:
     """A block with its citation: on its lead sentence ("To do X [3]:"), else on a line
     of its own after it, unless the paragraph before it already cites the same passage."""
-    if u.kind == "steps":
-        head, _, last = u.markdown.rpartition("\n")
-        m = re.search(r"([.!?])$", last)
-        last = f"{last[: m.start()]} [{n}]{m.group(1)}" if m else f"{last} [{n}]"
-        block = f"{head}\n{last}" if head else last
+    if u.kind == "steps":  # every step is a claim of its own: each carries the marker
+        block = "\n".join(_marked(item, n) for item in u.markdown.split("\n"))
     else:
         block = u.markdown
     if u.lead and u.show_lead:
         lead = u.lead[2]
-        m = re.search(r"[.!?:]$", lead)
-        lead = f"{lead[: m.start()]} [{n}]{m.group(0)}" if m else f"{lead} [{n}]"
+        # "... like this: [3]" (a marker before the colon would read as a link definition)
+        lead = f"{lead} [{n}]" if lead.endswith(":") else _marked(lead, n)
         return f"{lead}\n\n{block}"
     if u.kind == "code" and prev_cites != n:
         return f"{block}\n\n[{n}]"
     return block
+
+
+def _marked(text: str, n: int) -> str:
+    m = re.search(r"[.!?]$", text)
+    return f"{text[: m.start()]} [{n}]{m.group(0)}" if m else f"{text} [{n}]"

@@ -139,6 +139,7 @@ class _Writer:
         self.how_to = bool(HOW_TO.search(m.req.topic))
         self.covered: frozenset[str] = frozenset()
         self.kept_keys: set[str] = set()
+        self.dropped_keys: set[str] = set()
 
     def write(self) -> Written:
         self._section_pools()
@@ -158,6 +159,7 @@ class _Writer:
         self._drop_off_topic()
         self._rescue()
         self.kept_keys = {pl.key for pl in self.plans if pl.key and pl.paras}
+        self.dropped_keys = {pl.key for pl in self.plans if pl.key and pl.dropped}
         self.covered = frozenset(
             w for pl in self.plans for para in pl.paras for c in para for w in c.words
         )
@@ -347,19 +349,19 @@ class _Writer:
             r -= 0.1
         if c.heading and FRONT_MATTER.search(c.heading):
             r -= 0.3  # thanks, licences and prefaces do not introduce a topic
-        if not self.focus.on_topic(c):
-            r -= 0.2
         return r
 
     def _intro_pick(self) -> Pick:
         """The introduction opens on the topic with sentences that define or introduce it."""
         rel: dict[int, float] = {}
         pool: list[Cand] = []
+        dropped = {plan.key for plan in self.plans if plan.key and plan.dropped}
         for p in self.m.topic_passages:
             for c in self.m.pool.usable(p):
-                if c.idx not in rel:
-                    rel[c.idx] = self._intro_relevance(c, self.intro_scores.get(p.chunk_id, 0.0))
-                    pool.append(c)
+                if c.idx in rel or not self.focus.on_topic(c) or self._gkey(c) in dropped:
+                    continue  # an introduction is about the topic
+                rel[c.idx] = self._intro_relevance(c, self.intro_scores.get(p.chunk_id, 0.0))
+                pool.append(c)
         pool.sort(key=lambda c: (-rel[c.idx], c.idx))
         del pool[500:]
         self.has_topic_opener = any(hits(c.words, self.topic_set) and not c.dangling for c in pool)
@@ -403,11 +405,15 @@ class _Writer:
         what the sections covered."""
         if not self.focus.on_topic(c):
             return False
-        if is_summary_heading(c.heading) or self._gkey(c) in self.kept_keys:
+        key = self._gkey(c)
+        if key in self.dropped_keys:
+            return False
+        if is_summary_heading(c.heading) or key in self.kept_keys:
             return True
         # names the topic itself, or mostly speaks of what the sections covered
         named = hits(c.words, self.focus.core)
-        return bool(named) or len(c.words & self.covered) >= 0.5 * len(c.words)
+        enough = min(2, len(self.focus.core))
+        return len(named) >= enough or len(c.words & self.covered) >= 0.5 * len(c.words)
 
     def _conclusion_pick(self) -> Pick:
         cps = passage_scores(self.m.concl_passages)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from draftsmith.oneshot import generate_from_files, local_context, local_user_id, scratch_settings
 from tests.fixtures.make import (
     FOOTNOTE,
     HOWTO_CODE,
@@ -18,6 +16,8 @@ from tests.fixtures.make import (
     RUNNING_HEADER,
     fixture_path,
 )
+
+from draftsmith.oneshot import generate_from_files, local_context, local_user_id, scratch_settings
 
 
 async def draft(names: list[str], topic: str, length: str = "medium"):

@@ -94,13 +94,7 @@ class ExtractiveEngine:
         await prog.status("writing", "Selecting and ordering sentences")
         material = Material(req, topic_passages, concl_passages, pool, topic_words, cmap, lang)
         written = write(material, plans, prog)
-        if not any(written.sections):
-            raise GenerationError(
-                "The selected documents are not about this topic: their closest sections ("
-                f"{', '.join(written.dropped[:4]) or 'none'}) are about something else. "
-                "Try other documents or other words.",
-                code="no_relevant_passages",
-            )
+        _check_sections(written)
         registry = SourceRegistry()
         parts = _compose_parts(written, plans, registry, lang)
         for i, (heading, md, kind) in enumerate(parts):
@@ -109,18 +103,7 @@ class ExtractiveEngine:
         await prog.status("verifying", "Checking citations and grounding")
         v = self._verify(title, parts, registry, written)
         words = _word_total(written)
-        warnings = list(v.problems)
-        if written.dropped:
-            warnings.append(
-                f"Left out {len(written.dropped)} section(s) of the sources that are not about "
-                f"the topic ({', '.join(written.dropped)}); the draft is shorter instead."
-            )
-        target = target_words(req.length)
-        if words < 0.75 * target:
-            warnings.append(
-                f"The selected documents only support about {words} words on this topic "
-                f"(the {req.length} target is {target})."
-            )
+        warnings = _warnings(v, written, words, req.length)
         await prog.status(
             "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"
         )
@@ -263,6 +246,32 @@ def _compose_parts(
         md = compose(written.conclusion, registry, lead=written.recap)
         parts.append((conclusion_heading(lang), md, "conclusion"))
     return parts
+
+
+def _check_sections(written: Written) -> None:
+    if not any(written.sections):
+        raise GenerationError(
+            "The selected documents are not about this topic: their closest sections ("
+            f"{', '.join(written.dropped[:4]) or 'none'}) are about something else. "
+            "Try other documents or other words.",
+            code="no_relevant_passages",
+        )
+
+
+def _warnings(v: Verification, written: Written, words: int, length: str) -> list[str]:
+    warnings = list(v.problems)
+    if written.dropped:
+        warnings.append(
+            f"Left out {len(written.dropped)} section(s) of the sources that are not about "
+            f"the topic ({', '.join(written.dropped)}); the draft is shorter instead."
+        )
+    target = target_words(length)
+    if words < 0.75 * target:
+        warnings.append(
+            f"The selected documents only support about {words} words on this topic "
+            f"(the {length} target is {target})."
+        )
+    return warnings
 
 
 def _word_total(written: Written) -> int:

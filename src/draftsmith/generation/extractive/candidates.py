@@ -155,6 +155,7 @@ class CandidatePool:
         #: code blocks and numbered procedures, once each
         self.units: list[Unit] = []
         self._unit_spans: set[tuple[str, int]] = set()
+        self._unit_texts: set[tuple[str, str]] = set()
         self._dirty = False
 
     def doc(self, document_id: str) -> int:
@@ -329,9 +330,11 @@ class _PassageReader:
         """Keep a block once, with the sentence that leads to it (if it ends right
         before the block)."""
         pool = self.pool
-        if (self.doc, unit.dstart) in pool._unit_spans:
+        text_key = (self.doc, unit.markdown[:200])
+        if (self.doc, unit.dstart) in pool._unit_spans or text_key in pool._unit_texts:
             return
         pool._unit_spans.add((self.doc, unit.dstart))
+        pool._unit_texts.add(text_key)
         last = self.last
         # the sentence right before the block leads to it if it says so ("... like this:")
         # or speaks of what the block holds

@@ -31,6 +31,8 @@ GENERIC_TOPIC_WORDS = frozenset(
 #: term lowers the bar)
 MIN_SHARE = 0.34
 MIN_SHARE_NAMED = 0.2
+#: core terms from which a sentence must name two of them
+LONG_TOPIC = 5
 #: the section's best sentences judged before it is written
 PREVIEW = 12
 
@@ -43,6 +45,9 @@ def core_terms(topic_words: Sequence[str]) -> frozenset[str]:
 class TopicFocus:
     def __init__(self, topic_words: Sequence[str], cands: Iterable[Cand]) -> None:
         self.core = core_terms(topic_words)
+        #: a long topic ("how the DMCA limits the liability of online service providers")
+        #: is named by two of its terms, not by one ("online")
+        self.enough = 2 if len(self.core) >= LONG_TOPIC else 1
         cands = list(cands)
         self.expansion = self._expansion(cands)
 
@@ -64,7 +69,7 @@ class TopicFocus:
 
     def on_topic(self, c: Cand) -> bool:
         return (
-            bool(hits(c.words, self.core))
+            len(hits(c.words, self.core)) >= self.enough
             or len(c.words & self.expansion) >= 2
             or self._compound(c.words)
         )

@@ -33,6 +33,8 @@ SOFT_META = re.compile(
     r"for more information|more details)\b",
     re.IGNORECASE,
 )
+#: a bullet drawn with a symbol font and extracted as "!" ("... provider.! The ...")
+_BULLET_GLYPH = re.compile(r"(?<=[.?;:])!(?=\s|$)|^!\s+")
 _SOURCE_REF = re.compile(r"\s?\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
 #: "(Voorhees, 1999)", "(Chen et al., 2017; Lee and Kim, 2019)"
 _AUTHOR_YEAR = re.compile(
@@ -128,6 +130,7 @@ def clean_display(raw: str) -> str:
     removed (they would read as the draft's own citations or clutter a blog post)."""
     text = normalize_whitespace(raw)
     text = _SOURCE_REF.sub("", text)
+    text = _BULLET_GLYPH.sub("", text)
     text = _AUTHOR_YEAR.sub("", text)
     # "word ." -> "word." but never "uses ./script" -> "uses./script"
     text = re.sub(r"\s+([.,;:!?])(?=\s|$|[\"'”’)\]])", r"\1", text)

@@ -101,6 +101,8 @@ def steps_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
     if not starts or not all(_NUMBERED.match(ln) for ln in starts):
         return None
     items = [clean_display(text[a:z]) for a, z in list_items(text, b)]
+    shouting = next((i for i, item in enumerate(items) if not re.search(r"[a-z]", item)), None)
+    items = items[:shouting]  # an item in capitals is the next heading, not a step
     if not (2 <= len(items) <= MAX_STEPS):
         return None
     for item in items:
@@ -146,7 +148,10 @@ def units_for(
             continue
         attached = u.lead_idx in chosen or any((u.doc, u.dstart - k) in ends for k in range(5))
         inside = span[u.doc][0] <= u.dstart <= span[u.doc][1]
-        own = (bool(key) and ukey == key) or (inside if key else bool(u.words & focus))
+        # its own source section's block; for a how-to, code a little further on too
+        own = (bool(key) and ukey == key) or (
+            (how_to and u.kind == "code" and inside) if key else bool(u.words & focus)
+        )
         on_topic = bool(hits(u.words, topic)) or bool(u.words & focus)
         if not (attached or (own and on_topic and (how_to or u.kind == "steps"))):
             continue

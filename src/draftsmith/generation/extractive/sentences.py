@@ -133,7 +133,8 @@ def clean_display(raw: str) -> str:
     text = _BULLET_GLYPH.sub("", text)
     text = _AUTHOR_YEAR.sub("", text)
     # "word ." -> "word." but never "uses ./script" -> "uses./script"
-    text = re.sub(r"\s+([.,;:!?])(?=\s|$|[\"'”’)\]])", r"\1", text)
+    text = re.sub(r"\.(?:\s\.){2}", "...", text)  # ". . ." is an ellipsis
+    text = re.sub(r"\s+([.,;:!?])(?![/\w])", r"\1", text)
     return text.strip()
 
 

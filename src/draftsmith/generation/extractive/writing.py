@@ -140,6 +140,8 @@ class _Writer:
         self.covered: frozenset[str] = frozenset()
         self.kept_keys: set[str] = set()
         self.dropped_keys: set[str] = set()
+        #: words the chosen code blocks' lead sentences and procedures add
+        self.unit_words = 0
 
     def write(self) -> Written:
         self._section_pools()
@@ -196,24 +198,36 @@ class _Writer:
             plan.dropped, plan.paras, plan.pool, plan.chains = True, [], [], []
 
     def _sections_with_units(self, taken: set[int]) -> list[list[list[Cand] | Unit]]:
-        out: list[list[list[Cand] | Unit]] = []
+        """The sections' blocks chosen, the prose trimmed by the words they add, then each
+        block placed after the paragraph that leads to it."""
+        others = {pl.key for pl in self.plans if pl.key and not pl.dropped}
+        chosen: list[list[Unit]] = []
         for plan in self.plans:
-            paras = tidy_paragraphs(plan.paras)
-            if paras:
-                units = units_for(
+            units = (
+                units_for(
                     self.m.pool.units,
-                    paras,
+                    plan.paras,
                     (plan.key, plan.focus),
                     self.focus.core,
                     self.how_to,
                     taken,
                     self.sel.used,
-                    {pl.key for pl in self.plans if pl.key and not pl.dropped},
+                    others,
                 )
-                out.append(place_units(paras, units))
-            else:
-                out.append([])
-        return out
+                if plan.paras
+                else []
+            )
+            chosen.append(units)
+        self.unit_words = sum(
+            u.nwords + (len(u.lead[2].split()) if u.show_lead and u.lead else 0)
+            for units in chosen
+            for u in units
+        )
+        self._trim()
+        return [
+            place_units(tidy_paragraphs(plan.paras), units) if plan.paras else []
+            for plan, units in zip(self.plans, chosen, strict=True)
+        ]
 
     # ------------------------------------------------------------------ pools
 
@@ -437,6 +451,7 @@ class _Writer:
             + sum(c.nwords for para in self.concl_paras for c in para)
             + sum(pl.words for pl in self.plans)
             + (30 if self.template else 0)
+            + self.unit_words
         )
 
     def _top_up(self) -> None:

@@ -271,7 +271,7 @@ def _edge_key(line: str) -> str:
 
 def strip_running_lines(texts: list) -> list:
     """Page texts without running headers and footers: lines among the first or last two
-    of a page that recur (digits aside) on at least three pages and 40% of them, and bare
+    of a page that recur (digits aside) on at least three pages and 25% of them, and bare
     page numbers there ("12", "Page 3 of 9")."""
     seen: dict[str, int] = {}
     pages = [t for t in texts if t]
@@ -279,7 +279,8 @@ def strip_running_lines(texts: list) -> list:
         lines = [ln for ln in text.split("\n") if ln.strip()]
         for key in {_edge_key(ln) for ln in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]}:
             seen[key] = seen.get(key, 0) + 1
-    running = {k for k, c in seen.items() if c >= 3 and c >= 0.4 * len(pages)}
+    # odd and even pages often carry different headers: each recurs on a quarter at least
+    running = {k for k, c in seen.items() if c >= 3 and c >= 0.25 * len(pages)}
     out = []
     for text in texts:
         if not text:

@@ -111,6 +111,12 @@ def _is_junk(h: str) -> bool:
     return last in FUNCTION_WORDS and len(words) > 1  # "Results of", "The use of the"
 
 
+#: a sentence, not a heading ("Hernando Bedoya is a Senior IT Specialist at STG Lab")
+_SENTENCE_LIKE = re.compile(r"^(?:\S+\s+){1,}(?:is|are|was|were|has|have)\s+(?:a|an|the)\s")
+#: a running header or footer taken for a heading ("... Summary December 1998 Page 12")
+_RUNNING_FOOTER = re.compile(r"\bpage\s+\d+\b|\bpage \d+ of \d+\b", re.IGNORECASE)
+
+
 def heading_problem(
     h: str | None, case_map: dict[str, str] | None = None
 ) -> tuple[str | None, str]:
@@ -120,7 +126,7 @@ def heading_problem(
     if not h:
         return None, "junk"
     h = _bare_heading(h)
-    if _is_junk(h):
+    if _is_junk(h) or _SENTENCE_LIKE.search(h) or _RUNNING_FOOTER.search(h):
         return None, "junk"
     words = h.split()
     letters = [c for c in h if c.isalpha()]
@@ -239,7 +245,7 @@ def make_title(topic: str, case_map: dict[str, str], english: bool) -> str:
             out.append(src)
         elif any(c.isupper() for c in w):
             out.append(w)
-        elif english and (i == 0 or w.lower() not in SMALL_WORDS):
+        elif english and (i == 0 or (w.lower() not in SMALL_WORDS and len(w) > 1)):
             out.append(w[:1].upper() + w[1:])
         else:
             out.append(w)

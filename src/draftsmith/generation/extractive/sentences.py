@@ -87,8 +87,11 @@ _MISSING_CONTEXT = re.compile(
 )
 #: C comment decoration ("/* ... */", "** **", a line opening on "* ")
 _DECORATION = re.compile(r"/\*|\*/|\*\*\s*\*\*|(?:^|\s)\*(?:\s|$)")
-#: a footnote number opening a sentence ("4 A different style ...")
-_FOOTNOTE_OPENING = re.compile(r"^\d{1,2}\s+(?:A|An|The|This|In|It|See|For|Note|On|If)\s")
+#: a footnote or page number opening a sentence ("4 A different style ...") or a page
+#: header run into one ("Roles and separation of duties 11 For example, ...")
+_FOOTNOTE_OPENING = re.compile(
+    r"^\d{1,3}\s+[A-Z][a-z]*\s|[a-z]\s\d{1,3}\s(?:A|An|The|This|In|It|See|For|Note|On|If)\s"
+)
 #: a heading run into the first words of a sentence ("The read.table() function To read")
 _RUN_IN_CAPITAL = re.compile(
     r"^(?:\S+\s){1,7}?\S*[a-z)]\s(?:To|The|In|This|An|For|When|If|You|It)\s[a-z]"
@@ -246,7 +249,7 @@ def _debris_problem(display: str) -> str | None:
         or _RUN_IN_CAPITAL.match(display)
     ):
         return "run-in heading"
-    if _FOOTNOTE_GLUE.search(_DIGIT_NAMES.sub("x", display) + " ") or _FOOTNOTE_OPENING.match(
+    if _FOOTNOTE_GLUE.search(_DIGIT_NAMES.sub("x", display) + " ") or _FOOTNOTE_OPENING.search(
         display
     ):
         return "footnote marker"

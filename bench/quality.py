@@ -127,6 +127,17 @@ BRIEFS = [
         "Ducks swimming and feeding",
         "duck ducks swim water lake food feed paddle",
     ),
+    # read only once, at the end (not tuned on)
+    Brief(
+        ("pdf/plumb_federal-register-2020-17221.pdf",),
+        "The FAA's proposed airworthiness directive and what it requires",
+        "airworthiness directive faa proposed airplanes inspection compliance costs operators",
+    ),
+    Brief(
+        ("html/un_example-10k-1p.html",),
+        "The company's business and the risks it faces",
+        "company business risk factors operations revenue market products customers",
+    ),
     Brief(
         ("md/docling_faq.md",),
         "Kubernetes pod networking explained",

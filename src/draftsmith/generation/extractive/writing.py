@@ -289,31 +289,40 @@ class _Writer:
             plan.budget = round(self.body_budget / max(1, len(kept)))
 
     def _rescue(self) -> None:
-        """No source section is about the topic: one section of the sentences that are."""
+        """No source section is about the topic: one section of the sentences that are
+        (not yet used; else the introduction's own beyond its opening)."""
         if any(plan.paras for plan in self.plans):
             return
-        self._on_topic_section()
-        plan = self.plans[-1]
-        if not plan.paras and plan.pool:
-            plan.chains = chains(plan.pool)
-            fill(Pick(plan.chains, plan.relevance), self.body_budget, self.sel, plan.paras)
-
-    def _on_topic_section(self) -> None:
-        """One section of the topic's sentences (not yet used), headed by their key phrase."""
         m = self.m
         pool = [c for p in m.topic_passages for c in m.pool.usable(p) if self.focus.on_topic(c)]
         pool = [c for c in {c.idx: c for c in pool}.values() if c.idx not in self.sel.used]
-        if len(pool) < 2:
+        if len(pool) >= 2:
+            plan = self._phrase_plan(pool)
+            plan.chains = chains(plan.pool)
+            fill(Pick(plan.chains, plan.relevance), self.body_budget, self.sel, plan.paras)
             return
+        intro = self.intro_paras
+        if len(intro) > 1:
+            moved, self.intro_paras = intro[1:], intro[:1]
+        elif intro and len(intro[0]) >= 4:
+            moved, self.intro_paras = [intro[0][2:]], [intro[0][:2]]
+        else:
+            return
+        self._phrase_plan([c for para in moved for c in para]).paras = moved
+
+    def _phrase_plan(self, pool: list[Cand]) -> SectionPlan:
+        """A section of these sentences, headed by their key phrase (appended to the plans)."""
+        m = self.m
         phrases = extract_keyphrases([c.display for c in pool], k=8, exclude=m.topic_words)
         good = [ph for ph, _ in phrases if good_heading_phrase(ph, m.case_map)]
         heading = title_case_phrase(good[0], m.case_map) if good else "Key Points"
         pos = min((c.doc_order, c.dstart) for c in pool)
-        plan = SectionPlan(heading, [], heading, [], pos, pool=pool)
+        plan = SectionPlan(heading, [], heading, [], pos, pool=list(pool))
         total = sum(self.topic_terms.values())
         plan.relevance = {c.idx: relevance(c, self.topic_terms, total, 0.5, True) for c in pool}
         plan.pool.sort(key=lambda c: (-plan.relevance[c.idx], c.idx))
         self.plans.append(plan)
+        return plan
 
     def _unit_sections(self, sections: list[list[list[Cand] | Unit]], taken: set[int]) -> None:
         """An on-topic procedure (or, for a how-to, code) that no section shows gets a

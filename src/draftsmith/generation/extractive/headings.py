@@ -125,7 +125,7 @@ def heading_problem(
     is no heading at all (a fragment, a caption, code, mostly numbers, too long)."""
     if not h:
         return None, "junk"
-    h = _bare_heading(h)
+    h = re.sub(r"^\d{1,2}(?=[A-Z][a-z])", "", _bare_heading(h))  # "7Ethiopian ..." (a note)
     if _is_junk(h) or _SENTENCE_LIKE.search(h) or _RUNNING_FOOTER.search(h):
         return None, "junk"
     words = h.split()

@@ -96,6 +96,18 @@ _FOOTNOTE_OPENING = re.compile(
 _RUN_IN_CAPITAL = re.compile(
     r"^(?:\S+\s){1,7}?\S*[a-z)]\s(?:To|The|In|This|An|For|When|If|You|It)\s[a-z]"
 )
+#: a footnote number standing mid-sentence ("system 2 generated", "threshold 13 would"),
+#: not a count ("more than 3 pools", "the 2 sensors", "took 3 weeks")
+_FOOTNOTE_MIDDLE = re.compile(
+    r"\b(?!(?:than|of|about|to|and|or|with|by|for|in|at|the|over|under|every|all|these|"
+    r"those|from|within|after|before|until|on|per|some|only|just|nearly|almost|around|least|"
+    r"most|each|page|pages|step|steps|chapter|section|table|figure|version|level|type|class|"
+    r"model|number|no|line|item|phase|stage|day|week|year|month|hour|minute|are|were|is|was|"
+    r"be|been|have|has|had|get|got|top|first|last|next|remaining|other|another|are)\b)"
+    r"[a-z]{3,} \d{1,2} (?!(?:percent|times|years?|months?|weeks?|days?|hours?|minutes?|"
+    r"seconds?|km|cm|mm|kg|miles?|feet|inches|people|of|or|and|to|out|per|more|less|bits?|"
+    r"bytes?|[a-z]+s)\b)[a-z]"
+)
 #: words ending in digits that are names, not footnote markers
 _DIGIT_NAMES = re.compile(
     r"\b(?:python|win|utf|base|sha|md|html|css|es|ipv|mp|x|h|ucs|iso|latin|ascii|log|top|pdf|web)\d+\b",
@@ -252,6 +264,8 @@ def _debris_problem(display: str) -> str | None:
     if _FOOTNOTE_GLUE.search(_DIGIT_NAMES.sub("x", display) + " ") or _FOOTNOTE_OPENING.search(
         display
     ):
+        return "footnote marker"
+    if _FOOTNOTE_MIDDLE.search(display):
         return "footnote marker"
     if _DECORATION.search(display):
         return "markup"

@@ -47,16 +47,18 @@ def fenced_blocks(markdown: str) -> list[tuple[str, str, int, int]]:
     ]
 
 
-@pytest.mark.parametrize("name", ["survey-howto.md", "survey-howto.html", "survey-code.docx"])
+@pytest.mark.parametrize(
+    "name", ["survey-howto.md", "survey-howto.html", "survey-code.docx", "listing.pdf"]
+)
 async def test_code_brief_keeps_the_sources_code_fenced_and_cited(name):
     blog = await draft([name], HOWTO_TOPIC)
     text = body(blog.markdown)
     blocks = fenced_blocks(text)
     assert blocks, text
     language, code, start, end = blocks[0]
-    # the code as the source has it (a DOCX drops the blank line between code paragraphs)
+    # the code as the source has it (a DOCX or a PDF listing loses the blank line)
     assert code.replace("\n\n", "\n") == HOWTO_CODE.replace("\n\n", "\n")
-    assert language == ("" if name.endswith(".docx") else "python")
+    assert language == ("python" if name.endswith((".md", ".html")) else "")
     # cited by the sentence that leads to it, and that citation points into the source
     lead = text[:start].rstrip().rsplit("\n\n", 1)[-1]
     assert lead.startswith("To count the animals of one tide pool") and lead.endswith(": [1]")

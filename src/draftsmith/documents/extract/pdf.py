@@ -156,6 +156,53 @@ def _add_page(
 # --- pypdfium2 ------------------------------------------------------------------------
 
 
+#: fonts that set code: TeX's cmtt, Courier, Consolas, Menlo, DejaVu Sans Mono, ...
+_MONO_FONT_RE = re.compile(
+    r"mono|courier|consol|menlo|monaco|typewriter|inconsolata|^(?:[A-Z]{6}\+)?(?:cm|lm|sf)tt",
+    re.IGNORECASE,
+)
+_FIXED_PITCH = 1  # the FXFONT_FIXED_PITCH flag of FPDFText_GetFontInfo
+
+
+def _monospace_at(textpage, index: int, buf, flags) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    pdfium_c.FPDFText_GetFontInfo(textpage, index, buf, len(buf), flags)
+    name = buf.value.decode("latin-1", "replace")
+    return bool(flags.value & _FIXED_PITCH) or bool(_MONO_FONT_RE.search(name))
+
+
+def fence_monospace_lines(textpage, raw: str) -> str:
+    """Runs of two or more whole lines set in a monospace font (pdfium's font of their
+    first, middle and last characters) fenced as code: a listing stays a code block."""
+    import ctypes
+
+    if len(raw) != textpage.count_chars() or "\n" not in raw:
+        return raw
+    buf, flags = ctypes.create_string_buffer(96), ctypes.c_int()
+    lines = raw.split("\n")
+    mono: list[bool] = []
+    pos = 0
+    for line in lines:
+        idx = [pos + i for i, ch in enumerate(line) if not ch.isspace()]
+        probe = {idx[0], idx[len(idx) // 2], idx[-1]} if idx else set()
+        mono.append(bool(probe) and all(_monospace_at(textpage, i, buf, flags) for i in probe))
+        pos += len(line) + 1
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and mono[j]:
+            j += 1
+        if j - i >= 2:
+            out += ["```", *(ln.rstrip("\r") for ln in lines[i:j]), "```\r"]
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
 def _page_texts(pdf, start: int, stop: int):
     """Cleaned text of pages [start, stop); None for a page pdfium cannot load."""
     import pypdfium2 as pdfium
@@ -165,7 +212,7 @@ def _page_texts(pdf, start: int, stop: int):
         try:
             page = pdf[i]
             textpage = page.get_textpage()
-            raw = textpage.get_text_range()
+            raw = fence_monospace_lines(textpage, textpage.get_text_range())
         except pdfium.PdfiumError:
             yield None
             continue

@@ -46,6 +46,7 @@ bench: install-dev wrk
 	$(PY) bench/grounding.py
 	$(PY) bench/retrieval.py
 	$(PY) bench/coverage.py
+	$(PY) bench/quality.py
 	@test ! -f bench/generate.py || $(PY) bench/generate.py
 	$(PY) bench/requests.py
 	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)

@@ -204,8 +204,10 @@ def test_619_pages_kept_with_page_numbers():
     # page text really comes from that page
     raw = _pdfium_page_text(PDF / "un_DA-619p.pdf", 99)
     page100 = " ".join(s.text for s in ex.sections if s.page == 100)
-    # (a bookmark title inside the page starts a new section/paragraph there)
-    assert " ".join(raw.split()) == " ".join(page100.split())
+    # (a bookmark title inside the page starts a new section/paragraph there; the page
+    # number printed at its foot is page furniture and is left out)
+    assert raw.rstrip().endswith("100")
+    assert " ".join(raw.rstrip()[:-3].split()) == " ".join(page100.split())
 
 
 @pytest.mark.corpus

@@ -50,7 +50,9 @@ def corpus():
 
 
 def body_paragraphs(markdown: str) -> list[str]:
+    """Prose and list paragraphs of the body (fenced code blocks are not prose)."""
     body, _ = split_body(markdown)
+    body = re.sub(r"(?ms)^(```|~~~)[^\n]*\n.*?^\1\s*$", "", body)
     return [b for b in re.split(r"\n\s*\n", body) if b.strip() and not b.lstrip().startswith("#")]
 
 
@@ -107,9 +109,11 @@ def check_draft(draft, passages, doc_texts):
         assert is_framing_sentence(intro.split("\n\n")[-1].split("]. ")[-1])
     # no duplicates, no fragments, no tables, no figure debris
     assert len(sentences) == len(set(sentences))
+    leads = "\n".join(p for p in body_paragraphs(md) if re.search(r": \[\d+\]$", p))
     for s in sentences:
         assert s[0].isupper() or s[0].isdigit() or s[0] in "*`\"“'", s
-        assert s.rstrip("*_\"”')")[-1] in ".!?", s
+        # a sentence that leads to a code block or a procedure ends on its colon
+        assert s.rstrip("*_\"”')")[-1] in ".!?" or s + " [" in leads, s
         assert "|" not in s
         assert not re.search(r"\b(?:Figure|Fig\.|Table)\s*\d", s), s
     assert grounding_ok(draft)
@@ -142,9 +146,14 @@ async def test_structure_length_citations(corpus, length, topic):
     check_draft(draft, passages, doc_texts)
     target = target_words(length)
     words = body_words(draft.markdown)
-    assert abs(words - target) <= 0.25 * target, (words, target)
+    # near the target, or shorter with a warning that says so: the papers' sentences in
+    # their authors' "we" and their sections off the topic are left out, not padded over
+    short = [w for w in draft.warnings if "only support about" in w]
+    assert words <= 1.25 * target and (words >= 0.75 * target or short), (words, target)
+    assert words >= 0.25 * target
     assert draft.word_count == pytest.approx(words, rel=0.05)
-    assert draft.engine == "extractive" and draft.model is None and draft.warnings == []
+    assert draft.engine == "extractive" and draft.model is None
+    assert all("only support about" in w or "not about the topic" in w for w in draft.warnings)
     # progress events
     stages = [d["stage"] for t, d in events if t == "status"]
     assert stages[0] == "retrieving" and stages[-1] == "verifying"

@@ -115,6 +115,8 @@ SECTIONS: list[tuple[str | None, list[str]]] = [
             "shores.",
             "Our results show that exposure, predation and human visitors together decide which "
             "species thrive.",
+            # the summary in the post's voice (the two above are the authors' "we")
+            "Exposure, predation and human visitors decide which species thrive in a tide pool.",
             "Protecting tide pools requires both reserves and careful behaviour by every visitor.",
         ],
     ),
@@ -418,17 +420,17 @@ async def test_conclusion_sums_up(tide_pools):
     _, passages = tide_pools
     draft = await draft_for(passages)
     conclusion = draft.markdown.split("## Conclusion", 1)[1].split("## Sources")[0]
-    assert "In this paper we presented the main forces" in conclusion
-    assert "Our results show that exposure" in conclusion
+    # the source's own conclusion, without the authors' "we"/"our" (not the post's voice)
+    assert "Protecting tide pools requires both reserves" in conclusion
+    assert not re.search(r"\b(?:we|our)\b", conclusion, re.IGNORECASE)
     # a source that sums itself up needs no templated recap
     assert "To recap" not in conclusion
 
 
 async def test_recap_when_the_sources_have_no_summary(tide_pools):
     _, passages = tide_pools
-    no_summary = [
-        p for p in passages if "Conclusion" not in p.text and "In this paper" not in p.text
-    ]
+    summary = ("Conclusion", "In this paper", "human visitors decide")
+    no_summary = [p for p in passages if not any(s in p.text for s in summary)]
     draft = await draft_for(no_summary)
     conclusion = draft.markdown.split("## Conclusion", 1)[1].split("## Sources")[0].strip()
     assert conclusion.startswith("To recap, this post covered ")

@@ -51,9 +51,40 @@ def parse_marker(body: str) -> list[int]:
     return out
 
 
+_INLINE_CODE_RE = re.compile(r"`[^`\n]*`")
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Fenced code blocks and inline code of ``text``: ``tm[4]`` there is no citation."""
+    if "`" not in text and "~~~" not in text:
+        return []
+    spans = [(b.start, b.end) for b in markdown_blocks(text) if b.kind == "code"]
+    spans += [m.span() for m in _INLINE_CODE_RE.finditer(text)]
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _outside_code(text: str, edit) -> str:
+    """``edit`` applied to the text between code spans, code left as it is."""
+    out: list[str] = []
+    pos = 0
+    for s, e in _code_spans(text):
+        out += [edit(text[pos:s]), text[s:e]]
+        pos = e
+    return "".join(out) + edit(text[pos:])
+
+
 def markers_in(text: str) -> list[int]:
-    """All citation numbers in ``text``, in order of appearance, without repeats."""
+    """All citation numbers in ``text``, in order of appearance, without repeats (code
+    spans aside)."""
     out: list[int] = []
+    for s, e in _code_spans(text):
+        text = text[:s] + " " * (e - s) + text[e:]
     for m in MARKER_RE.finditer(text):
         for n in parse_marker(m.group(1)):
             if n not in out:
@@ -65,7 +96,11 @@ def rewrite_markers(text: str, mapping: Mapping[int, int | None]) -> str:
     """Replace each marker number via ``mapping`` (missing or None: removed).
 
     Output markers are in the canonical form ``[a][b]``; a removed marker
-    leaves no stray space before punctuation."""
+    leaves no stray space before punctuation. Code spans are left as they are."""
+    return _outside_code(text, lambda part: _rewrite_markers(part, mapping))
+
+
+def _rewrite_markers(text: str, mapping: Mapping[int, int | None]) -> str:
 
     def sub(m: re.Match[str]) -> str:
         new: list[int] = []

@@ -69,6 +69,10 @@ _INLINE_CONTAINERS = {
 _BLOCK_CONTAINERS = {W_CUSTOMXML, W_INS, W_MOVETO}
 
 _HEADING_NAME_RE = re.compile(r"^heading\s*(\d)$")
+#: paragraph styles of code ("Code", "HTML Preformatted", "Source Code", "Macro Text")
+_CODE_STYLE_RE = re.compile(r"\b(?:code|source|preformatted|macro|console|verbatim|listing)\b")
+_MONOSPACE_RE = re.compile(r"courier|consolas|menlo|monaco|mono|lucida console|fixedsys", re.I)
+W_RPR, W_RFONTS, W_ASCII = map(_w, ("rPr", "rFonts", "ascii"))
 _MAX_DEPTH = 60  # nested tables/sdt deeper than this are flattened to text
 
 
@@ -166,6 +170,9 @@ class _Styles:
                 break
         self._heading_cache[sid] = level
         return level
+
+    def is_code(self, sid: str | None) -> bool:
+        return any(_CODE_STYLE_RE.search(st.name) for st in self._chain(sid))
 
     def style_num(self, sid: str | None) -> tuple[str, int] | None:
         for st in self._chain(sid):
@@ -271,6 +278,12 @@ class _Walker:
         lines = [" ".join(line.split()) for line in text.split("\n")]
         return "\n".join(line for line in lines if line)
 
+    def code_text(self, p) -> str:
+        """A code paragraph's text as typed (indentation kept)."""
+        out: list[str] = []
+        self._inline(p, out, [], 0)
+        return "".join(out).rstrip()
+
     # -- blocks ----------------------------------------------------------------
     def blocks(self, parent, depth: int = 0) -> list[tuple]:
         out: list[tuple] = []
@@ -311,7 +324,9 @@ class _Walker:
                     level = ol + 1
             num = _num_pr(ppr) or self.st.style_num(sid)
             kind = self.st.list_kind(num) if num is not None else None
-            if level is not None and len(text) <= 300:
+            if level is None and (self.st.is_code(sid) or _monospace(p)):
+                out.append(("code", self.code_text(p)))
+            elif level is not None and len(text) <= 300:
                 out.append(("h", level, text))
             elif kind is not None:
                 out.append(("li", kind, min(num[1], 8), text))
@@ -357,6 +372,18 @@ class _Walker:
 # --- rendering -------------------------------------------------------------------------
 
 
+def _monospace(p) -> bool:
+    """Every run with text is set in a monospace font (code typed in a plain style)."""
+    fonts = []
+    for r in p.iter(W_R):
+        if not "".join(t.text or "" for t in r.iter(W_T)).strip():
+            continue
+        rpr = r.find(W_RPR)
+        f = rpr.find(W_RFONTS) if rpr is not None else None
+        fonts.append(f.get(W_ASCII, "") if f is not None else "")
+    return bool(fonts) and all(_MONOSPACE_RE.search(f) for f in fonts)
+
+
 def _blocks_text(blocks: list[tuple]) -> str:
     parts: list[str] = []
     for b in blocks:
@@ -377,15 +404,28 @@ def _cell_md(blocks: list[tuple]) -> str:
 
 def _render(blocks: list[tuple], b: DocBuilder) -> None:
     pending_list: list[str] = []
+    pending_code: list[str] = []
 
     def flush_list():
         if pending_list:
             b.block("\n".join(pending_list))
             pending_list.clear()
+        if pending_code:  # consecutive code paragraphs: one fenced block
+            fence = "~~~~" if any("```" in ln for ln in pending_code) else "```"
+            b.block("\n".join([fence, *pending_code, fence]))
+            pending_code.clear()
 
     for blk in blocks:
         kind = blk[0]
+        if kind == "code":
+            if pending_list:
+                b.block("\n".join(pending_list))
+                pending_list.clear()
+            pending_code.append(blk[1])
+            continue
         if kind == "li":
+            if pending_code:
+                flush_list()
             _, lk, ilvl, text = blk
             pending_list.append(
                 "  " * ilvl + ("1. " if lk == "ol" else "- ") + " ".join(text.split())

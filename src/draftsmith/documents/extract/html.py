@@ -192,7 +192,7 @@ class _Md:
                 code = "".join(child.itertext()).strip("\n").replace("\r\n", "\n")
                 if code.strip():
                     fence = "~~~~" if "```" in code else "```"
-                    self.b.block(f"{fence}\n{code}\n{fence}")
+                    self.b.block(f"{fence}{_code_language(child)}\n{code}\n{fence}")
             elif t == "br":
                 self.buf.append("\n")
             elif t in _BLOCK:
@@ -369,3 +369,12 @@ def extract_html(path: Path, encoding: str | None = None) -> Extraction:
     if not data:
         raise ExtractionError("This file is empty.")
     return html_to_markdown(data, encoding)
+
+
+def _code_language(pre) -> str:
+    """The language a <pre> (or its <code>) declares: class="language-python", "lang-js"."""
+    for el in (pre, *pre.iter("code")):
+        m = re.search(r"\b(?:language|lang)-([\w+#-]+)", el.get("class") or "")
+        if m:
+            return m.group(1).lower()
+    return ""

@@ -192,6 +192,53 @@ def _new_section(b: DocBuilder, mark: Bookmark | None, page_no: int) -> None:
 # --- pypdfium2 ------------------------------------------------------------------------
 
 
+#: fonts that set code: TeX's cmtt, Courier, Consolas, Menlo, DejaVu Sans Mono, ...
+_MONO_FONT_RE = re.compile(
+    r"mono|courier|consol|menlo|monaco|typewriter|inconsolata|^(?:[A-Z]{6}\+)?(?:cm|lm|sf)tt",
+    re.IGNORECASE,
+)
+_FIXED_PITCH = 1  # the FXFONT_FIXED_PITCH flag of FPDFText_GetFontInfo
+
+
+def _monospace_at(textpage, index: int, buf, flags) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    pdfium_c.FPDFText_GetFontInfo(textpage, index, buf, len(buf), flags)
+    name = buf.value.decode("latin-1", "replace")
+    return bool(flags.value & _FIXED_PITCH) or bool(_MONO_FONT_RE.search(name))
+
+
+def fence_monospace_lines(textpage, raw: str) -> str:
+    """Runs of two or more whole lines set in a monospace font (pdfium's font of their
+    first, middle and last characters) fenced as code: a listing stays a code block."""
+    import ctypes
+
+    if len(raw) != textpage.count_chars() or "\n" not in raw:
+        return raw
+    buf, flags = ctypes.create_string_buffer(96), ctypes.c_int()
+    lines = raw.split("\n")
+    mono: list[bool] = []
+    pos = 0
+    for line in lines:
+        idx = [pos + i for i, ch in enumerate(line) if not ch.isspace()]
+        probe = {idx[0], idx[len(idx) // 2], idx[-1]} if idx else set()
+        mono.append(bool(probe) and all(_monospace_at(textpage, i, buf, flags) for i in probe))
+        pos += len(line) + 1
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and mono[j]:
+            j += 1
+        if j - i >= 2:
+            out += ["```", *(ln.rstrip("\r") for ln in lines[i:j]), "```\r"]
+            i = j
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
 def _page_texts(pdf, start: int, stop: int):
     """Cleaned text of pages [start, stop); None for a page pdfium cannot load."""
     import pypdfium2 as pdfium
@@ -201,7 +248,7 @@ def _page_texts(pdf, start: int, stop: int):
         try:
             page = pdf[i]
             textpage = page.get_textpage()
-            raw = textpage.get_text_range()
+            raw = fence_monospace_lines(textpage, textpage.get_text_range())
         except pdfium.PdfiumError:
             yield None
             continue
@@ -307,10 +354,49 @@ def read_pdf_half(
         pdf.close()
 
 
+_PAGE_NUMBER_LINE = re.compile(r"^\W*(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\W*$", re.I)
+_EDGE_LINES = 2
+
+
+def _edge_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+
+def strip_running_lines(texts: list) -> list:
+    """Page texts without running headers and footers: lines among the first or last two
+    of a page that recur (digits aside) on at least three pages and 25% of them, and bare
+    page numbers there ("12", "Page 3 of 9")."""
+    seen: dict[str, int] = {}
+    pages = [t for t in texts if t]
+    for text in pages:
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        for key in {_edge_key(ln) for ln in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]}:
+            seen[key] = seen.get(key, 0) + 1
+    # odd and even pages often carry different headers: each recurs on a quarter at least
+    running = {k for k, c in seen.items() if c >= 3 and c >= 0.25 * len(pages)}
+    out = []
+    for text in texts:
+        if not text:
+            out.append(text)
+            continue
+        lines = text.split("\n")
+        filled = [i for i, ln in enumerate(lines) if ln.strip()]
+        edges = set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:])
+        kept = [
+            ln
+            for i, ln in enumerate(lines)
+            if i not in edges
+            or not (_edge_key(ln) in running or _PAGE_NUMBER_LINE.match(ln.strip()))
+        ]
+        out.append("\n".join(kept).strip("\n"))
+    return out
+
+
 def assemble_pdf(
     n: int, toc: dict[int, list[Bookmark]], texts: list, labels: list[str] | None = None
 ) -> Extraction:
     """Markdown and sections from the cleaned text of each page (None: unreadable)."""
+    texts = strip_running_lines(texts)
     b = DocBuilder()
     empty = failed = 0
     heading: Bookmark | None = None

@@ -4,10 +4,11 @@ passage, with what is known of its neighbours, its heading and its beginning."""
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.blocks import Block, markdown_blocks
 from draftsmith.text.sentences import list_items, looks_like_heading_line, split_sentences_in
 from draftsmith.text.tokens import content_words
 from draftsmith.text.words import word_count
@@ -29,6 +30,7 @@ from .sentences import (
     sentence_problem,
     tabular,
 )
+from .units import Unit, code_unit, steps_unit
 
 
 @dataclass(eq=False)
@@ -122,6 +124,10 @@ def _penalty(display: str, kind: str) -> float:
     return penalty
 
 
+_REFERENCES_LINE = re.compile(
+    r"(?im)^\s*(?:#+\s*)?(?:\d+\.?\s+)?(?:references|bibliography|works cited|literatur)\s*$"
+)
+
 #: a text segment seen in a document: (start, end, ends a clause, runs on)
 Segment = tuple[int, int, bool, bool]
 
@@ -146,6 +152,10 @@ class CandidatePool:
         #: heading lines at the very end of a passage: (start, end, text)
         self.trailing: dict[str, list[tuple[int, int, str]]] = {}
         self.all: list[Cand] = []
+        #: code blocks and numbered procedures, once each
+        self.units: list[Unit] = []
+        self._unit_spans: set[tuple[str, int]] = set()
+        self._unit_texts: set[tuple[str, str]] = set()
         self._dirty = False
 
     def doc(self, document_id: str) -> int:
@@ -167,6 +177,10 @@ class CandidatePool:
         self._dirty = True
         if not looks_like_bibliography(p.text):
             _PassageReader(self, p, out).read()
+        else:  # the prose before a reference list in the same passage ("6 Conclusion ...")
+            m = _REFERENCES_LINE.search(p.text)
+            if m and m.start() > 0 and not looks_like_bibliography(p.text[: m.start()]):
+                _PassageReader(self, p, out).read(m.start())
         return out
 
     def resolve(self) -> None:
@@ -202,6 +216,27 @@ class CandidatePool:
                     and (s, text) not in self.headings[d]
                 ):
                     self.headings[d].append((s, text))
+
+
+_NUMBERED_ITEM = re.compile(r"\s*\(?\d{1,3}[.)]\s")
+
+
+def _loose_lists_joined(text: str, blocks: list[Block]) -> list[Block]:
+    """Numbered items separated by blank lines (a "loose" list) as one list block."""
+    out: list[Block] = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.kind == b.kind == "list"
+            and _NUMBERED_ITEM.match(text, prev.start)
+            and _NUMBERED_ITEM.match(text, b.start)
+            and not text[prev.end : b.start].strip()
+        ):
+            out[-1] = Block(prev.start, b.end, "list")
+            continue
+        out.append(b)
+    return out
 
 
 def _start_verdict(c: Cand, segs: list[Segment], seg_starts: list[int]) -> bool | None:
@@ -248,13 +283,15 @@ class _PassageReader:
         self.prev_start = self.cur_start = 0  # document start of ``prev`` and the current one
         self.first = True  # the next sentence opens its block
         self.multiline = False
+        #: the last sentence read: (start, end, display, fit for the draft, its candidate)
+        self.last: tuple[int, int, str, bool, Cand | None] | None = None
 
     def _break_flow(self) -> None:
         self.prev, self.prev2, self.boundary, self.pending = None, None, True, None
 
-    def read(self) -> None:
+    def read(self, limit: int | None = None) -> None:
         text = self.p.text
-        for b in markdown_blocks(text):
+        for b in _loose_lists_joined(text, markdown_blocks(text[:limit] if limit else text)):
             if b.kind == "heading":
                 h = strip_md(text[b.start : b.end].split("\n")[0])
                 if h:
@@ -263,6 +300,12 @@ class _PassageReader:
                 self.segs.append((self.p.start + b.start, self.p.start + b.end, True, False))
                 self._break_flow()
                 continue
+            if b.kind == "code" or b.kind == "list":
+                unit = (code_unit if b.kind == "code" else steps_unit)(self.p, b, self.heading)
+                if unit is not None:
+                    self._add_unit(unit, b)
+                    self._break_flow()
+                    continue
             if b.kind not in ("prose", "list"):
                 self._break_flow()
                 continue
@@ -282,6 +325,28 @@ class _PassageReader:
             # the passage ends on a heading line: its text is in the next passage
             s, h = self.pending
             self.pool.trailing.setdefault(self.doc, []).append((s, s + len(h), h))
+
+    def _add_unit(self, unit: Unit, b) -> None:
+        """Keep a block once, with the sentence that leads to it (if it ends right
+        before the block)."""
+        pool = self.pool
+        text_key = (self.doc, unit.markdown[:200])
+        if (self.doc, unit.dstart) in pool._unit_spans or text_key in pool._unit_texts:
+            return
+        pool._unit_spans.add((self.doc, unit.dstart))
+        pool._unit_texts.add(text_key)
+        last = self.last
+        # the sentence right before the block leads to it if it says so ("... like this:")
+        # or speaks of what the block holds
+        if (
+            last is not None
+            and last[3]
+            and not self.p.text[last[1] : b.start].strip()
+            and (last[2].endswith(":") or len(frozenset(content_words(last[2])) & unit.words) >= 2)
+        ):
+            unit.lead = last[:3]
+            unit.lead_idx = last[4].idx if last[4] is not None else None
+        pool.units.append(unit)
 
     def _heading_line(self, ds: int, de: int, raw: str, kind: str) -> bool:
         """A line that may be a heading (PDF text): held until prose follows it."""
@@ -334,6 +399,15 @@ class _PassageReader:
         self.prev_skippable = problem in SKIPPABLE
         self.boundary = False
         block_first, self.first = self.first, False
+        # a sentence that introduces what follows ("... like this:") may lead to a block
+        lead_ok = start_ok is not False and (
+            problem is None
+            or (
+                display.endswith(":")
+                and problem in ("no final punctuation", "introduces something")
+            )
+        )
+        self.last = (s, e, display, lead_ok, None)
         if problem or start_ok is False:
             return
         if kind == "list" and word_count(display) < 8:
@@ -404,3 +478,5 @@ class _PassageReader:
         pool.by_span[(self.doc, c.dstart, c.dend)] = c
         pool.all.append(c)
         self.out.append(c)
+        if self.last is not None and self.last[0] == s:
+            self.last = (*self.last[:4], c)

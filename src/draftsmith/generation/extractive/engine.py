@@ -29,6 +29,7 @@ from .candidates import CandidatePool
 from .headings import case_map, make_title
 from .lexicon import conclusion_heading, detect_language
 from .outline import SectionPlan, plan_sections
+from .units import Unit
 from .writing import Material, Written, compose, write
 
 TOPIC_K = {"short": 40, "medium": 60, "long": 90}
@@ -90,6 +91,7 @@ class ExtractiveEngine:
         await prog.status("writing", "Selecting and ordering sentences")
         material = Material(req, topic_passages, concl_passages, pool, topic_words, cmap, lang)
         written = write(material, plans, prog)
+        _check_sections(written)
         registry = SourceRegistry()
         parts = _compose_parts(written, plans, registry, lang)
         for i, (heading, md, kind) in enumerate(parts):
@@ -98,13 +100,7 @@ class ExtractiveEngine:
         await prog.status("verifying", "Checking citations and grounding")
         v, passages = self._verify(title, parts, registry)
         words = _word_total(written)
-        warnings = list(v.problems)
-        target = target_words(req.length)
-        if words < 0.75 * target:
-            warnings.append(
-                f"The selected documents only support about {words} words on this topic "
-                f"(the {req.length} target is {target})."
-            )
+        warnings = _warnings(v, written, words, req.length)
         await prog.status(
             "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"
         )
@@ -113,7 +109,11 @@ class ExtractiveEngine:
             markdown=v.markdown,
             citations=v.citations,
             grounding=v.grounding,
-            outline=[s for s, paras in zip(outline, written.sections, strict=False) if paras],
+            outline=[
+                OutlineSection(heading=p.heading, points=p.points, query=p.query)
+                for p, paras in zip(plans, written.sections, strict=False)
+                if paras
+            ],
             engine=self.name,
             model=None,
             word_count=words,
@@ -226,10 +226,40 @@ def _compose_parts(
     return parts
 
 
+def _check_sections(written: Written) -> None:
+    if not any(written.sections):
+        raise GenerationError(
+            "The selected documents are not about this topic: their closest sections ("
+            f"{', '.join(written.dropped[:4]) or 'none'}) are about something else. "
+            "Try other documents or other words.",
+            code="no_relevant_passages",
+        )
+
+
+def _warnings(v: Verification, written: Written, words: int, length: str) -> list[str]:
+    warnings = list(v.problems)
+    if written.dropped:
+        warnings.append(
+            f"Left out {len(written.dropped)} section(s) of the sources that are not about "
+            f"the topic ({', '.join(written.dropped)}); the draft is shorter instead."
+        )
+    target = target_words(length)
+    if words < 0.75 * target:
+        warnings.append(
+            f"The selected documents only support about {words} words on this topic "
+            f"(the {length} target is {target})."
+        )
+    return warnings
+
+
 def _word_total(written: Written) -> int:
     """Words of the draft's body (the framing and recap included)."""
     groups = (written.intro, written.conclusion, *written.sections)
-    words = sum(c.nwords for group in groups for para in group for c in para)
+    words = sum(
+        para.nwords if isinstance(para, Unit) else sum(c.nwords for c in para)
+        for group in groups
+        for para in group
+    )
     if written.intro and written.framing:
         words += word_count(written.framing)
     if written.conclusion and written.recap:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from draftsmith.text.sentences import ABBREVIATIONS, FUNCTION_WORDS
-from draftsmith.text.tokens import content_words
+from draftsmith.text.tokens import STOPWORDS, content_words
 from draftsmith.text.words import normalize_whitespace
 
 from .lexicon import GENERIC_HEADINGS, SMALL_WORDS, SUMMARY_HEADING, WEAK_PHRASE_WORDS, lexicon
@@ -111,6 +111,12 @@ def _is_junk(h: str) -> bool:
     return last in FUNCTION_WORDS and len(words) > 1  # "Results of", "The use of the"
 
 
+#: a sentence, not a heading ("Hernando Bedoya is a Senior IT Specialist at STG Lab")
+_SENTENCE_LIKE = re.compile(r"^(?:\S+\s+){1,}(?:is|are|was|were|has|have)\s+(?:a|an|the)\s")
+#: a running header or footer taken for a heading ("... Summary December 1998 Page 12")
+_RUNNING_FOOTER = re.compile(r"\bpage\s+\d+\b|\bpage \d+ of \d+\b", re.IGNORECASE)
+
+
 def heading_problem(
     h: str | None, case_map: dict[str, str] | None = None
 ) -> tuple[str | None, str]:
@@ -119,8 +125,8 @@ def heading_problem(
     is no heading at all (a fragment, a caption, code, mostly numbers, too long)."""
     if not h:
         return None, "junk"
-    h = _bare_heading(h)
-    if _is_junk(h):
+    h = re.sub(r"^\d{1,2}(?=[A-Z][a-z])", "", _bare_heading(h))  # "7Ethiopian ..." (a note)
+    if _is_junk(h) or _SENTENCE_LIKE.search(h) or _RUNNING_FOOTER.search(h):
         return None, "junk"
     words = h.split()
     letters = [c for c in h if c.isalpha()]
@@ -202,7 +208,8 @@ def inline_heading(h: str, prose_case: tuple[set[str], set[str]], lang: str) -> 
         core = re.sub(r"^\W+|\W+$", "", w)
         low = core.lower()
         if (
-            core[:1].isupper()
+            len(core) > 1  # "R", "C", "X" are names
+            and core[:1].isupper()
             and core[1:] == core[1:].lower()
             and (low in lower or low not in upper)
         ):
@@ -210,6 +217,18 @@ def inline_heading(h: str, prose_case: tuple[set[str], set[str]], lang: str) -> 
         else:
             out.append(w)
     return " ".join(out)
+
+
+def inline_topic(topic: str, prose_case: tuple[set[str], set[str]], lang: str) -> str:
+    """The topic inside a sentence, as the user wrote it but for a capitalised first word
+    that the sources write in lower case ("Getting started with data frames in R" ->
+    "getting started with data frames in R"); names and acronyms stay."""
+    first, _, rest = topic.partition(" ")
+    lower, upper = prose_case
+    if first.lower() in STOPWORDS:  # "How", "What", "The": never a name
+        upper = upper - {first.lower()}
+    lowered = inline_heading(first, (lower, upper), lang)
+    return f"{lowered} {rest}".strip() if rest else lowered
 
 
 def make_title(topic: str, case_map: dict[str, str], english: bool) -> str:
@@ -226,7 +245,7 @@ def make_title(topic: str, case_map: dict[str, str], english: bool) -> str:
             out.append(src)
         elif any(c.isupper() for c in w):
             out.append(w)
-        elif english and (i == 0 or w.lower() not in SMALL_WORDS):
+        elif english and (i == 0 or (w.lower() not in SMALL_WORDS and len(w) > 1)):
             out.append(w[:1].upper() + w[1:])
         else:
             out.append(w)

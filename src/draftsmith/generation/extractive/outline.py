@@ -12,6 +12,7 @@ from draftsmith.text.tokens import content_words, tokenize
 
 from ..types import GenerationRequest, Passage, target_words
 from .candidates import Cand, CandidatePool, hits, jaccard
+from .focus import TopicFocus
 from .headings import (
     clean_heading,
     good_heading_phrase,
@@ -47,6 +48,8 @@ class SectionPlan:
     pool: list[Cand] = field(default_factory=list)
     relevance: dict[int, float] = field(default_factory=dict)
     chains: list[list[Cand]] = field(default_factory=list)
+    #: left out: not about the topic
+    dropped: bool = False
 
     @property
     def words(self) -> int:
@@ -122,6 +125,7 @@ class _Planner:
                 self.chosen.append(g)
         if len(self.chosen) < 2:
             self._split_by_document()
+        self._every_document(groups)
         plans = [self._to_plan(g) for g in self.chosen]
         plans.sort(key=lambda pl: pl.pos)
         return plans
@@ -305,6 +309,36 @@ class _Planner:
             if best is None or value > best[0]:
                 best = (value, ph, words, members)
         return None if best is None else best[1:]
+
+    def _every_document(self, groups: dict[str, _Candidate]) -> None:
+        """Each document that covers the topic gets a section of its own if none of the
+        chosen ones holds its sentences (a short DOCX beside a long manual is cited too)."""
+        cands = [c for p in self.all_passages for c in self.pool.usable(p)]
+        focus = TopicFocus(self.topic_words, cands)
+        have = {c.doc for g in self.chosen for c in g.cands.values()}
+        for doc in sorted(focus.covering_documents(cands) - have, key=self.pool.doc):
+
+            def on_topic(g: _Candidate, doc: str = doc) -> int:
+                return sum(1 for c in g.cands.values() if c.doc == doc and focus.on_topic(c))
+
+            options = [
+                g
+                for g in groups.values()
+                if g not in self.chosen and g.words >= 15 and on_topic(g) and not self._similar(g)
+            ]
+            if options:
+                self.chosen.append(max(options, key=lambda g: (on_topic(g), g.score, g.heading)))
+                continue
+            passages = [
+                p
+                for p in self.all_passages
+                if p.document_id == doc and any(focus.on_topic(c) for c in self.pool.usable(p))
+            ]
+            own = {c.idx: c for p in passages for c in self.pool.usable(p) if focus.on_topic(c)}
+            heading = self._bucket_heading(passages, {g.heading.lower() for g in self.chosen})
+            pos = min((c.doc_order, c.dstart) for c in own.values())
+            focus_words = frozenset(content_words(heading))
+            self.chosen.append(_Candidate(heading, passages, own, pos, focus_words, phrase=True))
 
     def _split_by_document(self) -> None:
         """Last resort: split the material by document (or by halves of the ranking)."""

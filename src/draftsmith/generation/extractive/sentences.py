@@ -33,6 +33,8 @@ SOFT_META = re.compile(
     r"for more information|more details)\b",
     re.IGNORECASE,
 )
+#: a bullet drawn with a symbol font and extracted as "!" ("... provider.! The ...")
+_BULLET_GLYPH = re.compile(r"(?<=[.?;:])!(?=\s|$)|^!\s+")
 _SOURCE_REF = re.compile(r"\s?\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
 #: "(Voorhees, 1999)", "(Chen et al., 2017; Lee and Kim, 2019)"
 _AUTHOR_YEAR = re.compile(
@@ -73,8 +75,45 @@ _RUN_IN_LABEL = re.compile(
     r"|^(?:Vor|Beh|Bew|Bsp|Bem|Def|Kor|Vgl)\.\s*:?"
 )
 _FOOTNOTE_GLUE = re.compile(
-    r"\b[a-z]{4,}\d{1,2}[,.;:]?\s|\.\d{1,2}\s+[A-Z]|\b[a-z]{3,}\d{1,2}\s+[A-Z]"
+    r"\b[A-Za-z][a-z]{2,}\d{1,2}[,.;:]?\s|\.\d{1,2}\s+[A-Z]|\b[a-z]{3,}\d{1,2}\s+[A-Z]"
 )
+#: the source authors' voice ("we", "our"): not the post's
+_FIRST_PERSON = re.compile(r"\b(?:we|our|ours|us|ourselves)\b", re.IGNORECASE)
+#: leans on a context the draft does not have
+_MISSING_CONTEXT = re.compile(
+    r"\b(?:the above|above[- ]mentioned|as (?:shown|seen|mentioned|discussed|described|noted|"
+    r"explained|stated) (?:above|below|earlier|before|previously)|in this (?:experiment|figure))\b",
+    re.IGNORECASE,
+)
+#: C comment decoration ("/* ... */", "** **", a line opening on "* ")
+_DECORATION = re.compile(r"/\*|\*/|\*\*\s*\*\*|(?:^|\s)\*(?:\s|$)")
+#: a footnote or page number opening a sentence ("4 A different style ...") or a page
+#: header run into one ("Roles and separation of duties 11 For example, ...")
+_FOOTNOTE_OPENING = re.compile(
+    r"^\d{1,3}\s+[A-Z][a-z]*\s|[a-z]\s\d{1,3}\s(?:A|An|The|This|In|It|See|For|Note|On|If)\s"
+)
+#: a heading run into the first words of a sentence ("The read.table() function To read")
+_RUN_IN_CAPITAL = re.compile(
+    r"^(?:\S+\s){1,7}?\S*[a-z)]\s(?:To|The|In|This|An|For|When|If|You|It)\s[a-z]"
+)
+#: a footnote number standing mid-sentence ("system 2 generated", "threshold 13 would"),
+#: not a count ("more than 3 pools", "the 2 sensors", "took 3 weeks")
+_FOOTNOTE_MIDDLE = re.compile(
+    r"\b(?!(?:than|of|about|to|and|or|with|by|for|in|at|the|over|under|every|all|these|"
+    r"those|from|within|after|before|until|on|per|some|only|just|nearly|almost|around|least|"
+    r"most|each|page|pages|step|steps|chapter|section|table|figure|version|level|type|class|"
+    r"model|number|no|line|item|phase|stage|day|week|year|month|hour|minute|are|were|is|was|"
+    r"be|been|have|has|had|get|got|top|first|last|next|remaining|other|another|are)\b)"
+    r"[a-z]{3,} \d{1,2} (?!(?:percent|times|years?|months?|weeks?|days?|hours?|minutes?|"
+    r"seconds?|km|cm|mm|kg|miles?|feet|inches|people|of|or|and|to|out|per|more|less|bits?|"
+    r"bytes?|[a-z]+s)\b)[a-z]"
+)
+#: words ending in digits that are names, not footnote markers
+_DIGIT_NAMES = re.compile(
+    r"\b(?:python|win|utf|base|sha|md|html|css|es|ipv|mp|x|h|ucs|iso|latin|ascii|log|top|pdf|web)\d+\b",
+    re.IGNORECASE,
+)
+#: the source authors' voice ("we", "our"): not the post's
 _YEAR = re.compile(r"\b(?:19|20)\d{2}[a-z]?\b|\bet al\b|\bProceedings\b|\barXiv\b")
 _NUMBERED_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)\s+[^\W\d_]")
 
@@ -91,6 +130,8 @@ SKIPPABLE = {
     "footnote marker",
     "e-mail address",
     "control characters",
+    "first person",
+    "missing context",
 }
 
 
@@ -104,8 +145,11 @@ def clean_display(raw: str) -> str:
     removed (they would read as the draft's own citations or clutter a blog post)."""
     text = normalize_whitespace(raw)
     text = _SOURCE_REF.sub("", text)
+    text = _BULLET_GLYPH.sub("", text)
     text = _AUTHOR_YEAR.sub("", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    # "word ." -> "word." but never "uses ./script" -> "uses./script"
+    text = re.sub(r"\.(?:\s\.){2}", "...", text)  # ". . ." is an ellipsis
+    text = re.sub(r"\s+([.,;:!?])(?![/\w])", r"\1", text)
     return text.strip()
 
 
@@ -211,10 +255,24 @@ def _debris_problem(display: str) -> str | None:
         return "bibliography"
     if _FOOTER.search(display):
         return "header or footer"
-    if _INLINE_HEADING.search(display) or _RUN_IN_LABEL.match(display):
+    if (
+        _INLINE_HEADING.search(display)
+        or _RUN_IN_LABEL.match(display)
+        or _RUN_IN_CAPITAL.match(display)
+    ):
         return "run-in heading"
-    if _FOOTNOTE_GLUE.search(display + " "):
+    if _FOOTNOTE_GLUE.search(_DIGIT_NAMES.sub("x", display) + " ") or _FOOTNOTE_OPENING.search(
+        display
+    ):
         return "footnote marker"
+    if _FOOTNOTE_MIDDLE.search(display):
+        return "footnote marker"
+    if _DECORATION.search(display):
+        return "markup"
+    if _FIRST_PERSON.search(display):
+        return "first person"
+    if _MISSING_CONTEXT.search(display):
+        return "missing context"
     for m in _MID_PERIOD.finditer(display):
         if m.group(1).lower() not in ABBREVIATIONS:
             return "broken sentence"

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from draftsmith.text.phrases import extract_keyphrases
 from draftsmith.text.tokens import content_words, stem
 from draftsmith.text.words import normalize_whitespace
 
@@ -15,7 +16,16 @@ from ..citations import MARKER_RE, SourceRegistry
 from ..events import Progress
 from ..types import GenerationRequest, Passage, target_words
 from .candidates import Cand, CandidatePool, hits
-from .headings import clean_heading, heading_key, inline_heading, is_summary_heading
+from .focus import MIN_SHARE_NAMED, PREVIEW, TopicFocus
+from .headings import (
+    clean_heading,
+    good_heading_phrase,
+    heading_key,
+    inline_heading,
+    inline_topic,
+    is_summary_heading,
+    title_case_phrase,
+)
 from .lexicon import (
     DEFINES,
     DEFINITION,
@@ -36,6 +46,7 @@ from .selection import (
     relevance,
     tidy_paragraphs,
 )
+from .units import HOW_TO, Unit, place_units, render_unit, units_for
 
 Paragraphs = list[list[Cand]]
 
@@ -56,10 +67,13 @@ class Material:
 @dataclass
 class Written:
     intro: Paragraphs
-    sections: list[Paragraphs]
+    #: a section's paragraphs, with its code blocks and procedures in place
+    sections: list[list[list[Cand] | Unit]]
     conclusion: Paragraphs
     framing: str | None
     recap: str | None
+    #: headings of the sections left out as off the topic
+    dropped: list[str]
 
 
 def defines(c: Cand, topic_set: frozenset[str]) -> bool:
@@ -119,6 +133,15 @@ class _Writer:
         self.concl_paras: Paragraphs = []
         self.plan_focus: list[frozenset[str]] = []
         self.intro_scores = passage_scores(m.topic_passages)
+        self.focus = TopicFocus(
+            m.topic_words, [c for p in m.topic_passages for c in m.pool.usable(p)]
+        )
+        self.how_to = bool(HOW_TO.search(m.req.topic))
+        self.covered: frozenset[str] = frozenset()
+        self.kept_keys: set[str] = set()
+        self.dropped_keys: set[str] = set()
+        #: words the chosen code blocks' lead sentences and procedures add
+        self.unit_words = 0
 
     def write(self) -> Written:
         self._section_pools()
@@ -135,15 +158,76 @@ class _Writer:
         for plan in self.plans:
             fill(Pick(plan.chains, plan.relevance), plan.budget, self.sel, plan.paras)
             self.prog.check()
+        self._drop_off_topic()
+        self._rescue()
+        self.kept_keys = {pl.key for pl in self.plans if pl.key and pl.paras}
+        self.dropped_keys = {pl.key for pl in self.plans if pl.key and pl.dropped}
+        self.covered = frozenset(
+            w for pl in self.plans for para in pl.paras for c in para for w in c.words
+        )
         self.concl = self._conclusion_pick()
         fill(self.concl, self.concl_budget, self.sel, self.concl_paras, max_paras=self.max_concl)
         self._top_up()
         self._trim()
+        self._drop_off_topic()
+        self._rescue()
         intro = tidy_paragraphs(self.intro_paras, keep_first=True)
-        sections = [tidy_paragraphs(plan.paras) for plan in self.plans]
+        taken: set[int] = set()
+        sections = self._sections_with_units(taken)
+        self._unit_sections(sections, taken)
         conclusion = tidy_paragraphs(self.concl_paras)
         framing, recap = self._framing(intro, sections, conclusion)
-        return Written(intro, sections, conclusion, framing, recap)
+        dropped = [plan.heading for plan in self.plans if plan.dropped]
+        return Written(intro, sections, conclusion, framing, recap, dropped)
+
+    def _drop_off_topic(self) -> None:
+        """A written section not about the topic is left out (its sentences stay used)."""
+        self._drop_weak(
+            [p for p in self.plans if p.paras], lambda p: [c for a in p.paras for c in a]
+        )
+
+    def _drop_weak(self, plans: list[SectionPlan], shown) -> None:
+        """Leave out the sections whose sentences (``shown(plan)``) are not about the topic;
+        if none passes, the closest stays when it is partly about it."""
+        weak = [p for p in plans if not self.focus.keeps(p.heading, shown(p))]
+        if plans and len(weak) == len(plans):
+            best = max(weak, key=lambda p: self.focus.share(shown(p)))
+            if self.focus.share(shown(best)) >= MIN_SHARE_NAMED:
+                weak.remove(best)
+        for plan in weak:
+            plan.dropped, plan.paras, plan.pool, plan.chains = True, [], [], []
+
+    def _sections_with_units(self, taken: set[int]) -> list[list[list[Cand] | Unit]]:
+        """The sections' blocks chosen, the prose trimmed by the words they add, then each
+        block placed after the paragraph that leads to it."""
+        others = {pl.key for pl in self.plans if pl.key and not pl.dropped}
+        chosen: list[list[Unit]] = []
+        for plan in self.plans:
+            units = (
+                units_for(
+                    self.m.pool.units,
+                    plan.paras,
+                    (plan.key, plan.focus),
+                    self.focus.core,
+                    self.how_to,
+                    taken,
+                    self.sel.used,
+                    others,
+                )
+                if plan.paras
+                else []
+            )
+            chosen.append(units)
+        self.unit_words = sum(
+            u.nwords + (len(u.lead[2].split()) if u.show_lead and u.lead else 0)
+            for units in chosen
+            for u in units
+        )
+        self._trim()
+        return [
+            place_units(tidy_paragraphs(plan.paras), units) if plan.paras else []
+            for plan, units in zip(self.plans, chosen, strict=True)
+        ]
 
     # ------------------------------------------------------------------ pools
 
@@ -176,7 +260,6 @@ class _Writer:
         return member if member or (c.words & focus) else None
 
     def _section_pools(self) -> None:
-        per = self.body_budget / max(1, len(self.plans))
         for plan in self.plans:
             ps = passage_scores(plan.passages)
             terms = self._section_terms(plan)
@@ -195,11 +278,82 @@ class _Writer:
                     plan.pool.append(c)
                     plan.relevance[c.idx] = relevance(
                         c, terms, total, ps.get(p.chunk_id, 0.0), member
-                    )
+                    ) + (0.1 if self.focus.on_topic(c) else -0.1)
             plan.pool.sort(key=lambda c: (-plan.relevance[c.idx], c.idx))
             del plan.pool[400:]
+        self._drop_weak(self.plans, lambda p: p.pool[:PREVIEW])
+        for plan in self.plans:
             plan.chains = chains(plan.pool)
-            plan.budget = round(per)
+        kept = [plan for plan in self.plans if not plan.dropped]
+        for plan in kept:
+            plan.budget = round(self.body_budget / max(1, len(kept)))
+
+    def _rescue(self) -> None:
+        """No source section is about the topic: one section of the sentences that are
+        (not yet used; else the introduction's own beyond its opening)."""
+        if any(plan.paras for plan in self.plans):
+            return
+        m = self.m
+        pool = [c for p in m.topic_passages for c in m.pool.usable(p) if self.focus.on_topic(c)]
+        pool = [c for c in {c.idx: c for c in pool}.values() if c.idx not in self.sel.used]
+        if len(pool) >= 2:
+            plan = self._phrase_plan(pool)
+            plan.chains = chains(plan.pool)
+            fill(Pick(plan.chains, plan.relevance), self.body_budget, self.sel, plan.paras)
+            return
+        intro = self.intro_paras
+        if len(intro) > 1:
+            moved, self.intro_paras = intro[1:], intro[:1]
+        elif intro and len(intro[0]) >= 4:
+            moved, self.intro_paras = [intro[0][2:]], [intro[0][:2]]
+        else:
+            return
+        self._phrase_plan([c for para in moved for c in para]).paras = moved
+
+    def _phrase_plan(self, pool: list[Cand]) -> SectionPlan:
+        """A section of these sentences, headed by their key phrase (appended to the plans)."""
+        m = self.m
+        phrases = extract_keyphrases([c.display for c in pool], k=8, exclude=m.topic_words)
+        good = [ph for ph, _ in phrases if good_heading_phrase(ph, m.case_map)]
+        heading = title_case_phrase(good[0], m.case_map) if good else "Key Points"
+        pos = min((c.doc_order, c.dstart) for c in pool)
+        plan = SectionPlan(heading, [], heading, [], pos, pool=list(pool))
+        total = sum(self.topic_terms.values())
+        plan.relevance = {c.idx: relevance(c, self.topic_terms, total, 0.5, True) for c in pool}
+        plan.pool.sort(key=lambda c: (-plan.relevance[c.idx], c.idx))
+        self.plans.append(plan)
+        return plan
+
+    def _unit_sections(self, sections: list[list[list[Cand] | Unit]], taken: set[int]) -> None:
+        """An on-topic procedure (or, for a how-to, code) that no section shows gets a
+        section of its own: the steps are often the answer the prose around them is not."""
+        core = self.focus.core
+        want = max(1, (len(core) + 1) // 2)
+        room = 1 if any(sections) else 2
+        have = {heading_key(p.heading) for p, s in zip(self.plans, sections, strict=False) if s}
+        units = [u for u in self.m.pool.units if self.how_to or u.kind == "steps"]
+        for u in sorted(units, key=lambda u: (-len(hits(u.words, core)), u.pos)):
+            heading = self._unit_heading(u)
+            if room == 0:
+                break
+            if id(u) in taken or len(hits(u.words, core)) < want or heading_key(heading) in have:
+                continue
+            taken.add(id(u))
+            have.add(heading_key(heading))
+            u.show_lead = u.lead is not None and (
+                u.lead_idx is None or u.lead_idx not in self.sel.used
+            )
+            pos = (self.m.pool.doc(u.doc), u.dstart)
+            at = sum(1 for p in self.plans if p.pos <= pos)
+            self.plans.insert(at, SectionPlan(heading, [], heading, [u.passage], pos))
+            sections.insert(at, [u])
+            room -= 1
+
+    def _unit_heading(self, u: Unit) -> str:
+        """The block's own source heading, unless that is the document's title."""
+        titles = {h for pos, h in self.m.pool.headings.get(u.doc, []) if pos <= 2}
+        h = clean_heading(u.heading, self.m.case_map) if u.heading not in titles else None
+        return h or ("Step by Step" if u.kind == "steps" else "Example")
 
     def _intro_relevance(self, c: Cand, pscore: float) -> float:
         topic_set = self.topic_set
@@ -224,11 +378,13 @@ class _Writer:
         """The introduction opens on the topic with sentences that define or introduce it."""
         rel: dict[int, float] = {}
         pool: list[Cand] = []
+        dropped = {plan.key for plan in self.plans if plan.key and plan.dropped}
         for p in self.m.topic_passages:
             for c in self.m.pool.usable(p):
-                if c.idx not in rel:
-                    rel[c.idx] = self._intro_relevance(c, self.intro_scores.get(p.chunk_id, 0.0))
-                    pool.append(c)
+                if c.idx in rel or not self.focus.on_topic(c) or self._gkey(c) in dropped:
+                    continue  # an introduction is about the topic
+                rel[c.idx] = self._intro_relevance(c, self.intro_scores.get(p.chunk_id, 0.0))
+                pool.append(c)
         pool.sort(key=lambda c: (-rel[c.idx], c.idx))
         del pool[500:]
         self.has_topic_opener = any(hits(c.words, self.topic_set) and not c.dangling for c in pool)
@@ -267,13 +423,28 @@ class _Writer:
             r -= 0.1
         return r - c.penalty
 
+    def _concludes(self, c: Cand) -> bool:
+        """Conclusion material: about the topic, and a summary of the source or about
+        what the sections covered."""
+        if not self.focus.on_topic(c):
+            return False
+        key = self._gkey(c)
+        if key in self.dropped_keys:
+            return False
+        if is_summary_heading(c.heading) or key in self.kept_keys:
+            return True
+        # names the topic itself, or mostly speaks of what the sections covered
+        named = hits(c.words, self.focus.core)
+        enough = min(2, len(self.focus.core))
+        return len(named) >= enough or len(c.words & self.covered) >= 0.5 * len(c.words)
+
     def _conclusion_pick(self) -> Pick:
         cps = passage_scores(self.m.concl_passages)
         rel: dict[int, float] = {}
         pool: list[Cand] = []
         for p in [*self.m.topic_passages, *self.m.concl_passages]:
             for c in self.m.pool.usable(p):
-                if c.idx not in rel:
+                if c.idx not in rel and self._concludes(c):
                     pscore = max(self.intro_scores.get(p.chunk_id, 0.0), cps.get(p.chunk_id, 0.0))
                     rel[c.idx] = self._conclusion_relevance(c, pscore)
                     pool.append(c)
@@ -289,6 +460,7 @@ class _Writer:
             + sum(c.nwords for para in self.concl_paras for c in para)
             + sum(pl.words for pl in self.plans)
             + (30 if self.template else 0)
+            + self.unit_words
         )
 
     def _top_up(self) -> None:
@@ -303,7 +475,10 @@ class _Writer:
                 need = min(target - self._total_words(), 70)
                 if need <= 10:
                     break
-                if fill(Pick(plan.chains, plan.relevance), need, self.sel, plan.paras):
+                if plan.dropped:
+                    continue
+                on_topic = chains([c for c in plan.pool if self.focus.on_topic(c)])
+                if fill(Pick(on_topic, plan.relevance), need, self.sel, plan.paras):
                     grew = True
             if grew:
                 continue
@@ -367,7 +542,7 @@ class _Writer:
         parts = _listing(listed, template.and_word)
         topic = normalize_whitespace(m.req.topic).strip(" .?!;:")
         if topic and len(topic.split()) <= 12 and not re.search(r"[:;?!]", topic):
-            framing = template.intro.format(topic=topic, parts=parts)
+            framing = template.intro.format(topic=inline_topic(topic, case, m.lang), parts=parts)
         else:
             framing = template.intro_plain.format(parts=parts)
         summarised = any(
@@ -383,7 +558,7 @@ class _Writer:
 
 
 def compose(
-    paras: Paragraphs,
+    paras: Sequence[list[Cand] | Unit],
     registry: SourceRegistry,
     *,
     lead: str | None = None,
@@ -392,7 +567,15 @@ def compose(
     """Paragraphs of sentences with ``[n]`` after each run of sentences from one
     passage; ``lead``/``tail`` open the first / close the last paragraph."""
     out: list[str] = []
+    last_n: int | None = None
     for k, para in enumerate(paras):
+        if isinstance(para, Unit):
+            n = registry.add(para.passage)
+            if para.show_lead and para.lead:
+                registry.prefer_quote(n, para.lead[0], para.lead[1])
+            out.append(render_unit(para, n, last_n))
+            last_n = n
+            continue
         pieces: list[str] = []
         if lead and k == 0:
             pieces.append(lead)
@@ -401,6 +584,7 @@ def compose(
             registry.prefer_quote(n, c.s, c.e)
             last_of_run = i == len(para) - 1 or para[i + 1].passage.chunk_id != c.passage.chunk_id
             pieces.append(_with_marker(c.display, n) if last_of_run else c.display)
+            last_n = n
         if tail and k == len(paras) - 1:
             pieces.append(tail)
         out.append(" ".join(pieces))

@@ -47,6 +47,7 @@ GENERIC_WORDS = frozenset(
     started start understanding understand complete ultimate practical quick look primer
     everything know post blog article summary review versus vs simple easy
     best practices practice step steps handbook notes note thoughts lessons how-to
+    example examples code snippet snippets sample samples walkthrough hands-on
     """.split()
 )
 COMMON_WORDS = frozenset(

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from draftsmith import __version__
 from draftsmith.auth.access import public, router
-from draftsmith.auth.denylist import DatabaseDenylist, RedisDenylist
+from draftsmith.auth.live import LiveSessions
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.auth.routes import routes as auth_routes
 from draftsmith.blogs.routes import generation_routes
@@ -75,11 +75,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "run `draftsmith migrate`."
         )
     app.state.engine = engine
-    app.state.db = session_factory(engine)
     app.state.redis = await connect_redis(settings.redis_url) if settings.redis_url else None
-    app.state.denylist = (
-        RedisDenylist(app.state.redis) if app.state.redis else DatabaseDenylist(app.state.db)
-    )
+    app.state.sessions = LiveSessions.for_settings(settings, app.state.redis)
+    app.state.db = session_factory(engine, app.state.sessions)
     app.state.login_limiter = LoginLimiter(settings)
     app.state.jobs = Jobs(settings, app.state.db, JOB_KINDS)
     if app.state.jobs.in_process:

@@ -110,8 +110,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, live_sessions: Any = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of this engine; ``live_sessions`` (auth) is told of revocations they commit."""
+    info = {"live_sessions": live_sessions} if live_sessions is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:

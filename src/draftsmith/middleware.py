@@ -10,7 +10,6 @@ import time
 import uuid
 
 from fastapi import HTTPException
-from sqlalchemy import inspect as orm_state
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -249,7 +248,4 @@ class Observe:
 
 
 def _user_id(caller) -> str | None:
-    """The caller's user id from its identity key: no database access, even once the
-    request's session has closed."""
-    identity = orm_state(caller.user).identity if caller is not None else None
-    return identity[0] if identity else None
+    return caller.user.id if caller is not None else None

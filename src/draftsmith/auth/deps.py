@@ -18,7 +18,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.auth import cookies, service, tokens
-from draftsmith.auth.models import User
+from draftsmith.auth.live import Account
 from draftsmith.config import Settings
 from draftsmith.db import get_db
 from draftsmith.errors import ApiError
@@ -31,7 +31,7 @@ openapi_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=
 
 @dataclass(frozen=True)
 class Caller:
-    user: User
+    user: Account
     session_id: str
     via: str  # "bearer" or "cookie"
     access: tokens.AccessClaims | None  # None when authenticated during a refresh race
@@ -56,9 +56,7 @@ async def _from_access_token(request: Request, db: AsyncSession, token: str, via
         claims = tokens.decode_access_token(settings.secret(), token)
     except tokens.InvalidToken as exc:
         raise unauthorized(exc.code, exc.detail) from exc
-    if await request.app.state.denylist.contains(claims.jti):
-        raise unauthorized("token_revoked", "This access token has been revoked.")
-    user = await service.live_session_user(db, claims.user_id, claims.session_id)
+    user = await service.live_session_user(db, claims.user_id, claims.session_id, claims.jti)
     if user is None:
         raise unauthorized("token_revoked", "This session has been signed out.")
     return Caller(user, claims.session_id, via, claims)

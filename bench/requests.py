@@ -384,8 +384,7 @@ async def hold_streams(url, headers, count, opened, stop, counts) -> None:
                         return
 
         tasks = [asyncio.create_task(one()) for _ in range(count)]
-        while not stop.is_set():
-            await asyncio.sleep(0.2)
+        await asyncio.to_thread(stop.wait)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

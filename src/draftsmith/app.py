@@ -36,6 +36,7 @@ from draftsmith.middleware import BodyLimit, Observe, RejectNul, SecurityHeaders
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.openapi import install_openapi
 from draftsmith.sessions.routes import routes as session_routes
+from draftsmith.signals import Signals
 from draftsmith.web.pages import render
 from draftsmith.web.routes import routes as web_routes
 
@@ -77,7 +78,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.redis = await connect_redis(settings.redis_url) if settings.redis_url else None
     app.state.sessions = LiveSessions.for_settings(settings, app.state.redis)
-    app.state.db = session_factory(engine, app.state.sessions)
+    app.state.signals = Signals(settings.redis_url)
+    await app.state.signals.listen()
+    app.state.db = session_factory(
+        engine, live_sessions=app.state.sessions, signals=app.state.signals
+    )
     app.state.login_limiter = LoginLimiter(settings)
     app.state.jobs = Jobs(settings, app.state.db, JOB_KINDS)
     if app.state.jobs.in_process:
@@ -87,6 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await app.state.jobs.stop()
+        await app.state.signals.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()

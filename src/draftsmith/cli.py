@@ -389,7 +389,7 @@ async def _with_db(settings: Settings, work):
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     try:
         sessions = LiveSessions.for_settings(settings, redis)
-        async with session_factory(engine, sessions)() as db:
+        async with session_factory(engine, live_sessions=sessions)() as db:
             return await work(db)
     finally:
         await engine.dispose()

@@ -110,11 +110,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(
-    engine: AsyncEngine, live_sessions: Any = None
-) -> async_sessionmaker[AsyncSession]:
-    """Sessions of this engine; ``live_sessions`` (auth) is told of revocations they commit."""
-    info = {"live_sessions": live_sessions} if live_sessions is not None else {}
+def session_factory(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions of this engine. ``info`` names who is told of what they commit:
+    ``live_sessions`` (auth) of revocations, ``signals`` of news for waiting streams."""
+    info = {name: value for name, value in info.items() if value is not None}
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 

@@ -344,6 +344,7 @@ async def stalled_generation(database_url: str, template_blog: str) -> str:
 
     from sqlalchemy import select
 
+    import draftsmith.models  # noqa: F401  (every table, for the foreign keys)
     from draftsmith.blogs.models import Blog
     from draftsmith.db import create_engine, session_factory, utcnow
 

@@ -32,7 +32,7 @@ from draftsmith.job_kinds import JOB_KINDS
 from draftsmith.jobs.service import Jobs
 from draftsmith.logs import setup_logging
 from draftsmith.metrics import process_exited
-from draftsmith.middleware import BodyLimit, Observe, RejectNul, SecurityHeaders
+from draftsmith.middleware import Gateway
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.openapi import install_openapi
 from draftsmith.sessions.routes import routes as session_routes
@@ -147,11 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(
-        BodyLimit,
+        Gateway,
+        settings=settings,
         max_bytes=settings.max_json_kb * 1024,
         multipart_max_bytes=settings.max_upload_bytes * 20 + 1024 * 1024,
     )
-    app.add_middleware(RejectNul)
-    app.add_middleware(SecurityHeaders, settings=settings)
-    app.add_middleware(Observe)  # outermost: every answer gets the request id and is counted
     return app

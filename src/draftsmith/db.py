@@ -126,9 +126,15 @@ def session_factory(engine: AsyncEngine, **info: Any) -> async_sessionmaker[Asyn
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """Request-scoped session; the route commits what it means to keep."""
-    async with request.app.state.db() as session:
+    """Request-scoped session; the route commits what it means to keep. A session that
+    never touched the database (a remembered caller, a page without data) has nothing to
+    close."""
+    session = request.app.state.db()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await session.close()
 
 
 Db = Annotated[AsyncSession, Depends(get_db)]

@@ -53,7 +53,7 @@ def client_address(request: Request) -> str:
 async def _from_access_token(request: Request, db: AsyncSession, token: str, via: str) -> Caller:
     settings = settings_of(request)
     try:
-        claims = tokens.decode_access_token(settings.secret(), token)
+        claims = request.app.state.sessions.claims(settings.secret(), token)
     except tokens.InvalidToken as exc:
         raise unauthorized(exc.code, exc.detail) from exc
     user = await service.live_session_user(db, claims.user_id, claims.session_id, claims.jti)

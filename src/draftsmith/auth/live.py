@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from draftsmith.auth import tokens
 from draftsmith.auth.models import RefreshFamily, User
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
@@ -120,12 +121,27 @@ class LiveSessions:
         self.remember = remember
         self._local: dict[str, int] = {}
         self._entries: dict[tuple[str, str], tuple[tuple, Account, datetime, float]] = {}
+        self._verified: dict[str, tokens.AccessClaims] = {}
         self.outage = Outage("Redis (the token denylist and session epochs)")
 
     @classmethod
     def for_settings(cls, settings: Settings, redis: Redis | None) -> LiveSessions:
         path = epoch_file(settings)
         return cls(redis, path, remember=redis is not None or path is not None)
+
+    def claims(self, secret: str, token: str) -> tokens.AccessClaims:
+        """The verified claims of an access token (raises ``tokens.InvalidToken``); a token
+        verified before is not verified again until it expires (the check costs more than
+        the rest of a remembered request)."""
+        claims = self._verified.get(token)
+        if claims is not None and claims.expires_at > utcnow():
+            return claims
+        self._verified.pop(token, None)
+        claims = tokens.decode_access_token(secret, token)
+        if len(self._verified) >= MAX_ENTRIES:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
 
     async def _epoch(self, user_id: str, jti: str | None) -> tuple[bool, tuple | None]:
         """Whether ``jti`` is denylisted, and the user's epoch (None: do not trust memory)."""

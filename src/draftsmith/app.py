@@ -22,7 +22,12 @@ from draftsmith.auth.routes import routes as auth_routes
 from draftsmith.blogs.routes import generation_routes
 from draftsmith.blogs.routes import routes as blog_routes
 from draftsmith.config import Settings, get_settings, mask_url
-from draftsmith.db import create_engine, install_unavailable_handler, session_factory
+from draftsmith.db import (
+    create_engine,
+    install_unavailable_handler,
+    read_session_factory,
+    session_factory,
+)
 from draftsmith.documents.extract import warm_up
 from draftsmith.documents.routes import routes as document_routes
 from draftsmith.documents.storage import remove_user_files
@@ -81,6 +86,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.signals = Signals(settings.redis_url)
     await app.state.signals.listen()
     app.state.db = session_factory(
+        engine, live_sessions=app.state.sessions, signals=app.state.signals
+    )
+    app.state.read_db = read_session_factory(
         engine, live_sessions=app.state.sessions, signals=app.state.signals
     )
     app.state.login_limiter = LoginLimiter(settings)

@@ -118,6 +118,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def read_session_factory(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions for read-only requests: on PostgreSQL without a transaction (no BEGIN and
+    ROLLBACK round trips around a single query); SQLite opens none for reads anyway."""
+    if engine.dialect.name != "postgresql":
+        return session_factory(engine, **info)
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"), **info)
+
+
 def session_factory(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
     """Sessions of this engine. ``info`` names who is told of what they commit:
     ``live_sessions`` (auth) of revocations, ``signals`` of news for waiting streams."""
@@ -129,7 +140,8 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """Request-scoped session; the route commits what it means to keep. A session that
     never touched the database (a remembered caller, a page without data) has nothing to
     close."""
-    session = request.app.state.db()
+    state = request.app.state
+    session = state.read_db() if request.method in READ_METHODS else state.db()
     try:
         yield session
     finally:

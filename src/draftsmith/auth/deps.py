@@ -77,7 +77,8 @@ async def _from_cookies(request: Request, db: AsyncSession) -> Caller:
     if not refresh:
         raise unauthorized("not_authenticated", "Sign in to continue.")
     try:
-        pair = await service.rotate(db, settings, refresh)
+        async with request.app.state.db() as transaction:  # a GET's own session has none
+            pair = await service.rotate(transaction, settings, refresh)
     except service.RefreshRaced as race:
         # A parallel request renewed this session a moment ago; it carries the new cookies.
         user = await service.live_session_user(db, race.user_id, race.session_id)

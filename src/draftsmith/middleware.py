@@ -6,6 +6,7 @@ what does not change per request (the headers but the CSP nonce) is built at sta
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -214,12 +215,22 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body is larger than {limit // 1024} KB.")
 
 
+@functools.lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int):
+    """The request counter and timer of these labels (looked up once, not per request)."""
+    return (
+        metrics.HTTP_REQUESTS.labels(method, route, str(status)),
+        metrics.HTTP_DURATION.labels(method, route),
+    )
+
+
 def _record(scope: Scope, status: int, seconds: float) -> None:
     # bounded label values: a client cannot invent new series
     route = getattr(scope.get("route"), "path", None) or "(unmatched)"
     method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-    metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    metrics.HTTP_DURATION.labels(method, route).observe(seconds)
+    counter, timer = _series(method, route, status)
+    counter.inc()
+    timer.observe(seconds)
     if not access_log.isEnabledFor(logging.INFO):
         return
     caller = scope.get("state", {}).get("caller")

@@ -348,7 +348,7 @@ async def stalled_generation(database_url: str, template_blog: str) -> str:
     from draftsmith.blogs.models import Blog
     from draftsmith.db import create_engine, session_factory, utcnow
 
-    engine = create_engine(database_url)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         async with session_factory(engine)() as db:
             template = await db.get(Blog, template_blog)

@@ -280,6 +280,7 @@ def main() -> None:
         runs = [measure(url, headers, args.seconds, args.connections) for _ in range(args.rounds)]
         return max(runs, key=lambda result: result["rps"])
 
+    results: dict[tuple[str, int], tuple[str, dict]] = {}
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         hello = stack.enter_context(hello_world(workdir))
@@ -290,11 +291,24 @@ def main() -> None:
             print(f"-- draftsmith serve on {database}")
             with draftsmith(workdir / database, database) as (base, pid, url):
                 seeded = seed(base)
-                for label, url_, headers in endpoints(base, seeded):
-                    row(label, best(url_, headers), baseline)
+                for index, (label, url_, headers) in enumerate(endpoints(base, seeded)):
+                    results[database, index] = (label, best(url_, headers))
+                    row(label, results[database, index][1], baseline)
                 if args.streams:
                     idle_streams(base, pid, url or sqlite_url(workdir / database), seeded, args)
+        compare(results)
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def compare(results: dict) -> None:
+    """PostgreSQL's requests/s against SQLite's, endpoint by endpoint (target: within 1.5×)."""
+    indexes = [index for database, index in results if database == "postgres"]
+    if not indexes or not any(database == "sqlite" for database, _ in results):
+        return
+    print("\nPostgreSQL / SQLite requests/s")
+    for index in indexes:
+        label, postgres = results["postgres", index]
+        print(f"{label:<28}{postgres['rps'] / results['sqlite', index][1]['rps']:>9.2f}")
 
 
 def sqlite_url(workdir: Path) -> str:

@@ -91,10 +91,9 @@ async def test_session_check_logs_a_redis_outage_once_not_per_request(app, clien
         app.state.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a)
     )
     with caplog.at_level(logging.INFO, logger="draftsmith.outage"):
-        async with app.state.db() as db:
-            for _ in range(20):
-                account = await sessions.user(db, claims["sub"], claims["sid"], claims["jti"])
-                assert account is not None and account.email == "ada@example.com"
+        for _ in range(20):
+            account = await sessions.user(app.state.db, claims["sub"], claims["sid"], claims["jti"])
+            assert account is not None and account.email == "ada@example.com"
     assert len(statements) == 20
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "token denylist" in warnings[0].getMessage()

@@ -27,7 +27,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from draftsmith.auth import tokens
 from draftsmith.auth.models import RefreshFamily, User
@@ -161,7 +161,11 @@ class LiveSessions:
         return False, (self._local.get(user_id, 0), remote, _file_epoch(self.epoch_path))
 
     async def user(
-        self, db: AsyncSession, user_id: str, family_id: str, jti: str | None
+        self,
+        db_sessions: async_sessionmaker[AsyncSession],
+        user_id: str,
+        family_id: str,
+        jti: str | None,
     ) -> Account | None:
         """The caller's account when the session is live, else None (revoked, expired,
         disabled, deleted or denylisted)."""
@@ -174,7 +178,8 @@ class LiveSessions:
             seen, account, expires_at, stored = entry
             if seen == epoch and time.monotonic() - stored < ENTRY_TTL_S and expires_at > utcnow():
                 return account
-        found = await query_live_user(db, user_id, family_id)
+        async with db_sessions() as db:
+            found = await query_live_user(db, user_id, family_id)
         if found is None:
             self._entries.pop(key, None)
             return None

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.auth import passwords, tokens
-from draftsmith.auth.live import Account, LiveSessions, query_live_user
+from draftsmith.auth.live import LiveSessions
 from draftsmith.auth.models import RefreshFamily, RefreshToken, User
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.config import Settings
@@ -301,18 +301,6 @@ async def revoke_other_families(
     await db.execute(query.values(revoked_at=utcnow(), revoked_reason=reason))
     await db.commit()
     await _forget(db, user_id)
-
-
-async def live_session_user(
-    db: AsyncSession, user_id: str, family_id: str, jti: str | None = None
-) -> Account | None:
-    """The user, when enabled and the sign-in session is neither revoked nor expired
-    (remembered by the process when it can learn of revocations; else one query)."""
-    sessions = live_sessions(db)
-    if sessions is None:
-        found = await query_live_user(db, user_id, family_id)
-        return found[0] if found else None
-    return await sessions.user(db, user_id, family_id, jti)
 
 
 async def change_password(

@@ -16,13 +16,18 @@ from redis.asyncio import Redis
 
 from draftsmith import __version__
 from draftsmith.auth.access import public, router
-from draftsmith.auth.denylist import DatabaseDenylist, RedisDenylist
+from draftsmith.auth.live import LiveSessions
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.auth.routes import routes as auth_routes
 from draftsmith.blogs.routes import generation_routes
 from draftsmith.blogs.routes import routes as blog_routes
 from draftsmith.config import Settings, get_settings, mask_url
-from draftsmith.db import create_engine, install_unavailable_handler, session_factory
+from draftsmith.db import (
+    create_engine,
+    install_unavailable_handler,
+    read_session_factory,
+    session_factory,
+)
 from draftsmith.documents.extract import warm_up
 from draftsmith.documents.routes import routes as document_routes
 from draftsmith.documents.storage import remove_user_files
@@ -32,11 +37,12 @@ from draftsmith.job_kinds import JOB_KINDS
 from draftsmith.jobs.service import Jobs
 from draftsmith.logs import setup_logging
 from draftsmith.metrics import process_exited
-from draftsmith.middleware import BodyLimit, Observe, RejectNul, SecurityHeaders
+from draftsmith.middleware import Gateway
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.openapi import install_openapi
 from draftsmith.sessions.routes import coverage_routes
 from draftsmith.sessions.routes import routes as session_routes
+from draftsmith.signals import Signals
 from draftsmith.web.pages import render
 from draftsmith.web.routes import routes as web_routes
 
@@ -76,10 +82,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "run `draftsmith migrate`."
         )
     app.state.engine = engine
-    app.state.db = session_factory(engine)
     app.state.redis = await connect_redis(settings.redis_url) if settings.redis_url else None
-    app.state.denylist = (
-        RedisDenylist(app.state.redis) if app.state.redis else DatabaseDenylist(app.state.db)
+    app.state.sessions = LiveSessions.for_settings(settings, app.state.redis)
+    app.state.signals = Signals(settings.redis_url)
+    await app.state.signals.listen()
+    app.state.db = session_factory(
+        engine, live_sessions=app.state.sessions, signals=app.state.signals
+    )
+    app.state.read_db = read_session_factory(
+        engine, live_sessions=app.state.sessions, signals=app.state.signals
     )
     app.state.login_limiter = LoginLimiter(settings)
     app.state.jobs = Jobs(settings, app.state.db, JOB_KINDS)
@@ -90,6 +101,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await app.state.jobs.stop()
+        await app.state.signals.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()
@@ -145,11 +157,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.add_middleware(
-        BodyLimit,
+        Gateway,
+        settings=settings,
         max_bytes=settings.max_json_kb * 1024,
         multipart_max_bytes=settings.max_upload_bytes * 20 + 1024 * 1024,
     )
-    app.add_middleware(RejectNul)
-    app.add_middleware(SecurityHeaders, settings=settings)
-    app.add_middleware(Observe)  # outermost: every answer gets the request id and is counted
     return app

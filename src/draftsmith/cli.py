@@ -385,14 +385,22 @@ def _read_password(password: str | None) -> str:
 
 
 async def _with_db(settings: Settings, work):
+    """Run ``await work(db)``; revocations it commits reach the running server(s)."""
+    from redis.asyncio import Redis
+
+    from draftsmith.auth.live import LiveSessions
     from draftsmith.db import create_engine, session_factory
 
     engine = create_engine(settings.database)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     try:
-        async with session_factory(engine)() as db:
+        sessions = LiveSessions.for_settings(settings, redis)
+        async with session_factory(engine, live_sessions=sessions)() as db:
             return await work(db)
     finally:
         await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
 
 
 PasswordOption = Annotated[

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import DateTime, MetaData, String, event
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -74,6 +74,7 @@ class IdMixin:
 #: a timeout, "the database system is shutting down"): passing, unlike a bug
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
 RETRY_AFTER_S = 5
+RECYCLE_S = 1800
 
 
 def install_unavailable_handler(app: FastAPI) -> None:
@@ -87,8 +88,14 @@ def install_unavailable_handler(app: FastAPI) -> None:
             {"Retry-After": str(RETRY_AFTER_S)},
         )
 
+    async def lost_connection(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return await unavailable(request, exc)
+        raise exc  # a bug, not an outage: the outermost layer answers 500
+
     for exc_class in UNAVAILABLE:
         app.add_exception_handler(exc_class, unavailable)
+    app.add_exception_handler(DBAPIError, lost_connection)
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -96,9 +103,10 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # pre-ping: after a database restart a pooled connection is found dead and replaced
-    # before a request uses it, so only requests during the outage itself fail (503)
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No ping per checkout (a round trip per request): connections are recycled after
+    # RECYCLE_S, and the first use of a dead one (after a database restart) answers 503 and
+    # invalidates the whole pool, so the requests after it get fresh connections.
+    return create_async_engine(url, pool_recycle=RECYCLE_S, pool_size=10, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -110,14 +118,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def read_session_factory(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions for read-only requests: on PostgreSQL without a transaction (no BEGIN and
+    ROLLBACK round trips around a single query); SQLite opens none for reads anyway."""
+    if engine.dialect.name != "postgresql":
+        return session_factory(engine, **info)
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"), **info)
+
+
+def session_factory(engine: AsyncEngine, **info: Any) -> async_sessionmaker[AsyncSession]:
+    """Sessions of this engine. ``info`` names who is told of what they commit:
+    ``live_sessions`` (auth) of revocations, ``signals`` of news for waiting streams."""
+    info = {name: value for name, value in info.items() if value is not None}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """Request-scoped session; the route commits what it means to keep."""
-    async with request.app.state.db() as session:
+    """Request-scoped session; the route commits what it means to keep. A session that
+    never touched the database (a remembered caller, a page without data) has nothing to
+    close."""
+    state = request.app.state
+    session = state.read_db() if request.method in READ_METHODS else state.db()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await session.close()
 
 
 Db = Annotated[AsyncSession, Depends(get_db)]

@@ -1,8 +1,12 @@
-"""ASGI middleware: security headers, session-cookie renewal, the body-size limit, and the
-request id, metrics and access log of every request."""
+"""The one ASGI layer every request passes: request id, NUL refusal, body-size limit,
+security headers, session-cookie renewal, and the metrics and access log of the answer.
+
+One layer, not five, so the request and its answer are walked once (one ``send`` wrapper);
+what does not change per request (the headers but the CSP nonce) is built at start-up."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -10,8 +14,6 @@ import time
 import uuid
 
 from fastapi import HTTPException
-from sqlalchemy import inspect as orm_state
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,89 +50,120 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
-class SecurityHeaders:
-    """Adds CSP (with a per-request nonce), nosniff, framing, referrer, COOP, CORP and
-    Permissions-Policy headers, applies renewed or cleared session cookies, and marks
-    authenticated answers no-store."""
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+_CSP = (
+    "default-src 'self'; script-src 'self' 'nonce-{0}'; style-src 'self' 'nonce-{0}'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+
+def _static_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+    }
+    if settings.secure_cookies:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
+class Gateway:
+    """Request id (kept when the caller's is sane, else made); a NUL character in the path
+    or query refused (400: no database stores one, no legitimate client sends one); JSON and
+    form bodies over the limit refused (413) before they are read whole (uploads are limited
+    by their route while they stream to disk); on every answer the request id, CSP (with a
+    per-request nonce), nosniff, framing, referrer, COOP, CORP and Permissions-Policy headers,
+    renewed or cleared session cookies, and no-store on API and authenticated answers; then
+    the request metrics and one access log line (request id, user id, route, status, time)."""
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, max_bytes: int, multipart_max_bytes: int
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes
+        self.static_headers = _static_headers(settings)
+        self.replaced = {name for name, _ in self.static_headers} | {
+            b"content-security-policy",
+            b"x-request-id",
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        started = time.perf_counter()
         nonce = secrets.token_urlsafe(16)
         state = scope.setdefault("state", {})
         state["csp_nonce"] = nonce
+        status: int | None = None
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = (
-                    "default-src 'self'; "
-                    f"script-src 'self' 'nonce-{nonce}'; "
-                    f"style-src 'self' 'nonce-{nonce}'; "
-                    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-                    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-                )
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Cross-Origin-Resource-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = PERMISSIONS_POLICY
-                if self.settings.secure_cookies:
-                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-                if "caller" in state or scope["path"].startswith("/api/"):
-                    headers["Cache-Control"] = (
-                        "no-store"  # tokens and private data stay out of caches
-                    )
-                for value in _cookie_headers(state, self.settings):
-                    headers.append("set-cookie", value)
+                status = message["status"]
+                message["headers"] = self._answer_headers(message, scope, state, rid, nonce)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self._guarded(scope, receive, send_with_headers, headers)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler, so the 500 carries the id.
+            access_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status is not None:
+                raise  # the response had started: nothing more can be sent
+            failure = error_response(500, "internal_error", "Something went wrong on our side.")
+            await failure(scope, receive, send_with_headers)
+        finally:
+            _record(scope, status or 500, time.perf_counter() - started)
+            logs.request_id.reset(token)
 
+    def _answer_headers(
+        self, message: Message, scope: Scope, state: dict, rid: str, nonce: str
+    ) -> list[tuple[bytes, bytes]]:
+        replaced = self.replaced
+        private = "caller" in state or scope["path"].startswith("/api/")
+        headers = [
+            (name, value)
+            for name, value in message.get("headers", ())
+            if name.lower() not in replaced and not (private and name.lower() == b"cache-control")
+        ]
+        headers += self.static_headers
+        headers.append((b"content-security-policy", _CSP.format(nonce).encode()))
+        headers.append((b"x-request-id", rid.encode()))
+        if private:
+            headers.append((b"cache-control", b"no-store"))  # tokens and private data
+        for value in _cookie_headers(state, self.settings):
+            headers.append((b"set-cookie", value.encode("latin-1")))
+        return headers
 
-def _cookie_headers(state: dict, settings: Settings) -> list[str]:
-    """Set-Cookie values for a session renewed or ended while resolving the caller."""
-    carrier = Response()
-    if state.get("renewed_session") is not None:
-        cookies.set_session(carrier, settings, state["renewed_session"])
-    elif state.get("clear_session_cookies"):
-        cookies.clear_session(carrier, settings)
-    else:
-        return []
-    return [v.decode("latin-1") for k, v in carrier.raw_headers if k == b"set-cookie"]
-
-
-class BodyLimit:
-    """Refuses JSON and form bodies over the limit (413) before they are read whole.
-
-    Uploads (multipart) are limited by the upload route while it streams to disk.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.multipart_max_bytes = multipart_max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, headers: dict) -> None:
+        """The app, behind the NUL refusal and the body-size limit."""
+        raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+        if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope["path"]:
+            refused = error_response(400, "invalid_characters", "The URL contains a NUL character.")
+            await refused(scope, receive, send)
             return
-        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
-        limit = (
-            self.multipart_max_bytes if content_type.startswith("multipart/") else self.max_bytes
-        )
-        declared = dict(scope["headers"]).get(b"content-length")
-        too_large = error_response(
-            413, "payload_too_large", f"The request body is larger than {limit // 1024} KB."
-        )
+        content_type = headers.get(b"content-type", b"")
+        multipart = content_type.startswith(b"multipart/")
+        limit = self.multipart_max_bytes if multipart else self.max_bytes
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await too_large(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
+            return
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body to count
             return
         received = 0
         started = False
@@ -154,7 +187,25 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await too_large(scope, receive, send)
+                await _too_large(limit)(scope, receive, send)
+
+
+def _too_large(limit: int) -> Response:
+    return error_response(
+        413, "payload_too_large", f"The request body is larger than {limit // 1024} KB."
+    )
+
+
+def _cookie_headers(state: dict, settings: Settings) -> list[str]:
+    """Set-Cookie values for a session renewed or ended while resolving the caller."""
+    carrier = Response()
+    if state.get("renewed_session") is not None:
+        cookies.set_session(carrier, settings, state["renewed_session"])
+    elif state.get("clear_session_cookies"):
+        cookies.clear_session(carrier, settings)
+    else:
+        return []
+    return [v.decode("latin-1") for k, v in carrier.raw_headers if k == b"set-cookie"]
 
 
 class _BodyTooLarge(HTTPException):
@@ -164,92 +215,36 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, f"The request body is larger than {limit // 1024} KB.")
 
 
-class RejectNul:
-    """A NUL character in the path or query is refused (400) before any route sees it:
-    no database stores one, and no legitimate client sends one."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
-            if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope["path"]:
-                response = error_response(
-                    400, "invalid_characters", "The URL contains a NUL character."
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+@functools.lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int):
+    """The request counter and timer of these labels (looked up once, not per request)."""
+    return (
+        metrics.HTTP_REQUESTS.labels(method, route, str(status)),
+        metrics.HTTP_DURATION.labels(method, route),
+    )
 
 
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-
-
-class Observe:
-    """Request id (kept when the caller's is sane, else made), the request metrics and one
-    access log line per request (request id, user id, route template, status, duration)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = Headers(scope=scope).get("x-request-id", "")
-        rid = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        token = logs.request_id.set(rid)
-        started = time.perf_counter()
-        status: int | None = None
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = rid
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            # Answered here, not by Starlette's outermost handler, so the 500 carries the id.
-            access_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            if status is not None:
-                raise  # the response had started: nothing more can be sent
-            failure = error_response(500, "internal_error", "Something went wrong on our side.")
-            await failure(scope, receive, send_with_id)
-        finally:
-            self._record(scope, status or 500, time.perf_counter() - started)
-            logs.request_id.reset(token)
-
-    @staticmethod
-    def _record(scope: Scope, status: int, seconds: float) -> None:
-        # bounded label values: a client cannot invent new series
-        route = getattr(scope.get("route"), "path", None) or "(unmatched)"
-        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-        metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        metrics.HTTP_DURATION.labels(method, route).observe(seconds)
-        caller = scope.get("state", {}).get("caller")
-        access_log.info(
-            "%s %s %s %.1f ms",
-            method,
-            route,
-            status,
-            seconds * 1000,
-            extra={
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 1),
-                "user_id": _user_id(caller),
-            },
-        )
-
-
-def _user_id(caller) -> str | None:
-    """The caller's user id from its identity key: no database access, even once the
-    request's session has closed."""
-    identity = orm_state(caller.user).identity if caller is not None else None
-    return identity[0] if identity else None
+def _record(scope: Scope, status: int, seconds: float) -> None:
+    # bounded label values: a client cannot invent new series
+    route = getattr(scope.get("route"), "path", None) or "(unmatched)"
+    method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+    counter, timer = _series(method, route, status)
+    counter.inc()
+    timer.observe(seconds)
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    caller = scope.get("state", {}).get("caller")
+    access_log.info(
+        "%s %s %s %.1f ms",
+        method,
+        route,
+        status,
+        seconds * 1000,
+        extra={
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "user_id": caller.user.id if caller is not None else None,
+        },
+    )

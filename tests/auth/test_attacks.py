@@ -158,12 +158,6 @@ async def test_logout_revokes_access_and_refresh(client, user):
     assert refresh.status_code == 401
 
 
-async def test_logout_denylists_the_jti(app, client, user):
-    jti = claims_of(user.tokens["access_token"])["jti"]
-    await user.post("/api/v1/auth/logout")
-    assert await app.state.denylist.contains(jti)
-
-
 async def test_unknown_email_and_wrong_password_answer_alike(client, user):
     unknown = await client.post(
         "/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 import redis.asyncio as aioredis
+from sqlalchemy import event
 
 from tests.conftest import PASSWORD, client_for, login, make_settings, register
 
@@ -69,22 +70,31 @@ async def test_readyz_includes_redis(redis_app):
     assert body["components"] == {"database": "ok", "redis": "ok"}
 
 
-async def test_denylist_logs_a_redis_outage_once_not_per_request(caplog):
-    """While Redis is away every request still checks the denylist; one warning says so."""
+async def test_session_check_logs_a_redis_outage_once_not_per_request(app, client, caplog):
+    """While Redis is away every request still checks its session, in the database (the
+    process's memory is not trusted, as revocations cannot reach it); one warning says so."""
     import logging
     import socket
 
     from redis.asyncio import Redis
 
-    from draftsmith.auth.denylist import RedisDenylist
+    from draftsmith.auth.live import LiveSessions
 
+    await register(client)
+    claims = jwt.decode((await login(client))["access_token"], options={"verify_signature": False})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    denylist = RedisDenylist(Redis(port=port, socket_connect_timeout=0.2))
+    sessions = LiveSessions(Redis(port=port, socket_connect_timeout=0.2), None, remember=True)
+    statements = []
+    event.listen(
+        app.state.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a)
+    )
     with caplog.at_level(logging.INFO, logger="draftsmith.outage"):
-        for i in range(20):
-            assert await denylist.contains(f"jti-{i}") is False
+        for _ in range(20):
+            account = await sessions.user(app.state.db, claims["sub"], claims["sid"], claims["jti"])
+            assert account is not None and account.email == "ada@example.com"
+    assert len(statements) == 20
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "token denylist" in warnings[0].getMessage()
-    assert denylist.outage.down
+    assert sessions.outage.down

@@ -15,12 +15,10 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.auth import cookies, service, tokens
-from draftsmith.auth.models import User
+from draftsmith.auth.live import Account
 from draftsmith.config import Settings
-from draftsmith.db import get_db
 from draftsmith.errors import ApiError
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -31,7 +29,7 @@ openapi_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=
 
 @dataclass(frozen=True)
 class Caller:
-    user: User
+    user: Account
     session_id: str
     via: str  # "bearer" or "cookie"
     access: tokens.AccessClaims | None  # None when authenticated during a refresh race
@@ -50,27 +48,34 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _from_access_token(request: Request, db: AsyncSession, token: str, via: str) -> Caller:
+async def _live_user(
+    request: Request, user_id: str, session_id: str, jti: str | None = None
+) -> Account | None:
+    """The caller's account if the session is live: from the process's memory, or one query
+    in a session of its own (opened only then)."""
+    state = request.app.state
+    return await state.sessions.user(state.read_db, user_id, session_id, jti)
+
+
+async def _from_access_token(request: Request, token: str, via: str) -> Caller:
     settings = settings_of(request)
     try:
-        claims = tokens.decode_access_token(settings.secret(), token)
+        claims = request.app.state.sessions.claims(settings.secret(), token)
     except tokens.InvalidToken as exc:
         raise unauthorized(exc.code, exc.detail) from exc
-    if await request.app.state.denylist.contains(claims.jti):
-        raise unauthorized("token_revoked", "This access token has been revoked.")
-    user = await service.live_session_user(db, claims.user_id, claims.session_id)
+    user = await _live_user(request, claims.user_id, claims.session_id, claims.jti)
     if user is None:
         raise unauthorized("token_revoked", "This session has been signed out.")
     return Caller(user, claims.session_id, via, claims)
 
 
-async def _from_cookies(request: Request, db: AsyncSession) -> Caller:
+async def _from_cookies(request: Request) -> Caller:
     settings = settings_of(request)
     access_name, refresh_name, _ = cookies.names(settings)
     access = request.cookies.get(access_name)
     if access:
         try:
-            return await _from_access_token(request, db, access, "cookie")
+            return await _from_access_token(request, access, "cookie")
         except ApiError as exc:
             if exc.code != "token_expired":
                 request.state.clear_session_cookies = True
@@ -79,10 +84,11 @@ async def _from_cookies(request: Request, db: AsyncSession) -> Caller:
     if not refresh:
         raise unauthorized("not_authenticated", "Sign in to continue.")
     try:
-        pair = await service.rotate(db, settings, refresh)
+        async with request.app.state.db() as db:
+            pair = await service.rotate(db, settings, refresh)
     except service.RefreshRaced as race:
         # A parallel request renewed this session a moment ago; it carries the new cookies.
-        user = await service.live_session_user(db, race.user_id, race.session_id)
+        user = await _live_user(request, race.user_id, race.session_id)
         if user is None:
             raise unauthorized("token_revoked", "This session has been signed out.") from race
         return Caller(user, race.session_id, "cookie", None)
@@ -90,7 +96,7 @@ async def _from_cookies(request: Request, db: AsyncSession) -> Caller:
         request.state.clear_session_cookies = True
         raise unauthorized(exc.code, exc.detail) from exc
     request.state.renewed_session = pair
-    user = await service.live_session_user(db, pair.access.user_id, pair.session_id)
+    user = await _live_user(request, pair.access.user_id, pair.session_id)
     if user is None:
         raise unauthorized("token_revoked", "This session has been signed out.")
     return Caller(user, pair.session_id, "cookie", pair.access)
@@ -139,7 +145,6 @@ async def _check_csrf(request: Request, caller: Caller) -> None:
 
 async def current_user(
     request: Request,
-    db: AsyncSession = Depends(get_db),
     _scheme: str | None = Depends(openapi_bearer),
 ) -> Caller:
     header = request.headers.get("authorization")
@@ -149,9 +154,9 @@ async def current_user(
             raise unauthorized(
                 "invalid_authorization", "Use 'Authorization: Bearer <access token>'."
             )
-        caller = await _from_access_token(request, db, token.strip(), "bearer")
+        caller = await _from_access_token(request, token.strip(), "bearer")
     else:
-        caller = await _from_cookies(request, db)
+        caller = await _from_cookies(request)
         if request.method in UNSAFE_METHODS:
             await _check_csrf(request, caller)
     request.state.caller = caller

@@ -47,7 +47,8 @@ class RefreshToken(IdMixin, Base):
 
 
 class RevokedAccessToken(Base):
-    """Denylisted access-token ids (used when Redis is not configured)."""
+    """Formerly the denylist without Redis; no longer written (a signed-out token is refused
+    by its revoked session), kept until a migration drops it."""
 
     __tablename__ = "revoked_access_tokens"
 

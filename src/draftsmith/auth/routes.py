@@ -105,15 +105,14 @@ async def logout(caller: CurrentCaller, request: Request, db: Db):
     """Sign out.
 
     Ends the caller's sign-in session: its access and refresh tokens stop working at once."""
-    await service.sign_out(db, request.app.state.denylist, caller.session_id, caller.access)
+    await service.sign_out(db, caller.user.id, caller.session_id, caller.access)
     return cookies.signed_out(request, Response(status_code=204))
 
 
 @routes.post("/logout-all", status_code=204)
 async def logout_all(caller: CurrentCaller, request: Request, db: Db):
     """Sign out every session of this account, this one included."""
-    denylist = request.app.state.denylist
-    await service.sign_out_everywhere(db, denylist, caller.user.id, caller.access)
+    await service.sign_out_everywhere(db, caller.user.id, caller.access)
     return cookies.signed_out(request, Response(status_code=204))
 
 
@@ -130,8 +129,9 @@ async def change_password(body: ChangePasswordIn, caller: CurrentCaller, db: Db)
     """Change the password.
 
     Needs the current password; every other sign-in session of the user is revoked."""
+    user = await service.account_row(db, caller.user.id)
     await service.change_password(
-        db, caller.user, body.current_password, body.new_password, caller.session_id
+        db, user, body.current_password, body.new_password, caller.session_id
     )
     return Response(status_code=204)
 
@@ -149,7 +149,8 @@ async def delete_me(body: DeleteAccountIn, caller: CurrentCaller, request: Reque
     """Delete this account and everything it owns, files included, after confirming the
     password; every token of the account stops working at once."""
     limiter = request.app.state.login_limiter
-    await service.confirm_password(limiter, caller.user, body.password, client_address(request))
+    user = await service.account_row(db, caller.user.id)
+    await service.confirm_password(limiter, user, body.password, client_address(request))
     await service.delete_user(db, caller.user.id)  # its sessions go with it: tokens refused
     request.app.state.remove_user_files(caller.user.id)
     return cookies.signed_out(request, Response(status_code=204))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.auth import passwords, tokens
-from draftsmith.auth.denylist import Denylist
+from draftsmith.auth.live import LiveSessions
 from draftsmith.auth.models import RefreshFamily, RefreshToken, User
 from draftsmith.auth.ratelimit import LoginLimiter
 from draftsmith.config import Settings
@@ -37,6 +37,14 @@ def normalise_email(email: str) -> str:
 
 async def user_by_email(db: AsyncSession, email: str) -> User | None:
     return await db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+async def account_row(db: AsyncSession, user_id: str) -> User:
+    """The caller's ``User`` row in this session, to change it (the caller is a snapshot)."""
+    user = await db.get(User, user_id)
+    if user is None:  # deleted since the request was authenticated
+        raise ApiError(401, "token_revoked", "This session has been signed out.")
+    return user
 
 
 async def create_user(
@@ -109,23 +117,39 @@ async def register_account(
     return await create_user(db, email, password, display_name)
 
 
+def live_sessions(db: AsyncSession) -> LiveSessions | None:
+    """The process's memory of live sessions, configured on the session factory (app, CLI)."""
+    return db.info.get("live_sessions")
+
+
+async def _forget(db: AsyncSession, user_id: str) -> None:
+    """After a revocation commits: every process forgets the user's remembered sessions."""
+    sessions = live_sessions(db)
+    if sessions is not None:
+        await sessions.revoked(user_id)
+
+
+async def _deny(db: AsyncSession, access: tokens.AccessClaims | None) -> None:
+    sessions = live_sessions(db)
+    if access is not None and sessions is not None:
+        await sessions.deny(access.jti, access.expires_at)
+
+
 async def sign_out(
-    db: AsyncSession, denylist: Denylist, session_id: str, access: tokens.AccessClaims | None
+    db: AsyncSession, user_id: str, session_id: str, access: tokens.AccessClaims | None
 ) -> None:
-    """Revoke the sign-in session and denylist the access token in use (if any)."""
-    await revoke_family(db, session_id, "logout")
-    if access is not None:
-        await denylist.add(access.jti, access.expires_at)
+    """Revoke the sign-in session (its tokens are refused on the next request, in every
+    process) and, with Redis, denylist the access token in use."""
+    await revoke_family(db, user_id, session_id, "logout")
+    await _deny(db, access)
 
 
 async def sign_out_everywhere(
-    db: AsyncSession, denylist: Denylist, user_id: str, access: tokens.AccessClaims | None
+    db: AsyncSession, user_id: str, access: tokens.AccessClaims | None
 ) -> None:
-    """Revoke every sign-in session of the user; their access tokens stop working at once
-    (each request checks its session), and the one in use is denylisted as well."""
+    """Revoke every sign-in session of the user; their access tokens stop working at once."""
     await revoke_other_families(db, user_id, None, "logout_all")
-    if access is not None:
-        await denylist.add(access.jti, access.expires_at)
+    await _deny(db, access)
 
 
 async def confirm_password(limiter: LoginLimiter, user: User, password: str, address: str) -> None:
@@ -144,6 +168,7 @@ async def delete_user(db: AsyncSession, user_id: str) -> None:
     Their files on disk are the caller's to remove (the documents layer knows where)."""
     await db.execute(delete(User).where(User.id == user_id))
     await db.commit()
+    await _forget(db, user_id)
 
 
 async def set_disabled(db: AsyncSession, user: User, disabled: bool) -> None:
@@ -243,7 +268,7 @@ async def rotate(db: AsyncSession, settings: Settings, raw: str) -> TokenPair:
         )
         if rotated_at is not None and now - rotated_at < RACE_GRACE:
             raise RefreshRaced(user_id, family_id)
-        await revoke_family(db, family_id, "reuse")
+        await revoke_family(db, user_id, family_id, "reuse")
         raise ApiError(
             401,
             "token_reused",
@@ -255,13 +280,14 @@ async def rotate(db: AsyncSession, settings: Settings, raw: str) -> TokenPair:
     return _pair(settings, user_id, family_id, new_raw)
 
 
-async def revoke_family(db: AsyncSession, family_id: str, reason: str) -> None:
+async def revoke_family(db: AsyncSession, user_id: str, family_id: str, reason: str) -> None:
     await db.execute(
         update(RefreshFamily)
         .where(RefreshFamily.id == family_id, RefreshFamily.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
     await db.commit()
+    await _forget(db, user_id)
 
 
 async def revoke_other_families(
@@ -274,24 +300,7 @@ async def revoke_other_families(
         query = query.where(RefreshFamily.id != keep)
     await db.execute(query.values(revoked_at=utcnow(), revoked_reason=reason))
     await db.commit()
-
-
-async def live_session_user(db: AsyncSession, user_id: str, family_id: str) -> User | None:
-    """The user, when enabled and the sign-in session is neither revoked nor expired."""
-    row = (
-        await db.execute(
-            select(User)
-            .join(RefreshFamily, RefreshFamily.user_id == User.id)
-            .where(
-                User.id == user_id,
-                User.disabled_at.is_(None),
-                RefreshFamily.id == family_id,
-                RefreshFamily.revoked_at.is_(None),
-                RefreshFamily.expires_at > utcnow(),
-            )
-        )
-    ).scalar_one_or_none()
-    return row
+    await _forget(db, user_id)
 
 
 async def change_password(

@@ -3,24 +3,32 @@
 Events live in the database, so any process (a worker elsewhere) can write them
 and any server can stream them; a reconnecting client resumes after the id it
 last saw (``Last-Event-ID``), and a finished generation replays at once.
+
+An open stream reads the database only when woken: every commit that adds an event or
+changes a blog wakes its session's streams (`draftsmith.signals`: in process, and through
+Redis in every process). A slow safety read covers a wake-up that never came.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
+from itertools import chain
 from typing import Any
 
 from fastapi.sse import ServerSentEvent
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from draftsmith.blogs.models import Blog, BlogEvent
+from draftsmith.signals import Signals
 
 ACTIVE = ("queued", "generating")
-POLL_S = 0.2
+SAFETY_POLL_S = 20.0  # only if a wake-up was lost
 BATCH = 500
 RETRY_MS = 2000  # how long a browser waits before reconnecting
 
@@ -85,8 +93,13 @@ async def _poll(
     return active, events
 
 
+def topic(session_id: str) -> str:
+    return f"generation-session:{session_id}"
+
+
 async def follow(
     db_sessions: async_sessionmaker[AsyncSession],
+    signals: Signals,
     session_id: str,
     after_id: int,
     blog_id: str | None = None,
@@ -96,15 +109,42 @@ async def follow(
     FastAPI frames them, sends keep-alive comments while idle and stops this
     generator when the client disconnects."""
     yield ServerSentEvent(retry=RETRY_MS)
-    while True:
-        # Shielded: a client that disconnects mid-query must not cut a pooled connection in half.
-        active, events = await asyncio.shield(_poll(db_sessions, session_id, after_id, blog_id))
-        for event in events:
-            after_id = event.id
-            yield to_sse(event)
-        if len(events) == BATCH:
-            continue  # more to replay
-        if not active:
-            return
-        if not events:
-            await asyncio.sleep(POLL_S)
+    with signals.watch(topic(session_id)) as woken:
+        while True:
+            woken.clear()  # before reading: a commit from now on wakes the wait below
+            # Shielded: a client that disconnects mid-query must not cut a pooled connection.
+            active, events = await asyncio.shield(_poll(db_sessions, session_id, after_id, blog_id))
+            for row in events:
+                after_id = row.id
+                yield to_sse(row)
+            if len(events) == BATCH:
+                continue  # more to replay
+            if not active:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), SAFETY_POLL_S)
+
+
+# -- wake-ups: a transaction that adds events or changes blogs wakes their streams on commit --
+
+
+@event.listens_for(Session, "after_flush")
+def _note_news(session: Session, _context: Any) -> None:
+    if session.info.get("signals") is None:
+        return
+    news = session.info.setdefault("generation_news", set())
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, BlogEvent | Blog) and row.session_id:
+            news.add(topic(row.session_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_streams(session: Session) -> None:
+    news = session.info.pop("generation_news", None)
+    if news:
+        session.info["signals"].notify(news)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_news(session: Session) -> None:
+    session.info.pop("generation_news", None)

@@ -89,7 +89,8 @@ async def session_events(
     Replays what was missed (after `Last-Event-ID`, or from the start) and follows live events; the
     stream ends when no generation of the session is running."""
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-    async for event in events.follow(request.app.state.db, session_id, after, blog_id):
+    state = request.app.state
+    async for event in events.follow(state.db, state.signals, session_id, after, blog_id):
         yield event
 
 

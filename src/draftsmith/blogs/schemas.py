@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -66,7 +67,13 @@ class BlogOut(BlogSummary):
     @property
     def word_count(self) -> int:
         """Words before the Sources list, citation markers left out (as the editor counts)."""
-        return draft_word_count(self.markdown)
+        return _counted(self.markdown)
+
+
+@lru_cache(maxsize=128)
+def _counted(markdown: str) -> int:
+    """A draft is read far more often than it changes: count each text once."""
+    return draft_word_count(markdown)
 
 
 class BlogPage(BaseModel):

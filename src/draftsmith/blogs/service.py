@@ -8,6 +8,7 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.blogs import events, export
@@ -108,7 +109,8 @@ async def page(
 
 
 async def revisions(db: AsyncSession, blog: Blog) -> list[BlogRevision]:
-    query = select(BlogRevision).where(BlogRevision.blog_id == blog.id)
+    query = select(BlogRevision).options(defer(BlogRevision.markdown))  # listed without text
+    query = query.where(BlogRevision.blog_id == blog.id)
     return list(await db.scalars(query.order_by(BlogRevision.revision.desc())))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.config import Settings
@@ -168,6 +169,10 @@ def _new_document(user_id: str, received: ReceivedFile, kind) -> Document:
     )
 
 
+# a listing shows no content: the extracted text stays in the database
+LISTED = (defer(Document.markdown), defer(Document.sections), defer(Document.warnings))
+
+
 async def list_documents(
     db: AsyncSession,
     user_id: str,
@@ -179,7 +184,7 @@ async def list_documents(
 ) -> tuple[list[Document], str | None]:
     if q and q.strip():
         return await _search_documents(db, user_id, q, status, limit, cursor)
-    query = select(Document).where(Document.user_id == user_id)
+    query = select(Document).options(*LISTED).where(Document.user_id == user_id)
     if status:
         query = query.where(Document.status == status)
     return await newest_first(db, query, Document, limit, cursor)
@@ -192,7 +197,8 @@ async def _search_documents(
     offset = int(cursor.partition(".")[0]) if cursor else 0
     ranked = [doc_id for doc_id, _ in await search.rank_documents(db, user_id, q)]
     if ranked:
-        found = {d.id: d for d in await db.scalars(select(Document).where(Document.id.in_(ranked)))}
+        listed = select(Document).options(*LISTED).where(Document.id.in_(ranked))
+        found = {d.id: d for d in await db.scalars(listed)}
         ordered = [
             found[i] for i in ranked if i in found and (not status or found[i].status == status)
         ]

@@ -214,12 +214,23 @@ async def _heartbeat(ctx: JobContext, kind: JobKind, row_id: str) -> None:
             log.debug("heartbeat of %s %s failed: %s", kind.name, row_id, exc)
 
 
+async def _reconnecting(call: Callable[[], Awaitable[Any]]) -> Any:
+    """``await call()``, once more if it met a connection the database had dropped (a
+    restart): that error invalidated the pool, so the second try gets a fresh connection."""
+    try:
+        return await call()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return await call()
+
+
 async def run(ctx: JobContext, kind_name: str, row_id: str) -> None:
     """Claim and work this row (the one-shot CLI); record failure or schedule a retry.
     Never raises."""
     kind = ctx.kinds[kind_name]
     try:
-        if not await claim(ctx, kind, row_id):
+        if not await _reconnecting(lambda: claim(ctx, kind, row_id)):
             return  # done, running elsewhere, deleted or not due yet
     except Exception as exc:
         log.warning("could not claim %s %s: %s", kind_name, row_id, exc)
@@ -234,7 +245,7 @@ async def run_next(ctx: JobContext, kind_name: str) -> None:
     database decides which row runs, so the order is fair across users in every mode."""
     kind = ctx.kinds[kind_name]
     try:
-        row_id = await claim_next(ctx, kind)
+        row_id = await _reconnecting(lambda: claim_next(ctx, kind))
     except Exception as exc:
         log.warning("could not claim %s work: %s", kind_name, exc)
         return  # still queued: the sweep sends it again

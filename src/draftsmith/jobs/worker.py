@@ -17,6 +17,7 @@ from draftsmith.jobs import runner
 from draftsmith.jobs.backends import ARQ_FUNCTION, ArqQueue, redis_settings
 from draftsmith.jobs.service import sweep_once
 from draftsmith.outage import Outage
+from draftsmith.signals import Signals
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,19 @@ def build_worker(
     async def startup(ctx: dict[str, Any]) -> None:
         engine = create_engine(settings.database)
         ctx["engine"] = engine
-        job = runner.JobContext(settings, session_factory(engine), ArqQueue(settings.redis_url))
+        ctx["signals"] = Signals(settings.redis_url)  # progress reaches the web processes' streams
+        job = runner.JobContext(
+            settings,
+            session_factory(engine, signals=ctx["signals"]),
+            ArqQueue(settings.redis_url),
+        )
         job.register(*kinds)
         ctx["job"] = job
         ctx["database"] = Outage("The database (job sweep)")
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["job"].queue.close()
+        await ctx["signals"].close()
         await ctx["engine"].dispose()
 
     async def run_job(ctx: dict[str, Any], kind: str, row_id: str) -> None:

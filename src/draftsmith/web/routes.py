@@ -155,7 +155,7 @@ async def register_submit(
 
 @routes.post("/logout")
 async def logout(request: Request, caller: CurrentCaller, db: Db):
-    await service.sign_out(db, request.app.state.denylist, caller.session_id, caller.access)
+    await service.sign_out(db, caller.user.id, caller.session_id, caller.access)
     return cookies.signed_out(request, RedirectResponse("/login", status_code=303))
 
 

@@ -1,0 +1,227 @@
+"""Live sign-in sessions, remembered per process so that most authenticated requests need no
+database query, and forgotten at once when a session or account is revoked.
+
+A remembered session is trusted only while the user's *revocation epoch* is unchanged.
+Every logout, logout-all, password change, disable and deletion bumps it after committing:
+
+- in this process (always);
+- in a file beside a SQLite database, which ``draftsmith user ...`` in another process touches
+  (one ``stat`` per request);
+- in Redis when configured (read in the same round trip as the access-token denylist), so
+  every web process sees it.
+
+The epoch is read *before* the database is asked, so a revocation that commits meanwhile
+invalidates what that query found. On PostgreSQL without Redis nothing would tell this
+process about a revocation made elsewhere (the CLI), so every request asks the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from draftsmith.auth import tokens
+from draftsmith.auth.models import RefreshFamily, User
+from draftsmith.config import Settings
+from draftsmith.db import utcnow
+from draftsmith.outage import Outage
+
+log = logging.getLogger(__name__)
+
+#: a backstop, not the mechanism: revocations invalidate at once through the epochs
+ENTRY_TTL_S = 300.0
+MAX_ENTRIES = 20_000
+EPOCH_KEY = "draftsmith:auth-epoch:{}"
+DENIED_KEY = "draftsmith:denied-jti:{}"
+REDIS_EPOCH_TTL_S = 7 * 86400  # longer than any cache entry lives
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What a request knows of its caller: a snapshot, not a database row (to change the
+    account, load its ``User`` in the request's session)."""
+
+    id: str
+    email: str
+    display_name: str | None
+    created_at: datetime
+
+
+def epoch_file(settings: Settings) -> Path | None:
+    """The file whose modification time is the revocation epoch of a SQLite deployment."""
+    if not settings.is_sqlite:
+        return None
+    database = settings.database.split(":///", 1)[-1]
+    if not database or database.startswith(":memory:"):
+        return None
+    return Path(database + ".auth-epoch")
+
+
+def touch_epoch_file(path: Path | None) -> None:
+    if path is None:
+        return
+    try:
+        path.touch()
+        os.utime(path, ns=(time.time_ns(), time.time_ns()))
+    except OSError:
+        log.warning("could not touch the revocation epoch file %s", path, exc_info=True)
+
+
+def _file_epoch(path: Path | None) -> int:
+    if path is None:
+        return 0
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+_LIVE_USER = (
+    select(User.id, User.email, User.display_name, User.created_at, RefreshFamily.expires_at)
+    .join(RefreshFamily, RefreshFamily.user_id == User.id)
+    .where(User.disabled_at.is_(None), RefreshFamily.revoked_at.is_(None))
+)
+
+
+async def query_live_user(
+    db: AsyncSession, user_id: str, family_id: str
+) -> tuple[Account, datetime] | None:
+    """The enabled user of a sign-in session neither revoked nor expired, with the session's
+    expiry; one indexed query."""
+    row = (
+        await db.execute(
+            _LIVE_USER.where(
+                User.id == user_id,
+                RefreshFamily.id == family_id,
+                RefreshFamily.expires_at > utcnow(),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return Account(row[0], row[1], row[2], row[3]), row[4]
+
+
+class LiveSessions:
+    """The per-process memory of live sessions, the Redis denylist, and the revocation
+    epochs that keep the memory honest."""
+
+    def __init__(self, redis: Redis | None, epoch_path: Path | None, remember: bool) -> None:
+        self.redis = redis
+        self.epoch_path = epoch_path
+        self.remember = remember
+        self._local: dict[str, int] = {}
+        self._entries: dict[tuple[str, str], tuple[tuple, Account, datetime, float]] = {}
+        self._verified: dict[str, tokens.AccessClaims] = {}
+        self.outage = Outage("Redis (the token denylist and session epochs)")
+
+    @classmethod
+    def for_settings(cls, settings: Settings, redis: Redis | None) -> LiveSessions:
+        path = epoch_file(settings)
+        return cls(redis, path, remember=redis is not None or path is not None)
+
+    def claims(self, secret: str, token: str) -> tokens.AccessClaims:
+        """The verified claims of an access token (raises ``tokens.InvalidToken``); a token
+        verified before is not verified again until it expires (the check costs more than
+        the rest of a remembered request)."""
+        claims = self._verified.get(token)
+        if claims is not None and claims.expires_at > utcnow():
+            return claims
+        self._verified.pop(token, None)
+        claims = tokens.decode_access_token(secret, token)
+        if len(self._verified) >= MAX_ENTRIES:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    async def _epoch(self, user_id: str, jti: str | None) -> tuple[bool, tuple | None]:
+        """Whether ``jti`` is denylisted, and the user's epoch (None: do not trust memory)."""
+        remote = None
+        if self.redis is not None:
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.exists(DENIED_KEY.format(jti or "-"))
+                    pipe.get(EPOCH_KEY.format(user_id))
+                    denied, remote = await pipe.execute()
+            except RedisError as exc:
+                self.outage.failed(exc)
+                return False, None  # the database still refuses revoked sessions
+            self.outage.recovered()
+            if denied:
+                return True, None
+        return False, (self._local.get(user_id, 0), remote, _file_epoch(self.epoch_path))
+
+    async def user(
+        self,
+        db_sessions: async_sessionmaker[AsyncSession],
+        user_id: str,
+        family_id: str,
+        jti: str | None,
+    ) -> Account | None:
+        """The caller's account when the session is live, else None (revoked, expired,
+        disabled, deleted or denylisted)."""
+        denied, epoch = await self._epoch(user_id, jti)
+        if denied:
+            return None
+        key = (user_id, family_id)
+        entry = self._entries.get(key) if self.remember and epoch is not None else None
+        if entry is not None:
+            seen, account, expires_at, stored = entry
+            if seen == epoch and time.monotonic() - stored < ENTRY_TTL_S and expires_at > utcnow():
+                return account
+        async with db_sessions() as db:
+            found = await query_live_user(db, user_id, family_id)
+        if found is None:
+            self._entries.pop(key, None)
+            return None
+        if self.remember and epoch is not None:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (epoch, found[0], found[1], time.monotonic())
+        return found[0]
+
+    async def deny(self, jti: str, expires_at: datetime) -> None:
+        """Denylist one access token (Redis only: elsewhere its revoked session refuses it)."""
+        if self.redis is None:
+            return
+        ttl = int((expires_at - utcnow()).total_seconds()) + 1
+        if ttl <= 0:
+            return
+        try:
+            await self.redis.set(DENIED_KEY.format(jti), "1", ex=ttl)
+        except RedisError as exc:
+            self.outage.failed(exc)
+        else:
+            self.outage.recovered()
+
+    async def revoked(self, user_id: str) -> None:
+        """Forget the user's sessions in every process; call it after the revocation commits."""
+        self._local[user_id] = self._local.get(user_id, 0) + 1
+        for key in [key for key in self._entries if key[0] == user_id]:
+            self._entries.pop(key, None)
+        await bump_shared_epochs(self.redis, self.epoch_path, user_id)
+
+
+async def bump_shared_epochs(redis: Redis | None, epoch_path: Path | None, user_id: str) -> None:
+    """Tell the other processes (web processes, or a server beside the CLI) to forget."""
+    touch_epoch_file(epoch_path)
+    if redis is None:
+        return
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.incr(EPOCH_KEY.format(user_id))
+            pipe.expire(EPOCH_KEY.format(user_id), REDIS_EPOCH_TTL_S)
+            await pipe.execute()
+    except RedisError:
+        # Other processes cannot read the epoch either while Redis is down, so they ask the
+        # database; the entry backstop (ENTRY_TTL_S) covers a blip that only this call met.
+        log.warning("could not publish a session revocation to Redis", exc_info=True)

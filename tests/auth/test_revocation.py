@@ -1,0 +1,189 @@
+"""Remembered sessions save the database a query per request, and revocation stays
+immediate: a signed-out, signed-out-everywhere, password-changed, disabled or deleted user's
+token is refused on the very next request, by this process and by another one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import AsyncExitStack
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from draftsmith.app import create_app
+from tests.conftest import PASSWORD, _wipe_url, client_for, login, make_settings, register, run_sync
+from tests.test_config_cli import cli, closed_port
+
+KINDS = ["logout", "logout_all", "password", "disable", "delete"]
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def me(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def count_statements(engine) -> list[str]:
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    return statements
+
+
+async def test_a_remembered_session_costs_no_query(app, client, database_url):
+    await register(client)
+    token = (await login(client))["access_token"]
+    assert (await me(client, token)).status_code == 200
+    statements = count_statements(app.state.engine)
+    assert (await me(client, token)).status_code == 200
+    if database_url.startswith("sqlite"):
+        assert statements == []
+    else:  # PostgreSQL without Redis cannot learn of the CLI's revocations: it asks each time
+        assert len(statements) == 1 and "refresh_families" in statements[0]
+
+
+def cli_env(settings) -> dict[str, str]:
+    env = {
+        "DRAFTSMITH_DATA_DIR": str(settings.data_dir),
+        "DRAFTSMITH_DATABASE_URL": settings.database,
+        "DRAFTSMITH_SECRET_KEY": settings.secret(),
+    }
+    if settings.redis_url:
+        env["DRAFTSMITH_REDIS_URL"] = settings.redis_url
+    return env
+
+
+async def revoke(kind: str, client: httpx.AsyncClient, victim: str, settings, tmp_path) -> None:
+    """Revoke the session of the token ``victim`` in the way named, through ``client``'s
+    process (or the CLI: another process)."""
+    bearer = {"Authorization": f"Bearer {victim}"}
+    if kind == "logout":
+        response = await client.post("/api/v1/auth/logout", headers=bearer)
+    elif kind == "logout_all":
+        other = (await login(client))["access_token"]
+        response = await client.post(
+            "/api/v1/auth/logout-all", headers={"Authorization": f"Bearer {other}"}
+        )
+    elif kind == "password":  # from another session: every other session is signed out
+        other = (await login(client))["access_token"]
+        response = await client.post(
+            "/api/v1/auth/password",
+            headers={"Authorization": f"Bearer {other}"},
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+    elif kind == "delete":
+        response = await client.request(
+            "DELETE", "/api/v1/auth/me", headers=bearer, json={"password": PASSWORD}
+        )
+    else:
+        done = cli("user", "disable", "ada@example.com", cwd=tmp_path, env=cli_env(settings))
+        assert done.returncode == 0, done.stderr
+        return
+    assert response.status_code == 204, response.text
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_revocation_is_refused_on_the_next_request(app, client, kind, tmp_path):
+    await register(client)
+    token = (await login(client))["access_token"]
+    for _ in range(2):  # the second answer comes from the process's memory (on SQLite)
+        assert (await me(client, token)).status_code == 200
+    await revoke(kind, client, token, app.state.settings, tmp_path)
+    refused = await me(client, token)
+    assert refused.status_code == 401, (kind, refused.text)
+    assert refused.json()["code"] == "token_revoked"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_revocation_reaches_another_web_process(tmp_path, postgres_url, redis_url, kind):
+    """Two apps share PostgreSQL and Redis, nothing else (as two web processes do): a
+    revocation through the first (or the CLI) is refused by the second, which remembered
+    the session."""
+    async with AsyncExitStack() as stack:
+        apps = []
+        for name in ("first", "second"):
+            app = create_app(make_settings(tmp_path / name, postgres_url, redis_url=redis_url))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            apps.append(app)
+        stack.push_async_callback(_wipe_url, postgres_url)
+        first = await stack.enter_async_context(client_for(apps[0]))
+        second = await stack.enter_async_context(client_for(apps[1]))
+        await _wipe_url(postgres_url)
+        await register(first)
+        token = (await login(first))["access_token"]
+        statements = count_statements(apps[1].state.engine)
+        for _ in range(2):
+            assert (await me(second, token)).status_code == 200
+        assert len(statements) == 1  # the second answer came from the second app's memory
+        await revoke(kind, first, token, apps[0].state.settings, tmp_path)
+        refused = await me(second, token)
+        assert refused.status_code == 401, (kind, refused.text)
+
+
+def _serve(env: dict[str, str], port: int, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "draftsmith.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_two_real_web_processes_refuse_a_revoked_token(tmp_path, postgres_url, redis_url):
+    """Two ``draftsmith serve`` processes on PostgreSQL and Redis: a logout through one and a
+    ``draftsmith user disable`` are refused at once by the other."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTSMITH_")}
+    env.update(
+        DRAFTSMITH_DATA_DIR=str(tmp_path / "data"),
+        DRAFTSMITH_DATABASE_URL=postgres_url,
+        DRAFTSMITH_REDIS_URL=redis_url,
+        DRAFTSMITH_SECRET_KEY="revocation-secret-" + "k" * 30,
+        DRAFTSMITH_LOG_LEVEL="warning",
+    )
+    ports = [closed_port(), closed_port()]
+    with open(tmp_path / "serve.log", "w") as log:
+        servers = [_serve(env, port, log) for port in ports]
+        try:
+            run_sync(_wipe_url, postgres_url)
+            first, second = (httpx.Client(base_url=f"http://127.0.0.1:{p}") for p in ports)
+            for client in (first, second):
+                _wait_ready(client)
+            body = {"email": "ada@example.com", "password": PASSWORD}
+            assert first.post("/api/v1/auth/register", json=body).status_code == 201
+            signed_out = first.post("/api/v1/auth/login", json=body).json()["access_token"]
+            disabled = first.post("/api/v1/auth/login", json=body).json()["access_token"]
+
+            def me_sync(client, token):
+                headers = {"Authorization": f"Bearer {token}"}
+                return client.get("/api/v1/auth/me", headers=headers).status_code
+
+            assert [me_sync(second, t) for t in (signed_out, disabled) * 2] == [200] * 4
+            headers = {"Authorization": f"Bearer {signed_out}"}
+            assert first.post("/api/v1/auth/logout", headers=headers).status_code == 204
+            assert me_sync(second, signed_out) == 401
+            assert me_sync(second, disabled) == 200
+            cli_env = {k: v for k, v in env.items() if k.startswith("DRAFTSMITH_")}
+            done = cli("user", "disable", "ada@example.com", cwd=tmp_path, env=cli_env)
+            assert done.returncode == 0, done.stderr
+            assert me_sync(second, disabled) == 401 and me_sync(first, disabled) == 401
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+            run_sync(_wipe_url, postgres_url)
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def _wait_ready(client: httpx.Client) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/readyz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server did not start")

@@ -48,6 +48,7 @@ GENERIC_WORDS = frozenset(
     everything know post blog article summary review versus vs simple easy
     best practices practice step steps handbook notes note thoughts lessons how-to
     example examples code snippet snippets sample samples walkthrough hands-on
+    say says said tell tells
     """.split()
 )
 COMMON_WORDS = frozenset(

@@ -316,6 +316,14 @@ def test_author_year_citations_are_tidied_away():
     assert clean_display(s) == "Open-domain question answering is a task."
 
 
+def test_a_full_stop_glued_to_the_next_sentence_gets_its_space_back():
+    s = "It is referenced to Hydro Network geometry.The Metadata package describes the data."
+    assert clean_display(s) == (
+        "It is referenced to Hydro Network geometry. The Metadata package describes the data."
+    )
+    assert clean_display("Use System.IO and node.js here.") == "Use System.IO and node.js here."
+
+
 # --------------------------------------------------------------------------
 # headings
 

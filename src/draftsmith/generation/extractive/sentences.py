@@ -139,6 +139,13 @@ def dedupe_key(text: str) -> str:
     return " ".join(tokenize(text))
 
 
+#: a full stop glued to the next sentence's opening word; identifiers ("System.IO",
+#: "node.js") are left alone because the word after must be a common sentence opener
+_GLUED_SENTENCE = re.compile(
+    r"(?<=[a-z]{3})\.(?=(?:The|This|These|Those|That|It|Its|In|On|For|If|When|Each|All|An?)\s)"
+)
+
+
 def clean_display(raw: str) -> str:
     """Draft text of a source sentence: whitespace collapsed, hyphenation joined,
     reference markers like "[12]" and author-year citations like "(Smith et al., 2019)"
@@ -150,6 +157,7 @@ def clean_display(raw: str) -> str:
     # "word ." -> "word." but never "uses ./script" -> "uses./script"
     text = re.sub(r"\.(?:\s\.){2}", "...", text)  # ". . ." is an ellipsis
     text = re.sub(r"\s+([.,;:!?])(?![/\w])", r"\1", text)
+    text = _GLUED_SENTENCE.sub(". ", text)  # "geometry.The Metadata" lost its space in the PDF
     return text.strip()
 
 

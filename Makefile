@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint install install-dev browser wrk services clean
+.PHONY: run test bench bench-embeddings lint install install-dev browser wrk services clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ bench: install-dev wrk
 	@test ! -f bench/generate.py || $(PY) bench/generate.py
 	$(PY) bench/requests.py
 	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)
+
+# Hybrid retrieval measured with a real embedding model served on loopback (the optional
+# extra `bench-embeddings`: WordLlama, whose weights ship in its wheel; not in `make test`).
+$(VENV)/.installed-bench-embeddings: pyproject.toml | $(VENV)/.installed-dev
+	$(PIP) install -e ".[dev,bench-embeddings]"
+	@touch $@
+
+bench-embeddings: install-dev $(VENV)/.installed-bench-embeddings
+	$(PY) bench/embeddings_server.py -- $(PY) bench/retrieval.py
 
 lint: install-dev
 	$(VENV)/bin/ruff format --check src tests bench

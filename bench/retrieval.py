@@ -5,8 +5,9 @@ tuned on) and tests/data/retrieval_heldout.jsonl (written afterwards, other docu
       extractions (boilerplate chunks left out, as the application does),
   (b) the database search (`documents.search.retrieve`) after ingesting the documents through
       the one-process path (`draftsmith.oneshot`): SQLite FTS5, and PostgreSQL when reachable,
-  (c) hybrid (BM25 + embeddings fused by reciprocal rank, `documents.embeddings`) on SQLite,
-      only when DRAFTSMITH_EMBEDDINGS_BASE_URL (and _MODEL, _API_KEY) name a real endpoint.
+  (c) hybrid (BM25 + embeddings fused by reciprocal rank, `documents.embeddings`) on SQLite
+      and PostgreSQL, only when DRAFTSMITH_EMBEDDINGS_BASE_URL (and _MODEL, _API_KEY) name a
+      real endpoint (`make bench-embeddings` serves a local model for it).
 Every question is searched over the chunks of ALL its set's documents (the others are
 distractors). A hit answers when it contains the answer span (offsets, or the whitespace-
 normalised text). Needs the corpus (DRAFTSMITH_CORPUS_DIR, default ../shared/corpus).
@@ -117,7 +118,7 @@ async def in_database(names: list[str], questions: list[dict], **settings) -> li
             return ranks
 
 
-async def postgres_ranks(names: list[str], questions: list[dict]) -> list[int | None]:
+async def postgres_ranks(names: list[str], questions: list[dict], **settings) -> list[int | None]:
     import asyncpg
 
     plain = PG_ADMIN.replace("postgresql+asyncpg://", "postgresql://")
@@ -127,7 +128,7 @@ async def postgres_ranks(names: list[str], questions: list[dict]) -> list[int | 
     await connection.close()
     try:
         url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-        return await in_database(names, questions, database_url=url)
+        return await in_database(names, questions, database_url=url, **settings)
     finally:
         connection = await asyncpg.connect(plain, timeout=5)
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -142,14 +143,19 @@ def run_set(title: str, questions: list[dict]) -> None:
     report("SQLite FTS5", questions, asyncio.run(in_database(names, questions)))
     try:
         report("PostgreSQL tsvector", questions, asyncio.run(postgres_ranks(names, questions)))
+        postgres = True
     except OSError as exc:
         print(f"  PostgreSQL unreachable ({exc}); skipped")
+        postgres = False
     endpoint = os.environ.get("DRAFTSMITH_EMBEDDINGS_BASE_URL")
-    if endpoint:
-        hybrid = asyncio.run(in_database(names, questions, embeddings_base_url=endpoint))
-        report("SQLite hybrid (embeddings)", questions, hybrid)
-    else:
+    if not endpoint:
         print("  hybrid: not measured (set DRAFTSMITH_EMBEDDINGS_BASE_URL to a real endpoint)")
+        return
+    hybrid = asyncio.run(in_database(names, questions, embeddings_base_url=endpoint))
+    report("SQLite hybrid (embeddings)", questions, hybrid)
+    if postgres:
+        hybrid = asyncio.run(postgres_ranks(names, questions, embeddings_base_url=endpoint))
+        report("PostgreSQL hybrid", questions, hybrid)
 
 
 def main() -> None:

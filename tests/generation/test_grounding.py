@@ -95,3 +95,22 @@ def test_a_draft_without_claims_scores_full_and_checks_nothing():
         "checked": 0,
         "flagged": [],
     }
+
+
+def test_stemming_is_safe_from_many_threads_at_once():
+    """Saves check grounding in worker threads; a shared Snowball stemmer raced there
+    (IndexError inside the stemmer under the load benchmark)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from draftsmith.generation import support
+
+    bases = ("relat", "organiz", "condition", "hop", "generat")
+    suffixes = ("ional", "ization", "ing", "ed", "ness", "fulness", "ively")
+    words = [f"{b}{s}" for b in bases for s in suffixes] * 40
+    words = [f"{w}{i}" if i % 3 else w for i, w in enumerate(words)]
+    support.stem.cache_clear()
+    expected = [support.stem(w) for w in words]
+    for _ in range(5):
+        support.stem.cache_clear()
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(support.stem, words)) == expected

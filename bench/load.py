@@ -315,12 +315,16 @@ async def run_user(user: User, deadline: float, arrive_after: float) -> None:
         user.rec.failures[f"sign-in {type(exc).__name__}"] += 1
 
 
-async def audit(users: list[User], seconds: float = 300) -> tuple[int, int, Counter[str]]:
-    """Wait for every upload and generation to reach a terminal state; count what didn't."""
+async def audit(
+    users: list[User], outcomes: Counter[str], seconds: float = 300
+) -> tuple[int, int, Counter[str]]:
+    """Wait for every upload and generation to reach a terminal state; count what didn't,
+    and in ``outcomes`` how the generations ended (status, or error code when failed)."""
     pending: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     while True:
         pending.clear()
+        outcomes.clear()
         for user in users:
             for doc in user.documents:
                 r = await user.client.get(f"/api/v1/documents/{doc}")
@@ -330,6 +334,8 @@ async def audit(users: list[User], seconds: float = 300) -> tuple[int, int, Coun
                 r = await user.client.get(f"/api/v1/blogs/{blog}")
                 if r.status_code != 200 or r.json()["status"] not in TERMINAL_BLOG:
                     pending[f"blog {r.status_code} {r.json().get('status')}"] += 1
+                else:
+                    outcomes[r.json().get("error_code") or r.json()["status"]] += 1
         if not pending or time.monotonic() > deadline:
             break
         await asyncio.sleep(2)
@@ -347,7 +353,8 @@ async def drive(base: str, users: int, minutes: float, seed: int, ramp: float) -
     started = time.monotonic()
     await asyncio.gather(*(run_user(u, deadline, ramp * i / users) for i, u in enumerate(people)))
     elapsed = time.monotonic() - started
-    documents, blogs, pending = await audit(people)
+    outcomes: Counter[str] = Counter()
+    documents, blogs, pending = await audit(people, outcomes)
     for u in people:
         await u.client.aclose()
     total = sum(len(v) for v in rec.latency.values())
@@ -362,6 +369,7 @@ async def drive(base: str, users: int, minutes: float, seed: int, ramp: float) -
     print(rec.table())
     print(f"  5xx answers: {sum(errors.values())} {dict(errors) or ''}")
     print(f"  transport failures: {dict(rec.failures) or 'none'}")
+    print(f"  generations ended: {dict(outcomes.most_common())}")
     lost = sum(pending.values())
     print(
         f"  audit: {documents} uploads, {blogs} generations accepted; "

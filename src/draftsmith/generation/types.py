@@ -175,6 +175,45 @@ class Draft:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A post's title and outline: what ``Engine.plan`` proposes and the author may edit
+    before ``Engine.generate(..., plan=...)`` writes exactly these headings, in order."""
+
+    title: str
+    sections: list[OutlineSection]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "sections": [s.to_dict() for s in self.sections]}
+
+
+@dataclass(frozen=True, slots=True)
+class SectionTarget:
+    """Body section ``index`` (0-based, in ``##`` order) of an existing draft, to be
+    written again. ``body`` is its current Markdown (markers in the draft's numbering);
+    ``others`` the ``(heading, markdown)`` of the draft's other parts, so the new text
+    does not repeat them; ``quoted_chunks`` the chunk ids cited anywhere else in the draft."""
+
+    index: int
+    heading: str
+    points: list[str]
+    body: str
+    others: list[tuple[str | None, str]] = field(default_factory=list)
+    quoted_chunks: frozenset[str] = frozenset()
+    instructions: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RewrittenSection:
+    """A section written again: ``markdown`` (no heading) with provisional markers
+    ``[n]`` keyed into ``passages``; ``preferred`` optionally pins the quote of source
+    ``n`` to a span inside its passage text (as ``SourceRegistry.prefer_quote``)."""
+
+    markdown: str
+    passages: dict[int, Passage]
+    preferred: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
 # --------------------------------------------------------------------------
 # Callables the caller provides
 
@@ -194,10 +233,36 @@ class Engine(Protocol):
     name: str
     model: str | None
 
+    async def plan(
+        self,
+        req: GenerationRequest,
+        passages_for: Sources,
+        emit: Emit | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> Plan:
+        """The title and outline the engine would write (for the author to review)."""
+        ...
+
     async def generate(
         self,
         req: GenerationRequest,
         passages_for: Sources,
         emit: Emit | None = None,
         cancelled: Cancelled | None = None,
-    ) -> Draft: ...
+        plan: Plan | None = None,
+    ) -> Draft:
+        """The whole draft; with ``plan``, its title and exactly its headings in order
+        (each section retrieving for its own heading and points)."""
+        ...
+
+    async def rewrite_section(
+        self,
+        req: GenerationRequest,
+        target: SectionTarget,
+        passages_for: Sources,
+        emit: Emit | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> RewrittenSection:
+        """One body section written again (``GenerationError`` with code
+        ``nothing_new`` when the sources hold nothing the draft does not already say)."""
+        ...

@@ -24,10 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from draftsmith.blogs.models import Blog, BlogEvent
+from draftsmith.blogs.models import Blog, BlogEvent, SectionRewrite
 from draftsmith.signals import Signals
 
 ACTIVE = ("queued", "generating")
+#: a section rewrite (of a ready blog) keeps its session's streams open too
+ACTIVE_REWRITE = ("queued", "running")
 SAFETY_POLL_S = 20.0  # only if a wake-up was lost
 BATCH = 500
 RETRY_MS = 2000  # how long a browser waits before reconnecting
@@ -78,7 +80,8 @@ async def _poll(
     after_id: int,
     blog_id: str | None,
 ) -> tuple[bool, list[BlogEvent]]:
-    """Whether a generation is still running, and the events after ``after_id``."""
+    """Whether a generation (or a section rewrite) is still running, and the events after
+    ``after_id``."""
     async with db_sessions() as db:
         # Activity first: a blog's terminal event commits with its final status,
         # so once it reads inactive, the fetch below includes that event.
@@ -86,6 +89,15 @@ async def _poll(
         if blog_id:
             active_query = active_query.where(Blog.id == blog_id)
         active = (await db.execute(active_query.limit(1))).first() is not None
+        if not active:
+            rewriting = (
+                select(SectionRewrite.id)
+                .join(Blog, Blog.id == SectionRewrite.blog_id)
+                .where(Blog.session_id == session_id, SectionRewrite.status.in_(ACTIVE_REWRITE))
+            )
+            if blog_id:
+                rewriting = rewriting.where(SectionRewrite.blog_id == blog_id)
+            active = (await db.execute(rewriting.limit(1))).first() is not None
         query = select(BlogEvent).where(BlogEvent.session_id == session_id, BlogEvent.id > after_id)
         if blog_id:
             query = query.where(BlogEvent.blog_id == blog_id)

@@ -24,16 +24,40 @@ class Blog(IdMixin, JobState, Base):
     html: Mapped[str] = mapped_column(Text, default="")
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    outline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: ``{title, sections: [{heading, points, query}]}``; rows written before outline
+    #: review hold the bare list of sections (see `BlogOut`)
+    outline: Mapped[dict[str, Any] | list[dict[str, Any]] | None] = mapped_column(JSON)
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     engine: Mapped[str] = mapped_column(String(20))
     model: Mapped[str | None] = mapped_column(String(200))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: what the queued job does: None (plan and write), ``plan`` (stop at ``outline_ready``)
+    #: or ``write`` (write the approved ``outline``)
+    job_mode: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_blogs_user_created", "user_id", "created_at", "id"),)
+
+
+class SectionRewrite(IdMixin, JobState, Base):
+    """One body section of a ready blog written again: its own job, so the blog stays
+    readable and editable meanwhile; a save that comes first makes it a conflict."""
+
+    __tablename__ = "section_rewrites"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    blog_id: Mapped[str] = mapped_column(ForeignKey("blogs.id", ondelete="CASCADE"), index=True)
+    section: Mapped[int] = mapped_column(Integer)
+    #: the revision the rewrite starts from; the result is saved only on top of it
+    base_revision: Mapped[int] = mapped_column(Integer)
+    instructions: Mapped[str | None] = mapped_column(Text)
+    #: the revision it produced
+    revision: Mapped[int | None] = mapped_column(Integer)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BlogRevision(Base):
@@ -44,7 +68,7 @@ class BlogRevision(Base):
     revision: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     markdown: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(20))  # generated | edit
+    source: Mapped[str] = mapped_column(String(20))  # generated | edit | rewrite
     grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

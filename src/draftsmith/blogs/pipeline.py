@@ -1,4 +1,5 @@
-"""The generation job: retrieve → outline → write → verify citations → ready.
+"""The generation job: retrieve → outline (→ outline_ready, for the author to review) →
+write → verify citations → ready.
 
 Runs on the same durable job system as document processing; progress events
 are stored per blog so any server can stream them.
@@ -11,23 +12,25 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog, BlogRevision
+from draftsmith.blogs.outline import outline_shape
 from draftsmith.blogs.render import render_html
 from draftsmith.db import utcnow
 from draftsmith.documents import coverage, embeddings
 from draftsmith.documents.locations import locate
 from draftsmith.documents.models import Document
 from draftsmith.generation import (
+    Citation,
     Draft,
     GenerationCancelled,
     GenerationError,
@@ -39,6 +42,7 @@ from draftsmith.generation import (
 )
 from draftsmith.generation.citations import draft_word_count, render_sources, split_body
 from draftsmith.generation.coverage import not_covered_message, thin_sources_warning
+from draftsmith.generation.types import OutlineSection, Plan, Retrieve
 from draftsmith.jobs.runner import (
     Cancelled,
     JobContext,
@@ -50,6 +54,7 @@ from draftsmith.sessions.models import GenerationSession
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 CANCEL_POLL_S = 0.5
 #: engines whose work is CPU-bound: run off the event loop (see `generate_off_loop`)
 CPU_BOUND_ENGINES = {"extractive"}
@@ -102,17 +107,13 @@ async def _check_sources(ctx: JobContext, blog: Blog, session: GenerationSession
     return [thin_sources_warning(measured)]
 
 
-async def generate_blog(ctx: JobContext, blog_id: str) -> None:
-    blog, session, documents = await _load(ctx, blog_id)
-    warnings = await _check_sources(ctx, blog, session)
-
-    async def emit(type_: str, data: dict[str, Any]) -> None:
-        await events.publish(ctx.db, blog_id, blog.session_id, type_, data)
+def retriever(ctx: JobContext, user_id: str, documents: dict[str, Document]) -> Retrieve:
+    """Hybrid retrieval over the given documents of the user, as the engines call it."""
 
     async def retrieve(query: str, k: int) -> list[Passage]:
         async with ctx.db() as db:
             hits = await embeddings.hybrid_retrieve(
-                db, ctx.settings, blog.user_id, query, list(documents), k=k
+                db, ctx.settings, user_id, query, list(documents), k=k
             )
         return [
             Passage(
@@ -131,13 +132,11 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
             for h in hits
         ]
 
-    cancel = asyncio.Event()
-    watcher = asyncio.create_task(_watch_cancel(ctx, blog_id, cancel))
-    await emit(
-        "status",
-        {"status": "generating", "stage": "retrieving", "message": "Reading your documents"},
-    )
-    request = GenerationRequest(
+    return retrieve
+
+
+def request_of(session: GenerationSession) -> GenerationRequest:
+    return GenerationRequest(
         topic=session.topic,
         title=session.title,
         audience=session.audience,
@@ -146,28 +145,112 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         language=session.language,
         instructions=session.instructions,
     )
-    try:
-        engine = get_engine(blog.engine, ctx.settings)
-        if engine.name in CPU_BOUND_ENGINES:
-            draft = await generate_off_loop(engine, request, retrieve, emit, cancel.is_set)
-        else:
-            draft = await engine.generate(request, retrieve, emit, cancel.is_set)
-    except GenerationCancelled as exc:
-        await _mark_cancelled(ctx, blog_id)
-        raise Cancelled() from exc
-    except GenerationError as exc:
-        if exc.transient:
-            raise TransientError(exc.message, exc.code) from exc
-        raise PermanentError(exc.message, exc.code) from exc
-    finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-    _check_quotes(draft, documents)
+
+
+def stored_plan(outline: Any, title: str) -> Plan | None:
+    """The approved outline of a blog as a :class:`Plan` (rows written before outline
+    review hold a bare list of sections)."""
+    shaped = outline_shape(outline, title)
+    if shaped is None or not shaped["sections"]:
+        return None
+    return Plan(
+        title=shaped["title"],
+        sections=[
+            OutlineSection(heading=s["heading"], points=list(s["points"]), query=s["query"])
+            for s in shaped["sections"]
+        ],
+    )
+
+
+async def generate_blog(ctx: JobContext, blog_id: str) -> None:
+    """The blog job: plan and write (``job_mode`` None), plan only (``plan``: the blog
+    stops at ``outline_ready``), or write the approved outline (``write``)."""
+    blog, session, documents = await _load(ctx, blog_id)
+    warnings = await _check_sources(ctx, blog, session)
+    mode = blog.job_mode
+    plan = stored_plan(blog.outline, blog.title) if mode == "write" else None
+    if mode == "write" and plan is None:
+        raise PermanentError("The blog has no outline to write from.", "no_outline")
+
+    async def emit(type_: str, data: dict[str, Any]) -> None:
+        await events.publish(ctx.db, blog_id, blog.session_id, type_, data)
+
+    await emit(
+        "status",
+        {"status": "generating", "stage": "retrieving", "message": "Reading your documents"},
+    )
+    request = request_of(session)
+    engine = get_engine(blog.engine, ctx.settings)
+
+    def call(r: Any, e: Any, c: Any) -> Awaitable[Any]:
+        if mode == "plan":
+            return engine.plan(request, r, e, c)
+        return engine.generate(request, r, e, c, plan=plan)
+
+    result = await run_watched(
+        ctx,
+        select(Blog.cancel_requested).where(Blog.id == blog_id),
+        engine,
+        call,
+        retriever(ctx, blog.user_id, documents),
+        emit,
+        lambda: _mark_cancelled(ctx, blog_id),
+    )
+    if mode == "plan":
+        await _save_plan(ctx, blog_id, result, warnings)
+        return
+    draft: Draft = result
+    check_quotes(draft.citations, documents)
     if ctx.settings.verify == "llm" and ctx.settings.llm_base_url:
         draft = await verify.recheck(draft, LLMSettings.from_settings(ctx.settings))
     draft = replace(draft, warnings=[*warnings, *draft.warnings])
     await _save(ctx, blog_id, with_locations(draft, documents))
+
+
+def job_error(exc: GenerationError) -> Exception:
+    """The job system's error for an engine's: retried when it may pass."""
+    if exc.transient:
+        return TransientError(exc.message, exc.code)
+    return PermanentError(exc.message, exc.code)
+
+
+async def run_watched(
+    ctx: JobContext,
+    cancel_flag: Select[Any],
+    engine: Any,
+    call: Callable[[Any, Any, Any], Awaitable[T]],
+    retrieve: Callable[..., Awaitable[Any]],
+    emit: Callable[..., Awaitable[None]],
+    on_cancel: Callable[[], Awaitable[None]],
+) -> T:
+    """`run_engine`, stopped once ``cancel_flag`` reads true (then ``on_cancel()`` and the
+    job is `Cancelled`); an engine's error becomes the job's."""
+    cancel = asyncio.Event()
+    watcher = asyncio.create_task(watch_cancel(ctx, cancel_flag, cancel))
+    try:
+        return await run_engine(engine, call, retrieve, emit, cancel.is_set)
+    except GenerationCancelled as exc:
+        await on_cancel()
+        raise Cancelled() from exc
+    except GenerationError as exc:
+        raise job_error(exc) from exc
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def run_engine(
+    engine: Any,
+    call: Callable[[Any, Any, Any], Awaitable[T]],
+    retrieve: Callable[..., Awaitable[Any]],
+    emit: Callable[..., Awaitable[None]],
+    cancelled: Callable[[], bool],
+) -> T:
+    """``call(retrieve, emit, cancelled)`` on this loop, or off it for a CPU-bound engine."""
+    if engine.name in CPU_BOUND_ENGINES:
+        return await off_loop(call, retrieve, emit, cancelled)
+    return await call(retrieve, emit, cancelled)
 
 
 @cache
@@ -182,25 +265,36 @@ async def generate_off_loop(
     emit: Callable[..., Awaitable[None]],
     cancelled: Callable[[], bool],
 ) -> Draft:
-    """Run a CPU-bound engine in a thread (a pool sized to the cores) with an event loop of
-    its own, so this loop keeps serving requests and heartbeats; its retrieve and emit calls
-    are run on this loop, where the database connections live."""
+    """A whole generation off the event loop (see `off_loop`)."""
+    return await off_loop(
+        lambda r, e, c: engine.generate(request, r, e, c), retrieve, emit, cancelled
+    )
+
+
+async def off_loop(
+    call: Callable[[Any, Any, Any], Awaitable[T]],
+    retrieve: Callable[..., Awaitable[Any]],
+    emit: Callable[..., Awaitable[None]],
+    cancelled: Callable[[], bool],
+) -> T:
+    """Run a CPU-bound engine call in a thread (a pool sized to the cores) with an event loop
+    of its own, so this loop keeps serving requests and heartbeats; its retrieve and emit
+    calls are run on this loop, where the database connections live."""
     loop = asyncio.get_running_loop()
     stopping = threading.Event()
 
     def here(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def call(*args: Any) -> Any:
+        async def run_here(*args: Any) -> Any:
             future = asyncio.run_coroutine_threadsafe(function(*args), loop)
             return await asyncio.wrap_future(future)
 
-        return call
+        return run_here
 
-    def work() -> Draft:
-        return asyncio.run(
-            engine.generate(
-                request, here(retrieve), here(emit), lambda: stopping.is_set() or cancelled()
-            )
-        )
+    def work() -> T:
+        async def main() -> T:
+            return await call(here(retrieve), here(emit), lambda: stopping.is_set() or cancelled())
+
+        return asyncio.run(main())
 
     try:
         return await loop.run_in_executor(_cpu_threads(), work)
@@ -209,12 +303,13 @@ async def generate_off_loop(
         raise
 
 
-async def _watch_cancel(ctx: JobContext, blog_id: str, cancel: asyncio.Event) -> None:
+async def watch_cancel(ctx: JobContext, requested: Select[Any], cancel: asyncio.Event) -> None:
+    """Set ``cancel`` once ``requested`` (a cancel flag's select) reads true, or its row is gone."""
     while not cancel.is_set():
         await asyncio.sleep(CANCEL_POLL_S)
         async with ctx.db() as db:
-            requested = await db.scalar(select(Blog.cancel_requested).where(Blog.id == blog_id))
-        if requested is None or requested:
+            flag = await db.scalar(requested)
+        if flag is None or flag:
             cancel.set()
 
 
@@ -222,12 +317,7 @@ def with_locations(draft: Draft, documents: dict[str, Document]) -> Draft:
     """Each citation's page, page label and section taken where its quote starts (a
     passage may run over pages and headings; it knows only where it starts), with the
     Sources list of the draft rewritten to match."""
-    located = []
-    for c in draft.citations:
-        at = locate(documents[c.document_id].sections, c.start)
-        if at is not None:
-            c = replace(c, page=at.page, page_label=at.page_label, section=at.section)
-        located.append(c)
+    located = [located_citation(c, documents) for c in draft.citations]
     if located == draft.citations:
         return draft
     body, _ = split_body(draft.markdown)
@@ -236,9 +326,17 @@ def with_locations(draft: Draft, documents: dict[str, Document]) -> Draft:
     )
 
 
-def _check_quotes(draft: Draft, documents: dict[str, Document]) -> None:
+def located_citation(c: Citation, documents: dict[str, Document]) -> Citation:
+    """The citation's page, page label and section where its quote starts."""
+    at = locate(documents[c.document_id].sections, c.start)
+    if at is None:
+        return c
+    return replace(c, page=at.page, page_label=at.page_label, section=at.section)
+
+
+def check_quotes(citations: Iterable[Citation], documents: dict[str, Document]) -> None:
     """Every citation quote must occur verbatim in its stored document text."""
-    for citation in draft.citations:
+    for citation in citations:
         text = documents[citation.document_id].markdown or ""
         if text[citation.start : citation.end] != citation.quote and citation.quote not in text:
             raise PermanentError(
@@ -251,30 +349,21 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
     data = draft.to_dict()
     now = utcnow()
     async with ctx.db() as db:
-        saved = await db.execute(
-            update(Blog)
-            .where(
-                Blog.id == blog_id, Blog.status == "generating", Blog.cancel_requested.is_(False)
-            )
-            .values(
-                status="ready",
-                error=None,
-                title=draft.title,
-                markdown=draft.markdown,
-                html=render_html(draft.markdown, data["citations"]),
-                citations=data["citations"],
-                grounding=data["grounding"],
-                outline=data["outline"],
-                warnings=data["warnings"] or None,
-                model=draft.model,
-                revision=1,
-                updated_at=now,
-                lease_expires_at=None,
-            )
+        await _finish_generating(
+            db,
+            blog_id,
+            status="ready",
+            title=draft.title,
+            markdown=draft.markdown,
+            html=render_html(draft.markdown, data["citations"]),
+            citations=data["citations"],
+            grounding=data["grounding"],
+            outline={"title": draft.title, "sections": data["outline"]},
+            warnings=data["warnings"] or None,
+            model=draft.model,
+            revision=1,
+            updated_at=now,
         )
-        if saved.rowcount != 1:
-            await db.rollback()
-            raise Cancelled()
         await db.execute(BlogRevision.__table__.delete().where(BlogRevision.blog_id == blog_id))
         db.add(
             BlogRevision(
@@ -301,6 +390,36 @@ async def _save(ctx: JobContext, blog_id: str, draft: Draft) -> None:
                 },
             )
         )
+        await db.commit()
+
+
+async def _finish_generating(db: AsyncSession, blog_id: str, **values: Any) -> None:
+    """End the running job with these values, unless it was cancelled meanwhile."""
+    saved = await db.execute(
+        update(Blog)
+        .where(Blog.id == blog_id, Blog.status == "generating", Blog.cancel_requested.is_(False))
+        .values(error=None, job_mode=None, lease_expires_at=None, **values)
+    )
+    if saved.rowcount != 1:
+        await db.rollback()
+        raise Cancelled()
+
+
+async def _save_plan(ctx: JobContext, blog_id: str, plan: Plan, warnings: list[str]) -> None:
+    """Stop at ``outline_ready`` with the proposed outline (and its terminal event)."""
+    outline = plan.to_dict()
+    async with ctx.db() as db:
+        await _finish_generating(
+            db,
+            blog_id,
+            status="outline_ready",
+            title=plan.title[:300],
+            outline=outline,
+            warnings=warnings or None,
+            updated_at=utcnow(),
+        )
+        blog = await db.get(Blog, blog_id)
+        db.add(events.event_row(blog, "done", {"status": "outline_ready", "outline": outline}))
         await db.commit()
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import Depends, Header, Path, Query, Request, Response
+from fastapi import Body, Depends, Header, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.auth.usage import documented
-from draftsmith.blogs import events, service
+from draftsmith.blogs import events, sections, service
 from draftsmith.blogs.models import Blog
 from draftsmith.blogs.schemas import (
     MAX_REVISION,
@@ -20,9 +20,13 @@ from draftsmith.blogs.schemas import (
     BlogPage,
     BlogPatch,
     BlogStatus,
+    GenerateIn,
     GenerateOut,
+    OutlineIn,
     RevisionList,
     RevisionOut,
+    SectionRewriteIn,
+    SectionRewriteOut,
 )
 from draftsmith.db import Db, get_owned
 from draftsmith.pagination import Cursor
@@ -44,6 +48,7 @@ generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
     responses={
         404: {},
         409: {},
+        422: {},
         429: documented(
             "`generation_limit`: the caller has as many generations queued or running, or "
             "started in the last hour, as allowed.",
@@ -51,14 +56,22 @@ generation_routes = router(prefix="/api/v1/sessions", tags=["sessions"])
         ),
     },
 )
-async def generate(session_id: str, request: Request, caller: CurrentCaller, db: Db):
+async def generate(
+    session_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    db: Db,
+    body: Annotated[GenerateIn | None, Body()] = None,
+):
     """Generate a blog post from the session.
 
     Queues the generation and answers the new blog's id at once; follow `/events` or the blog's
-    `status`."""
+    `status`. With `{"review_outline": true}` it stops after planning: the blog becomes
+    `outline_ready`, its `outline` to review before `POST /blogs/{id}/write`."""
     session = await get_owned(db, GenerationSession, session_id, caller.user.id)
     await service.check_generation_limits(db, settings_of(request), caller.user.id)
-    blog = await service.start_generation(db, session)
+    review = body is not None and body.review_outline
+    blog = await service.start_generation(db, session, review_outline=review)
     await request.app.state.jobs.submit("blog", blog.id)
     return {"blog_id": blog.id, "status": "queued"}
 
@@ -85,7 +98,8 @@ async def session_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow a session's progress events.
 
-    Server-sent events (`status`, `outline`, `section`, `done`, `error`), each naming its blog.
+    Server-sent events (`status`, `outline`, `section`, `done`, `error`; `rewrite` for a section
+    rewrite, with its `section` and `state`), each naming its blog.
     Replays what was missed (after `Last-Event-ID`, or from the start) and follows live events; the
     stream ends when no generation of the session is running."""
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
@@ -198,3 +212,67 @@ async def delete_blog(blog_id: str, caller: CurrentCaller, db: Db):
     With all its revisions."""
     await service.delete(db, await get_owned(db, Blog, blog_id, caller.user.id))
     return Response(status_code=204)
+
+
+@routes.put("/{blog_id}/outline", response_model=BlogOut, responses={404: {}, 409: {}, 422: {}})
+async def replace_outline(blog_id: str, body: OutlineIn, caller: CurrentCaller, db: Db):
+    """Edit the proposed outline.
+
+    Replaces the sections (renamed, reordered, added, removed; their points) and optionally the
+    title; only while the blog is `outline_ready`, else 409 `not_awaiting_outline`."""
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
+    return await sections.replace_outline(db, blog, body)
+
+
+@routes.post(
+    "/{blog_id}/write",
+    status_code=202,
+    response_model=GenerateOut,
+    responses={
+        404: {},
+        409: {},
+        429: documented(
+            "`generation_limit`: the caller has as many generations queued or running as allowed.",
+            retry_after=True,
+        ),
+    },
+)
+async def write_blog(blog_id: str, request: Request, caller: CurrentCaller, db: Db):
+    """Write the post from the approved outline.
+
+    Queues the writing of an `outline_ready` blog: its headings exactly as approved, in that order,
+    each section drawing on passages found for its own heading and points. 409
+    `not_awaiting_outline` in any other status."""
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
+    sections.check_awaiting_outline(blog)
+    await service.check_generation_limits(db, settings_of(request), caller.user.id)
+    blog = await sections.start_writing(db, blog)
+    await request.app.state.jobs.submit("blog", blog.id)
+    return {"blog_id": blog.id, "status": "queued"}
+
+
+@routes.post(
+    "/{blog_id}/sections/{index}/regenerate",
+    status_code=202,
+    response_model=SectionRewriteOut,
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def rewrite_section(
+    blog_id: str,
+    index: Annotated[int, Path(ge=0, le=1000, description="0-based, in `##` heading order")],
+    body: SectionRewriteIn,
+    request: Request,
+    caller: CurrentCaller,
+    db: Db,
+):
+    """Rewrite one section.
+
+    Queues the rewrite of body section `index` of the ready blog at `revision`; when done, the next
+    revision differs only in that section's text (new sources appended to the Sources list).
+    Progress arrives as `rewrite` events. 409 `revision_conflict` when `revision` is not the current
+    one (also when a save comes first while it runs: then the rewrite fails with that code),
+    `rewrite_running` while another rewrite of the blog runs, `blog_not_ready`."""
+    blog = await get_owned(db, Blog, blog_id, caller.user.id)
+    job = await sections.start_rewrite(db, blog, index, body.revision, body.instructions)
+    await request.app.state.jobs.submit("section_rewrite", job.id)
+    return {"rewrite_id": job.id, "blog_id": blog.id, "section": index, "status": "queued"}

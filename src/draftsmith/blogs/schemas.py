@@ -2,14 +2,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
+from draftsmith.blogs.outline import outline_shape
 from draftsmith.generation.citations import draft_word_count
 from draftsmith.schemas import InputModel
 
-BlogStatus = Literal["queued", "generating", "ready", "failed", "cancelled"]
+BlogStatus = Literal["queued", "generating", "outline_ready", "ready", "failed", "cancelled"]
 MAX_MARKDOWN = 500_000
 MAX_REVISION = 2**31 - 1  # the database column is a 32-bit integer
 
@@ -56,12 +65,34 @@ class BlogSummary(BaseModel):
     updated_at: datetime
 
 
+class OutlineSectionOut(BaseModel):
+    heading: str
+    points: list[str]
+    query: str = Field(description="What the section retrieves its passages by.")
+
+
+class OutlineOut(BaseModel):
+    title: str
+    sections: list[OutlineSectionOut]
+
+
 class BlogOut(BlogSummary):
     markdown: str
     html: str
     citations: list[CitationOut]
     grounding: dict[str, Any] | None
     warnings: list[str] | None
+    outline: OutlineOut | None = Field(
+        None,
+        description="The post's title and sections; while `outline_ready`, the proposal to "
+        "review (`PUT /outline`), then what was written.",
+    )
+
+    @field_validator("outline", mode="before")
+    @classmethod
+    def _outline_of_old_rows(cls, value: Any, info: ValidationInfo) -> Any:
+        """The stored outline in the API's shape (older rows store a bare list)."""
+        return outline_shape(value, info.data.get("title", ""))
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -107,4 +138,40 @@ class RevisionList(BaseModel):
 
 class GenerateOut(BaseModel):
     blog_id: str
+    status: Literal["queued"]
+
+
+class GenerateIn(InputModel):
+    review_outline: bool = Field(
+        False,
+        description="Stop after planning: the blog becomes `outline_ready` with its proposed "
+        "`outline`, to edit (`PUT /blogs/{id}/outline`) and write (`POST /blogs/{id}/write`).",
+    )
+
+
+class OutlineSectionIn(InputModel):
+    heading: str = Field(min_length=1, max_length=200)
+    points: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=12)
+
+    @model_validator(mode="after")
+    def _heading_not_blank(self) -> OutlineSectionIn:
+        if not self.heading.strip():
+            raise ValueError("a section heading cannot be blank")
+        return self
+
+
+class OutlineIn(InputModel):
+    title: str | None = Field(None, min_length=1, max_length=300)
+    sections: list[OutlineSectionIn] = Field(min_length=1, max_length=20)
+
+
+class SectionRewriteIn(InputModel):
+    revision: int = Field(ge=0, le=MAX_REVISION, description="The revision you see.")
+    instructions: str | None = Field(None, max_length=2000)
+
+
+class SectionRewriteOut(BaseModel):
+    rewrite_id: str
+    blog_id: str
+    section: int
     status: Literal["queued"]

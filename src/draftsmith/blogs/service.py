@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
-from draftsmith.blogs import events, export
+from draftsmith.blogs import events, export, sections
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.render import render_html
 from draftsmith.config import Settings
@@ -61,8 +61,11 @@ async def check_generation_limits(db: AsyncSession, settings: Settings, user_id:
         )
 
 
-async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog:
-    """Create the queued blog (and its first event) in one transaction."""
+async def start_generation(
+    db: AsyncSession, session: GenerationSession, review_outline: bool = False
+) -> Blog:
+    """Create the queued blog (and its first event) in one transaction; with
+    ``review_outline`` its job stops after planning (``outline_ready``)."""
     rows = await db.execute(
         select(Document.id, Document.status).where(Document.id.in_(session.document_ids))
     )
@@ -81,6 +84,7 @@ async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog
         attempts=0,
         citations=[],
         revision=0,
+        job_mode="plan" if review_outline else None,
     )
     db.add(blog)
     await db.flush()
@@ -190,6 +194,9 @@ async def edit(
 
 
 async def cancel(db: AsyncSession, blog: Blog) -> Blog:
+    """Cancel the blog's generation, or else its running section rewrite."""
+    if blog.status == "ready" and await sections.cancel_rewrites(db, blog):
+        return blog
     if blog.status not in ("queued", "generating"):
         raise ApiError(
             409, "not_running", f"The blog is {blog.status}; there is nothing to cancel."

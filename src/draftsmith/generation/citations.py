@@ -216,7 +216,7 @@ def best_quote(passage: Passage, claim: str = "") -> tuple[int, int]:
     return _clip_quote(text, best[0], best[1], claim_words)
 
 
-def _claims_by_number(body: str) -> dict[int, str]:
+def claims_by_number(body: str) -> dict[int, str]:
     """Text of the sentences citing each number (used to pick quotes)."""
     claims: dict[int, list[str]] = {}
     for sent, nums in _cited_sentences(body):
@@ -234,31 +234,39 @@ def finalize(body: str, registry: SourceRegistry) -> tuple[str, list[Citation]]:
     (unknown numbers are removed) and build one :class:`Citation` per number."""
     order = [n for n in markers_in(body) if n in registry.passages]
     mapping: dict[int, int | None] = {old: i + 1 for i, old in enumerate(order)}
-    claims = _claims_by_number(body)
+    claims = claims_by_number(body)
     new_body = rewrite_markers(body, mapping)
-    citations: list[Citation] = []
-    for old in order:
-        p = registry.passages[old]
-        if old in registry.preferred:
-            s, e = registry.preferred[old]
-            s, e = _clip_quote(p.text, s, e, set(content_words(claims.get(old, ""))))
-        else:
-            s, e = best_quote(p, claims.get(old, ""))
-        citations.append(
-            Citation(
-                n=mapping[old] or 0,
-                document_id=p.document_id,
-                document_name=p.document_name,
-                page=p.page,
-                chunk_id=p.chunk_id,
-                start=p.start + s,
-                end=p.start + e,
-                quote=p.text[s:e],
-                page_label=p.page_label or (None if p.page is None else str(p.page)),
-                section=p.section or p.heading,
-            )
+    citations = [
+        cite(
+            mapping[old] or 0,
+            registry.passages[old],
+            registry.preferred.get(old),
+            claims.get(old, ""),
         )
+        for old in order
+    ]
     return new_body, citations
+
+
+def cite(n: int, p: Passage, preferred: tuple[int, int] | None, claim: str) -> Citation:
+    """Citation ``n`` of passage ``p``: its quote the whole sentences of the ``preferred``
+    span (offsets in ``p.text``), else the sentence that best supports ``claim``."""
+    if preferred is not None:
+        s, e = _clip_quote(p.text, preferred[0], preferred[1], set(content_words(claim)))
+    else:
+        s, e = best_quote(p, claim)
+    return Citation(
+        n=n,
+        document_id=p.document_id,
+        document_name=p.document_name,
+        page=p.page,
+        chunk_id=p.chunk_id,
+        start=p.start + s,
+        end=p.start + e,
+        quote=p.text[s:e],
+        page_label=p.page_label or (None if p.page is None else str(p.page)),
+        section=p.section or p.heading,
+    )
 
 
 def citation_value(obj: Any, key: str) -> Any:
@@ -421,7 +429,7 @@ def verify(
     problems: list[str] = []
     body, unknown = _drop_unknown_markers(body, citations, problems, strict)
     fixed, bad_quotes = _repair_quotes(
-        citations, by_chunk, _claims_by_number(body), document_texts, problems, strict
+        citations, by_chunk, claims_by_number(body), document_texts, problems, strict
     )
     uncited = _uncited_paragraphs(body)
     if uncited:

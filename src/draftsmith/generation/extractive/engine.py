@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from draftsmith.text.phrases import extract_keyphrases
 from draftsmith.text.sentences import FUNCTION_WORDS
@@ -21,14 +21,18 @@ from ..types import (
     GenerationRequest,
     OutlineSection,
     Passage,
+    Plan,
     Retrieve,
+    RewrittenSection,
+    SectionTarget,
     Sources,
     target_words,
 )
 from .candidates import CandidatePool
 from .headings import case_map, make_title
 from .lexicon import conclusion_heading, detect_language
-from .outline import SectionPlan, plan_sections
+from .outline import SectionPlan, approved_sections, own_material, plan_sections
+from .rewrite import rewrite
 from .units import Unit
 from .writing import Material, Written, compose, write
 
@@ -39,6 +43,17 @@ SECTION_K = 14
 Parts = list[tuple[str | None, str, str]]
 
 
+@dataclass
+class _Prepared:
+    retrieve: Retrieve
+    topic_passages: list[Passage]
+    pool: CandidatePool
+    topic_words: list[str]
+    cmap: dict[str, str]
+    lang: str
+    title: str
+
+
 class ExtractiveEngine:
     """Offline engine: every sentence of the draft is copied from a source (apart from
     one templated framing sentence and one recap that name only the topic and the
@@ -47,14 +62,107 @@ class ExtractiveEngine:
     name = "extractive"
     model: str | None = None
 
+    async def plan(
+        self,
+        req: GenerationRequest,
+        passages_for: Sources,
+        emit: Emit | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> Plan:
+        prog = Progress(emit, cancelled)
+        prep = await self._prepare(req, passages_for, prog)
+        await prog.status("outlining", "Choosing the sections")
+        plans = plan_sections(req, prep.topic_passages, prep.pool, prep.topic_words, prep.cmap)
+        outline = [OutlineSection(heading=p.heading, points=p.points, query=p.query) for p in plans]
+        await prog.outline(prep.title, outline)
+        return Plan(title=prep.title, sections=outline)
+
     async def generate(
         self,
         req: GenerationRequest,
         passages_for: Sources,
         emit: Emit | None = None,
         cancelled: Cancelled | None = None,
+        plan: Plan | None = None,
     ) -> Draft:
         prog = Progress(emit, cancelled)
+        prep = await self._prepare(req, passages_for, prog, plan)
+        pool, title = prep.pool, prep.title
+        await prog.status("outlining", "Choosing the sections")
+        if plan is None:
+            plans = plan_sections(req, prep.topic_passages, pool, prep.topic_words, prep.cmap)
+        else:
+            plans = approved_sections(req, plan)
+        concl_passages = await _section_passages(
+            req, prep.retrieve, plans, pool, prog, own_only=plan is not None
+        )
+        if plan is not None:
+            own_material(plans, pool, prep.cmap)
+        outline = [OutlineSection(heading=p.heading, points=p.points, query=p.query) for p in plans]
+        await prog.outline(title, outline)
+
+        await prog.status("writing", "Selecting and ordering sentences")
+        material = Material(
+            req, prep.topic_passages, concl_passages, pool, prep.topic_words, prep.cmap, prep.lang
+        )
+        written = write(material, plans, prog, fixed=plan is not None)
+        _check_sections(written)
+        registry = SourceRegistry()
+        parts = _compose_parts(written, plans, registry, prep.lang, keep_empty=plan is not None)
+        for i, (heading, md, kind) in enumerate(parts):
+            await prog.section(i, heading, md, kind=kind)
+
+        await prog.status("verifying", "Checking citations and grounding")
+        v, passages = self._verify(title, parts, registry)
+        words = _word_total(written)
+        warnings = _warnings(v, written, words, req.length)
+        empty = [p.heading for p, paras in zip(plans, written.sections, strict=False) if not paras]
+        if plan is not None and empty:
+            warnings.append(
+                f"The sources hold nothing for {len(empty)} approved section(s) "
+                f"({', '.join(empty)}): they are empty."
+            )
+        await prog.status(
+            "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"
+        )
+        return Draft(
+            title=title,
+            markdown=v.markdown,
+            citations=v.citations,
+            grounding=v.grounding,
+            outline=[
+                OutlineSection(heading=p.heading, points=p.points, query=p.query)
+                for p, paras in zip(plans, written.sections, strict=False)
+                if paras or plan is not None
+            ],
+            engine=self.name,
+            model=None,
+            word_count=words,
+            warnings=warnings,
+            passages=passages,
+        )
+
+    async def rewrite_section(
+        self,
+        req: GenerationRequest,
+        target: SectionTarget,
+        passages_for: Sources,
+        emit: Emit | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> RewrittenSection:
+        prog = Progress(emit, cancelled)
+        await prog.status("retrieving", f"Finding other passages for “{target.heading}”")
+        retrieve, _ = await as_retriever(passages_for)
+        return await rewrite(req, target, retrieve, prog)
+
+    async def _prepare(
+        self,
+        req: GenerationRequest,
+        passages_for: Sources,
+        prog: Progress,
+        plan: Plan | None = None,
+    ) -> _Prepared:
+        """Retrieval for the topic, the candidate sentences, the language and the title."""
         await prog.status("retrieving", "Finding the passages that match the topic")
         retrieve, all_passages = await as_retriever(passages_for)
         prog.check()
@@ -74,52 +182,15 @@ class ExtractiveEngine:
                 code="no_usable_text",
             )
         await prog.status("retrieving", f"Found {len(topic_passages)} relevant passages")
-
-        await prog.status("outlining", "Choosing the sections")
         cmap = case_map([c for p in topic_passages[:60] for c in pool.usable(p)])
         lang = detect_language(req, topic_passages)
-        title = (
-            normalize_whitespace(req.title)
-            if req.title and req.title.strip()
-            else make_title(req.topic, cmap, lang == "en")
-        )
-        plans = plan_sections(req, topic_passages, pool, topic_words, cmap)
-        concl_passages = await _section_passages(req, retrieve, plans, pool, prog)
-        outline = [OutlineSection(heading=p.heading, points=p.points, query=p.query) for p in plans]
-        await prog.outline(title, outline)
-
-        await prog.status("writing", "Selecting and ordering sentences")
-        material = Material(req, topic_passages, concl_passages, pool, topic_words, cmap, lang)
-        written = write(material, plans, prog)
-        _check_sections(written)
-        registry = SourceRegistry()
-        parts = _compose_parts(written, plans, registry, lang)
-        for i, (heading, md, kind) in enumerate(parts):
-            await prog.section(i, heading, md, kind=kind)
-
-        await prog.status("verifying", "Checking citations and grounding")
-        v, passages = self._verify(title, parts, registry)
-        words = _word_total(written)
-        warnings = _warnings(v, written, words, req.length)
-        await prog.status(
-            "verifying", f"{len(v.citations)} sources cited, grounding {v.grounding.score:.2f}"
-        )
-        return Draft(
-            title=title,
-            markdown=v.markdown,
-            citations=v.citations,
-            grounding=v.grounding,
-            outline=[
-                OutlineSection(heading=p.heading, points=p.points, query=p.query)
-                for p, paras in zip(plans, written.sections, strict=False)
-                if paras
-            ],
-            engine=self.name,
-            model=None,
-            word_count=words,
-            warnings=warnings,
-            passages=passages,
-        )
+        if plan is not None and plan.title.strip():
+            title = normalize_whitespace(plan.title)
+        elif req.title and req.title.strip():
+            title = normalize_whitespace(req.title)
+        else:
+            title = make_title(req.topic, cmap, lang == "en")
+        return _Prepared(retrieve, topic_passages, pool, topic_words, cmap, lang, title)
 
     def _verify(
         self, title: str, parts: Parts, registry: SourceRegistry
@@ -192,12 +263,20 @@ async def _section_passages(
     plans: list[SectionPlan],
     pool: CandidatePool,
     prog: Progress,
+    own_only: bool = False,
 ) -> list[Passage]:
-    """More material for each section by its own query; returns the passages for the
+    """More material for each section by its own query (``own_only``: by its heading and
+    points alone, as an approved outline's sections); returns the passages for the
     conclusion (the documents' own summaries)."""
     for plan in plans:
-        queries = section_queries(plan.heading, plan.points, req.topic, plan.query)
-        extra = await retrieve_fused(retrieve, queries, SECTION_K)
+        extra: list[Passage] = []
+        if own_only:
+            extra = await retrieve_fused(
+                retrieve, section_queries(plan.heading, plan.points, ""), SECTION_K
+            )
+        if not extra:  # (for an approved section: its own words match nothing on their own)
+            queries = section_queries(plan.heading, plan.points, req.topic, plan.query)
+            extra = await retrieve_fused(retrieve, queries, SECTION_K)
         prog.check()
         have = {p.chunk_id for p in plan.passages}
         plan.passages += [p for p in extra if p.chunk_id not in have]
@@ -214,11 +293,17 @@ async def _section_passages(
 
 
 def _compose_parts(
-    written: Written, plans: list[SectionPlan], registry: SourceRegistry, lang: str
+    written: Written,
+    plans: list[SectionPlan],
+    registry: SourceRegistry,
+    lang: str,
+    keep_empty: bool = False,
 ) -> Parts:
+    """The draft's parts; ``keep_empty`` keeps the heading of a section with nothing to say
+    (an approved outline's headings are all written, in order)."""
     parts: Parts = [(None, compose(written.intro, registry, tail=written.framing), "introduction")]
     for plan, paras in zip(plans, written.sections, strict=False):
-        if paras:
+        if paras or keep_empty:
             parts.append((plan.heading, compose(paras, registry), "section"))
     if written.conclusion:
         md = compose(written.conclusion, registry, lead=written.recap)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from draftsmith.text.phrases import extract_keyphrases
 from draftsmith.text.tokens import content_words, tokenize
 
-from ..types import GenerationRequest, Passage, target_words
+from ..types import GenerationRequest, Passage, Plan, target_words
 from .candidates import Cand, CandidatePool, hits, jaccard
 from .focus import TopicFocus
 from .headings import (
@@ -403,3 +403,52 @@ class _Planner:
             members=set(g.cands),
             focus=frozenset(g.focus),
         )
+
+
+# ---------------------------------------------------------------------- approved outline
+
+
+def approved_sections(req: GenerationRequest, plan: Plan) -> list[SectionPlan]:
+    """The author's outline as section plans, in its order (their passages come from each
+    section's own retrieval: see `own_material`)."""
+    return [
+        SectionPlan(
+            heading=s.heading,
+            points=list(s.points),
+            query=s.query or " ".join([s.heading, req.topic, *s.points]),
+            passages=[],
+            pos=(i, 0),
+            focus=frozenset(content_words(" ".join([s.heading, *s.points]))),
+        )
+        for i, s in enumerate(plan.sections)
+    ]
+
+
+#: a section of an approved outline counts the sentences of its best passages as its own
+OWN_PASSAGES = 3
+
+
+def own_material(plans: list[SectionPlan], pool: CandidatePool, case_map: dict[str, str]) -> None:
+    """Which sentences belong to each approved section: those under a source heading of
+    the same name (as the planner's own sections), else those of its best passages."""
+    for plan in plans:
+        key = heading_key(plan.heading)
+        cands = [c for p in plan.passages for c in pool.usable(p)]
+        same = {
+            c.idx
+            for c in cands
+            if (h := clean_heading(c.heading, case_map)) and heading_key(h) == key
+        }
+        if same:
+            plan.key, plan.members = key, same
+            continue
+        # else the passages that say most of its own words (its retrieval also ranks by the
+        # topic's, which every section shares)
+        said = {
+            p.chunk_id: len(plan.focus & frozenset(w for c in pool.usable(p) for w in c.words))
+            for p in plan.passages
+        }
+        best = sorted(
+            (p for p in plan.passages if said[p.chunk_id]), key=lambda p: -said[p.chunk_id]
+        )
+        plan.members = {c.idx for p in best[:OWN_PASSAGES] for c in pool.usable(p)}

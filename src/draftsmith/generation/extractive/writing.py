@@ -104,15 +104,18 @@ def _listing(items: list[str], and_word: str) -> str:
     return f"{', '.join(items[:-1])} {and_word} {items[-1]}"
 
 
-def write(m: Material, plans: list[SectionPlan], prog: Progress) -> Written:
+def write(m: Material, plans: list[SectionPlan], prog: Progress, *, fixed: bool = False) -> Written:
     """Fill the introduction, the sections and the conclusion, balance the length,
-    tidy the paragraphs and add the framing sentences."""
-    return _Writer(m, plans, prog).write()
+    tidy the paragraphs and add the framing sentences. ``fixed``: the sections are the
+    author's (an approved outline): none is dropped, added or moved."""
+    return _Writer(m, plans, prog, fixed).write()
 
 
 class _Writer:
-    def __init__(self, m: Material, plans: list[SectionPlan], prog: Progress) -> None:
-        self.m, self.plans, self.prog = m, plans, prog
+    def __init__(
+        self, m: Material, plans: list[SectionPlan], prog: Progress, fixed: bool = False
+    ) -> None:
+        self.m, self.plans, self.prog, self.fixed = m, plans, prog, fixed
         self.target = target_words(m.req.length)
         self.topic_terms = {stem(w): 1.0 for w in m.topic_words if content_words(w)}
         self.topic_set = frozenset(self.topic_terms)
@@ -182,6 +185,8 @@ class _Writer:
 
     def _drop_off_topic(self) -> None:
         """A written section not about the topic is left out (its sentences stay used)."""
+        if self.fixed:
+            return
         self._drop_weak(
             [p for p in self.plans if p.paras], lambda p: [c for a in p.paras for c in a]
         )
@@ -281,7 +286,8 @@ class _Writer:
                     ) + (0.1 if self.focus.on_topic(c) else -0.1)
             plan.pool.sort(key=lambda c: (-plan.relevance[c.idx], c.idx))
             del plan.pool[400:]
-        self._drop_weak(self.plans, lambda p: p.pool[:PREVIEW])
+        if not self.fixed:
+            self._drop_weak(self.plans, lambda p: p.pool[:PREVIEW])
         for plan in self.plans:
             plan.chains = chains(plan.pool)
         kept = [plan for plan in self.plans if not plan.dropped]
@@ -291,7 +297,7 @@ class _Writer:
     def _rescue(self) -> None:
         """No source section is about the topic: one section of the sentences that are
         (not yet used; else the introduction's own beyond its opening)."""
-        if any(plan.paras for plan in self.plans):
+        if self.fixed or any(plan.paras for plan in self.plans):
             return
         m = self.m
         pool = [c for p in m.topic_passages for c in m.pool.usable(p) if self.focus.on_topic(c)]
@@ -327,6 +333,8 @@ class _Writer:
     def _unit_sections(self, sections: list[list[list[Cand] | Unit]], taken: set[int]) -> None:
         """An on-topic procedure (or, for a how-to, code) that no section shows gets a
         section of its own: the steps are often the answer the prose around them is not."""
+        if self.fixed:
+            return
         core = self.focus.core
         want = max(1, (len(core) + 1) // 2)
         room = 1 if any(sections) else 2

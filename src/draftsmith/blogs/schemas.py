@@ -8,6 +8,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     computed_field,
     field_validator,
@@ -142,7 +143,7 @@ class GenerateOut(BaseModel):
 
 
 class GenerateIn(InputModel):
-    review_outline: bool = Field(
+    review_outline: StrictBool = Field(
         False,
         description="Stop after planning: the blog becomes `outline_ready` with its proposed "
         "`outline`, to edit (`PUT /blogs/{id}/outline`) and write (`POST /blogs/{id}/write`).",

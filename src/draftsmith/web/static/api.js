@@ -83,6 +83,7 @@ export const api = {
   get: (url) => request("GET", url),
   post: (url, json) => request("POST", url, json),
   patch: (url, json) => request("PATCH", url, json),
+  put: (url, json) => request("PUT", url, json),
   del: (url, json) => request("DELETE", url, json),
   upload,
 };

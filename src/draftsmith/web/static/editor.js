@@ -3,6 +3,7 @@
 import { api, path } from "./api.js";
 import { highlightFlagged, renderGrounding } from "./grounding.js";
 import { trackGeneration } from "./progress.js";
+import { addRewriteButtons, askInstructions, followRewrite, progressLine, startRewrite } from "./rewrite.js";
 import { sourceCard } from "./sourcecard.js";
 import { draftWordCount } from "./wordcount.js";
 import { badge, byId as $, confirmDialog, el, errorMessage, formatDate, showDialog, showMessage, timeEl, toast } from "./ui.js";
@@ -20,6 +21,7 @@ const state = {
   timer: null,
   conflict: false,
   historyLoaded: false,
+  locked: true, // editing is off (loading, generating, rewriting a section)
 };
 
 const current = () => ({ title: $("title").value, markdown: $("markdown").value });
@@ -75,6 +77,9 @@ function renderPreview(html) {
   const preview = $("preview");
   preview.innerHTML = html;
   if (!html) preview.append(el("p", { class: "muted" }, "Nothing to preview yet."));
+  else if (state.blog && state.blog.status === "ready" && state.blog.session_id) {
+    addRewriteButtons(preview, { disabled: state.locked, onRewrite: rewriteSection });
+  }
 }
 
 function renderCitations(blog) {
@@ -190,7 +195,7 @@ async function overwriteWithMine() {
 }
 
 // ---- history -------------------------------------------------------------
-const SOURCES = { generated: "Generated", edit: "Edited" };
+const SOURCES = { generated: "Generated", edit: "Edited", rewrite: "Rewrote a section" };
 
 async function loadHistory() {
   const list = $("revisions");
@@ -245,8 +250,80 @@ async function viewRevision(n) {
 
 // ---- generation ----------------------------------------------------------
 function setEditable(editable) {
+  state.locked = !editable;
   for (const id of ["title", "markdown", "save", "regenerate"]) $(id).disabled = !editable;
+  for (const button of document.querySelectorAll(".section-rewrite")) button.disabled = !editable;
   $("editor-grid").classList.toggle("is-locked", !editable);
+}
+
+// ---- rewriting one section ------------------------------------------------
+// The section's new text arrives as the next revision; editing waits meanwhile (a save
+// would make the rewrite a conflict), and "Undo" restores the revision before it.
+async function rewriteSection(index, heading, h2) {
+  const instructions = await askInstructions(heading);
+  if (instructions === null) return;
+  if (isDirty() && !(await save())) return;
+  const base = state.revision;
+  let run;
+  try {
+    run = await startRewrite(blogId, index, base, instructions);
+  } catch (error) {
+    if (error.code === "revision_conflict") showConflict();
+    else showError(`Couldn't rewrite “${heading}”: ${errorMessage(error)}`);
+    return;
+  }
+  setEditable(false);
+  setSaveState(`Rewriting “${heading}”…`, "busy");
+  const line = progressLine(h2);
+  line.say(`Rewriting “${heading}”…`);
+  const cancel = line.action("Cancel", async () => {
+    cancel.disabled = true;
+    try { await api.post(`${blogUrl}/cancel`); } catch (error) { cancel.disabled = false; toast(`Couldn't cancel: ${errorMessage(error)}`, "error"); }
+  }, { "aria-label": `Cancel the rewrite of “${heading}”` });
+  followRewrite({
+    sessionId: state.blog.session_id, blogId, rewriteId: run.rewrite_id,
+    onEvent: (data) => rewriteEvent(data, { index, heading, base, line }),
+  });
+}
+
+async function rewriteEvent(data, { index, heading, base, line }) {
+  if (data.state === "running") { if (data.message) line.say(data.message); return; }
+  if (data.state === "done") {
+    try {
+      applyBlog(await api.get(blogUrl));
+    } catch (error) { showError(errorMessage(error)); }
+    setEditable(true);
+    setSaveState("All changes saved", "ok");
+    loadHistory();
+    const h2 = $("preview").querySelectorAll("h2")[index];
+    const done = progressLine(h2 || $("preview"));
+    done.say(`“${heading}” was rewritten (revision ${data.revision}).`, "done");
+    done.action("Undo", () => undoRewrite(base, data.revision), { "aria-label": `Undo the rewrite of “${heading}”` });
+    toast(`“${heading}” rewritten`);
+    return;
+  }
+  setEditable(true);
+  setSaveState("All changes saved", "ok");
+  line.line.querySelector("button")?.remove();
+  if (data.state === "cancelled") line.say("The rewrite was cancelled; the section is unchanged.", "failed");
+  else if (data.code === "revision_conflict") { line.say(data.message, "failed"); showConflict(); }
+  else line.say(data.message || "The section could not be rewritten.", "failed");
+}
+
+// Back to revision `base` (as a new revision), if nothing was saved since the rewrite.
+async function undoRewrite(base, rewritten) {
+  if (state.revision !== rewritten || isDirty()) {
+    showError("The draft changed since the rewrite: restore the earlier revision from History instead.");
+    return;
+  }
+  try {
+    const revision = await api.get(path`/api/v1/blogs/${blogId}/revisions/${base}`);
+    $("title").value = revision.title;
+    $("markdown").value = revision.markdown;
+    if (await save({ force: true })) toast(`Restored revision ${base}`);
+  } catch (error) {
+    showError(`Couldn't undo: ${errorMessage(error)}`);
+  }
 }
 
 const CANCELLED = "The generation was cancelled. Use Regenerate to write a new draft.";
@@ -309,6 +386,10 @@ async function start() {
       $("not-found").hidden = false;
     } else showError(`Couldn't load the draft: ${errorMessage(error)}`);
     setSaveState("", "");
+    return;
+  }
+  if (blog.status === "outline_ready") { // its outline awaits review on the generate page
+    window.location.replace(`/dashboard/generate?blog=${encodeURIComponent(blog.id)}`);
     return;
   }
   applyBlog(blog);

@@ -1,5 +1,6 @@
 // Generate: pick ready documents and a brief, create the session, follow its progress, open the editor.
 import { api, path } from "./api.js";
+import { showOutline } from "./outline.js";
 import { trackGeneration } from "./progress.js";
 import { byId as $, el, errorMessage, fileIcon, showMessage } from "./ui.js";
 
@@ -182,8 +183,39 @@ function setBusy(busy) {
   $("generate-button").textContent = busy ? "Generating…" : "Generate";
 }
 
+// "Plan first": the outline is shown for review (and the page's address names the blog, so
+// leaving and coming back shows it again).
+async function reviewOutline(blogId) {
+  try {
+    const blog = await api.get(path`/api/v1/blogs/${blogId}`);
+    window.history.replaceState(null, "", `/dashboard/generate?blog=${encodeURIComponent(blogId)}`);
+    $("progress").hidden = true;
+    $("generate-form").hidden = true;
+    showOutline(blog, { onWrite: (id) => startProgress(blog.session_id, id) });
+  } catch (error) {
+    showForm();
+    showError(`Couldn't load the outline: ${errorMessage(error)}`);
+  }
+}
+
+// A blog named in the address (`?blog=`): its outline to review, or its progress.
+async function resume(blogId) {
+  let blog;
+  try {
+    blog = await api.get(path`/api/v1/blogs/${blogId}`);
+  } catch (_) { return false; }
+  if (blog.status === "outline_ready") { await reviewOutline(blog.id); return true; }
+  if (blog.status === "queued" || blog.status === "generating") {
+    startProgress(blog.session_id, blog.id, { planning: blog.revision === 0 && !blog.outline });
+    return true;
+  }
+  window.location.replace(path`/dashboard/blogs/${blog.id}`);
+  return true;
+}
+
 async function submit(event) {
   event.preventDefault();
+  const planning = event.submitter && event.submitter.id === "plan-button";
   showError("");
   const topic = $("topic").value.trim();
   const problems = [];
@@ -213,8 +245,8 @@ async function submit(event) {
   setBusy(true);
   try {
     const session = await api.post("/api/v1/sessions", body);
-    const run = await api.post(path`/api/v1/sessions/${session.id}/generate`);
-    startProgress(session.id, run.blog_id);
+    const run = await api.post(path`/api/v1/sessions/${session.id}/generate`, planning ? { review_outline: true } : undefined);
+    startProgress(session.id, run.blog_id, { planning });
   } catch (error) {
     setBusy(false);
     showError(error.code === "documents_not_ready"
@@ -230,21 +262,23 @@ function showForm() {
   setBusy(false);
 }
 
-function startProgress(sessionId, blogId) {
+function startProgress(sessionId, blogId, { planning = false } = {}) {
   $("generate-form").hidden = true;
   $("progress-bar").hidden = false;
   $("progress-stage").hidden = false;
   const card = $("progress");
   $("progress-error").hidden = true;
   $("progress-actions").hidden = true;
-  $("progress-title").textContent = "Writing your draft…";
+  $("progress-title").textContent = planning ? "Planning your outline…" : "Writing your draft…";
   $("progress-badge").hidden = false;
   card.hidden = false;
   window.scrollTo({ top: 0 });
   card.focus({ preventScroll: true });
   trackGeneration({
-    sessionId, blogId,
-    onDone: () => window.location.assign(path`/dashboard/blogs/${blogId}`),
+    sessionId, blogId, planning,
+    onDone: (data) => (data && data.status === "outline_ready"
+      ? reviewOutline(blogId)
+      : window.location.assign(path`/dashboard/blogs/${blogId}`)),
     onError: (message, cancelled) => {
       $("progress-title").textContent = cancelled ? "Generation cancelled" : "The draft could not be written";
       $("progress-badge").hidden = true;
@@ -275,7 +309,10 @@ $("select-all").addEventListener("click", () => {
   scheduleCoverage();
 });
 $("progress").setAttribute("tabindex", "-1");
-await prefill();
-showEngineOptions();
-await refreshDocs();
-scheduleCoverage();
+const resumed = new URLSearchParams(window.location.search).get("blog");
+if (!(resumed && (await resume(resumed)))) {
+  await prefill();
+  showEngineOptions();
+  await refreshDocs();
+  scheduleCoverage();
+}

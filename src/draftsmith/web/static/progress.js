@@ -8,8 +8,9 @@ const STAGES = { queued: 3, retrieving: 10, outlining: 20, writing: 30, verifyin
 const KINDS = ["status", "outline", "section", "done", "error"];
 
 // The server sends named events, each {blog_id, ...}; the stream only carries blogId's events.
-// onError(message, cancelled) ends a run that failed or was cancelled.
-function follow({ sessionId, blogId, onEvent, onDone, onError }) {
+// onError(message, cancelled) ends a run that failed or was cancelled. Unless `planning`, the
+// end of an earlier planning run of the blog (done, outline_ready) is not this run's end.
+function follow({ sessionId, blogId, planning, onEvent, onDone, onError }) {
   let finished = false;
   let source = null;
   let pollTimer = null;
@@ -17,6 +18,7 @@ function follow({ sessionId, blogId, onEvent, onDone, onError }) {
 
   function handle(type, data) {
     if (finished) return;
+    if (type === "done" && data.status === "outline_ready" && !planning) return;
     onEvent(type, data);
     if (type === "done" || type === "error") {
       stop();
@@ -49,7 +51,7 @@ function follow({ sessionId, blogId, onEvent, onDone, onError }) {
     if (finished) return;
     try {
       const blog = await api.get(path`/api/v1/blogs/${blogId}`);
-      if (blog.status === "ready") handle("done", { blog_id: blog.id });
+      if (blog.status === "ready" || blog.status === "outline_ready") handle("done", { blog_id: blog.id, status: blog.status });
       else if (blog.status === "failed" || blog.status === "cancelled") {
         handle("error", { blog_id: blog.id, status: blog.status, detail: blog.error || `The generation was ${blog.status}.` });
       } else onEvent("poll", { blog_id: blog.id, status: blog.status });
@@ -104,7 +106,7 @@ function progressView() {
       if (data.heading) stage.textContent = `Writing “${data.heading}”`;
     } else if (type === "done") {
       setBar(100);
-      stage.textContent = "Done — opening the editor…";
+      stage.textContent = data.status === "outline_ready" ? "Outline ready" : "Done — opening the editor…";
       for (const item of outline.children) item.classList.add("done");
     }
   }
@@ -117,7 +119,7 @@ function progressView() {
 
 // Shows a generation's progress from the start and follows it to its end; the card's
 // Cancel button asks the server to stop it. Returns {stop()}.
-export function trackGeneration({ sessionId, blogId, onDone, onError }) {
+export function trackGeneration({ sessionId, blogId, planning = false, onDone, onError }) {
   const cancel = byId("cancel-generation");
   cancel.disabled = false;
   cancel.onclick = async () => {
@@ -130,5 +132,5 @@ export function trackGeneration({ sessionId, blogId, onDone, onError }) {
       toast(`Couldn't cancel: ${errorMessage(error)}`, "error");
     }
   };
-  return follow({ sessionId, blogId, onEvent: progressView(), onDone, onError });
+  return follow({ sessionId, blogId, planning, onEvent: progressView(), onDone, onError });
 }

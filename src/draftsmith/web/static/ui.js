@@ -65,7 +65,7 @@ export function timeEl(value) {
 
 const STATUS_LABELS = {
   queued: "Queued", processing: "Processing", ready: "Ready", failed: "Failed",
-  generating: "Generating", cancelled: "Cancelled",
+  generating: "Generating", cancelled: "Cancelled", outline_ready: "Outline ready",
 };
 
 export function badge(status) {

@@ -228,6 +228,14 @@ def generate(
     allow_thin_sources: Annotated[
         bool, typer.Option(help="Write even when the files don't cover the topic (warned)")
     ] = False,
+    review_outline: Annotated[
+        bool,
+        typer.Option(
+            help="Show the outline before writing. On a terminal it opens in $EDITOR to edit "
+            "(rename, reorder, add or delete sections and points); otherwise it is printed and "
+            "written as proposed."
+        ),
+    ] = False,
 ) -> None:
     """Ingest the files and write a cited draft, all in this process (no server)."""
     from draftsmith.errors import ApiError
@@ -239,18 +247,63 @@ def generate(
     llm = {k: getattr(configured, k) for k in Settings.model_fields if k.startswith("llm_")}
     try:
         blog = asyncio.run(
-            _generate_locally(list(files), topic, engine, length, llm, allow_thin_sources)
+            _generate_locally(
+                list(files),
+                topic,
+                engine,
+                length,
+                llm,
+                allow_thin_sources,
+                review=_review_outline if review_outline else None,
+            )
         )
     except ApiError as exc:
         err.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(1) from exc
+    if blog.status == "outline_ready":
+        err.print("Stopped before writing: the outline has no sections.")
+        raise typer.Exit(1)
     if blog.status != "ready":
         err.print(f"[red]Generation {blog.status}:[/] {blog.error}")
         raise typer.Exit(1)
     _write_draft(blog, output)
 
 
-async def _generate_locally(files, topic, engine, length, llm, allow_thin_sources=False):
+def _review_outline(outline: dict):
+    """`--review-outline`: the proposed outline shown on stderr; on a terminal, edited in
+    $EDITOR (again until it reads well); elsewhere written as proposed."""
+    import click
+    from pydantic import ValidationError
+
+    from draftsmith.blogs.outline import OUTLINE_TEXT_HELP, outline_text, parse_outline_text
+    from draftsmith.blogs.schemas import OutlineIn
+
+    text = outline_text(outline)
+    err.print(text[len(OUTLINE_TEXT_HELP) :], markup=False, highlight=False)  # without the help
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        err.print("(not a terminal: writing this outline as proposed)")
+        return OutlineIn.model_validate(outline)
+    while True:
+        edited = click.edit(text, extension=".md", require_save=False)
+        if edited is None:
+            edited = text
+        try:
+            title, sections = parse_outline_text(edited)
+            if not sections:
+                return None
+            return OutlineIn(
+                title=title, sections=[{"heading": h, "points": p} for h, p in sections]
+            )
+        except (ValueError, ValidationError) as exc:
+            err.print(f"[red]The outline cannot be used:[/] {exc}")
+            if not typer.confirm("Edit it again?", default=True, err=True):
+                return None
+            text = edited
+
+
+async def _generate_locally(
+    files, topic, engine, length, llm, allow_thin_sources=False, review=None
+):
     """Ingest ``files`` into a scratch database and generate, showing progress on stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -282,7 +335,21 @@ async def _generate_locally(files, topic, engine, length, llm, allow_thin_source
                 allow_thin_sources=allow_thin_sources,
                 on_ingested=report.ingested,
                 on_event=report.event,
+                review_outline=_paused(progress, review) if review else None,
             )
+
+
+def _paused(progress, review):
+    """``review`` with the progress display stopped meanwhile (an editor takes the terminal)."""
+
+    def run(outline):
+        progress.stop()
+        try:
+            return review(outline)
+        finally:
+            progress.start()
+
+    return run
 
 
 class _GenerationProgress:

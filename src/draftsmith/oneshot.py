@@ -14,13 +14,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from draftsmith.auth import service as accounts
 from draftsmith.auth.models import User
 from draftsmith.auth.passwords import hash_password
+from draftsmith.blogs import sections
 from draftsmith.blogs import service as blogs
 from draftsmith.blogs.models import Blog, BlogEvent
+from draftsmith.blogs.schemas import BlogOut, OutlineIn
 from draftsmith.config import Settings
 from draftsmith.db import create_engine, session_factory
 from draftsmith.documents import service, storage
@@ -169,8 +171,11 @@ async def generate_from_files(
     allow_thin_sources: bool = False,
     on_ingested: Callable[[IngestResult], None] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    review_outline: Callable[[dict], OutlineIn | None] | None = None,
 ) -> Blog:
-    """Ingest the files and write a draft from those that could be read."""
+    """Ingest the files and write a draft from those that could be read. With
+    ``review_outline``, the proposed outline goes through it first: it answers the outline
+    to write (None: stop there, the blog stays ``outline_ready``)."""
     results = await ingest(ctx, user_id, files, on_ingested)
     ready = [r.document_id for r in results if r.status == "ready"]
     if not ready:
@@ -188,18 +193,36 @@ async def generate_from_files(
         )
         db.add(session)
         await db.commit()
-        blog = await blogs.start_generation(db, session)
+        blog = await blogs.start_generation(db, session, review_outline=bool(review_outline))
     await _run_reporting_events(ctx, blog.id, on_event)
+    async with ctx.db() as db:
+        blog = await db.get(Blog, blog.id)
+        if review_outline is None or blog.status != "outline_ready":
+            return blog
+        approved = review_outline(BlogOut.model_validate(blog).model_dump()["outline"])
+        if approved is None:
+            return blog
+        await sections.replace_outline(db, blog, approved)
+        await sections.start_writing(db, blog)
+    await _run_reporting_events(ctx, blog.id, on_event, after_outline=True)
     async with ctx.db() as db:
         return await db.get(Blog, blog.id)
 
 
 async def _run_reporting_events(
-    ctx: runner.JobContext, blog_id: str, on_event: Callable[[str, dict], None] | None
+    ctx: runner.JobContext,
+    blog_id: str,
+    on_event: Callable[[str, dict], None] | None,
+    after_outline: bool = False,
 ) -> None:
-    """Run the generation here, passing its stored events to ``on_event`` as they appear."""
-    work = asyncio.create_task(runner.run(ctx, "blog", blog_id))
+    """Run the generation here, passing its stored events to ``on_event`` as they appear
+    (``after_outline``: only those after the planning run's)."""
     seen = 0
+    if after_outline:
+        async with ctx.db() as db:
+            last = select(func.max(BlogEvent.id)).where(BlogEvent.blog_id == blog_id)
+            seen = await db.scalar(last) or 0
+    work = asyncio.create_task(runner.run(ctx, "blog", blog_id))
     while True:
         done = work.done()
         async with ctx.db() as db:

@@ -47,3 +47,46 @@ def approved_outline(title: str, sections: Sequence[tuple[str, Sequence[str]]], 
             {"heading": heading, "points": kept, "query": " ".join([heading, topic, *kept]).strip()}
         )
     return {"title": normalize_whitespace(title), "sections": out}
+
+
+# -- the outline as text, for an editor (`draftsmith generate --review-outline`) --
+
+OUTLINE_TEXT_HELP = """\
+# Edit the outline, then save and close the editor: the post is written with exactly
+# these headings, in this order. "Title:" is the post's title; each "## " line starts a
+# section, and the "- " lines under it are its points (optional). Lines starting with
+# "#" alone are ignored. Delete every section to stop without writing.
+"""
+
+
+def outline_text(outline: dict[str, Any]) -> str:
+    """The outline as Markdown-like text: ``Title:``, then ``## heading`` and ``- point`` lines."""
+    lines = [OUTLINE_TEXT_HELP, f"Title: {outline['title']}", ""]
+    for section in outline["sections"]:
+        lines.append(f"## {section['heading']}")
+        lines += [f"- {point}" for point in section["points"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parse_outline_text(text: str) -> tuple[str | None, list[tuple[str, list[str]]]]:
+    """``(title, [(heading, points)])`` of edited `outline_text`; ValueError says what is wrong."""
+    title: str | None = None
+    sections: list[tuple[str, list[str]]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or (line.startswith("#") and not line.startswith("## ")):
+            continue
+        if line.lower().startswith("title:"):
+            title = line[6:].strip() or None
+        elif line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif line.startswith(("- ", "* ")):
+            if not sections:
+                raise ValueError(f"line {number}: a point before any “## ” section heading")
+            sections[-1][1].append(line[2:].strip())
+        else:
+            raise ValueError(
+                f"line {number}: “{line[:40]}” is not “Title:”, a “## ” heading or a “- ” point"
+            )
+    return title, sections

@@ -243,3 +243,35 @@ async def test_a_save_while_the_rewrite_runs_wins(app, user):
     assert last["state"] == "failed" and last["code"] == "revision_conflict", last
     after = (await user.get(f"/api/v1/blogs/{blog['id']}")).json()
     assert after["revision"] == 2 and after["markdown"].endswith("My note.\n")
+
+
+async def test_one_rewrite_at_a_time_and_cancel_stops_it(app, user):
+    session, blog = await ready_blog(user)
+    jobs = app.state.jobs
+    original_submit = jobs.submit
+
+    async def hold(kind: str, row_id: str) -> None:  # the rewrite stays queued
+        if kind != "section_rewrite":
+            await original_submit(kind, row_id)
+
+    jobs.submit = hold
+    try:
+        url = f"/api/v1/blogs/{blog['id']}/sections/0/regenerate"
+        first = await user.post(url, json={"revision": 1})
+        assert first.status_code == 202
+        second = await user.post(url.replace("/0/", "/1/"), json={"revision": 1})
+        assert second.status_code == 409 and second.json()["code"] == "rewrite_running"
+        cancelled = await user.post(f"/api/v1/blogs/{blog['id']}/cancel")
+        assert cancelled.status_code == 202 and cancelled.json()["status"] == "ready"
+    finally:
+        jobs.submit = original_submit
+    last = await wait_rewrite(user, session["id"], first.json()["rewrite_id"])
+    assert last["state"] == "cancelled"
+    # nothing changed, and the blog can be rewritten again
+    assert (await user.get(f"/api/v1/blogs/{blog['id']}")).json()["markdown"] == blog["markdown"]
+    again = await user.post(url, json={"revision": 1})
+    assert again.status_code == 202
+    done = await wait_rewrite(user, session["id"], again.json()["rewrite_id"])
+    assert done["state"] == "done"
+    nothing = await user.post(f"/api/v1/blogs/{blog['id']}/cancel")
+    assert nothing.status_code == 409 and nothing.json()["code"] == "not_running"

@@ -185,6 +185,8 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     def call(r: Any, e: Any, c: Any) -> Awaitable[Any]:
         if mode == "plan":
             return engine.plan(request, r, e, c)
+        if plan is None:  # (an engine that predates outline review takes no plan)
+            return engine.generate(request, r, e, c)
         return engine.generate(request, r, e, c, plan=plan)
 
     result = await run_watched(

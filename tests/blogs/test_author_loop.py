@@ -275,3 +275,25 @@ async def test_one_rewrite_at_a_time_and_cancel_stops_it(app, user):
     assert done["state"] == "done"
     nothing = await user.post(f"/api/v1/blogs/{blog['id']}/cancel")
     assert nothing.status_code == 409 and nothing.json()["code"] == "not_running"
+
+
+async def test_rewrites_count_against_the_concurrent_generation_limit(app, user):
+    session, first = await ready_blog(user)  # the limit is 2 generations at once
+    others = [await wait_blog(user, await generate(user, session["id"])) for _ in range(2)]
+    jobs = app.state.jobs
+    original_submit = jobs.submit
+
+    async def hold(kind: str, row_id: str) -> None:  # rewrites stay queued
+        if kind != "section_rewrite":
+            await original_submit(kind, row_id)
+
+    jobs.submit = hold
+    try:
+        answers = [
+            await user.post(f"/api/v1/blogs/{b['id']}/sections/0/regenerate", json={"revision": 1})
+            for b in (first, *others)
+        ]
+    finally:
+        jobs.submit = original_submit
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[2].json()["code"] == "generation_limit" and answers[2].headers["Retry-After"]

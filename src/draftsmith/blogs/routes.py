@@ -255,7 +255,16 @@ async def write_blog(blog_id: str, request: Request, caller: CurrentCaller, db: 
     "/{blog_id}/sections/{index}/regenerate",
     status_code=202,
     response_model=SectionRewriteOut,
-    responses={404: {}, 409: {}, 422: {}},
+    responses={
+        404: {},
+        409: {},
+        422: {},
+        429: documented(
+            "`generation_limit`: the caller has as many section rewrites queued or running as "
+            "generations allowed at once.",
+            retry_after=True,
+        ),
+    },
 )
 async def rewrite_section(
     blog_id: str,
@@ -273,6 +282,8 @@ async def rewrite_section(
     one (also when a save comes first while it runs: then the rewrite fails with that code),
     `rewrite_running` while another rewrite of the blog runs, `blog_not_ready`."""
     blog = await get_owned(db, Blog, blog_id, caller.user.id)
-    job = await sections.start_rewrite(db, blog, index, body.revision, body.instructions)
+    job = await sections.start_rewrite(
+        db, settings_of(request), blog, index, body.revision, body.instructions
+    )
     await request.app.state.jobs.submit("section_rewrite", job.id)
     return {"rewrite_id": job.id, "blog_id": blog.id, "section": index, "status": "queued"}

@@ -3,13 +3,15 @@ the rewrite of one section (the `section_rewrite` job, see `blogs.rewrite`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from draftsmith.auth.usage import too_many
 from draftsmith.blogs import events
 from draftsmith.blogs.models import Blog, SectionRewrite
 from draftsmith.blogs.outline import approved_outline
 from draftsmith.blogs.schemas import OutlineIn
+from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.errors import ApiError, NotFound
 from draftsmith.generation.sections import body_sections
@@ -17,6 +19,8 @@ from draftsmith.sessions.models import GenerationSession
 
 #: a rewrite holds the blog's one rewrite slot in these states
 ACTIVE_REWRITE = ("queued", "running")
+#: what to wait before trying again when every rewrite slot is taken
+SLOT_RETRY_S = 5
 
 
 def check_awaiting_outline(blog: Blog) -> None:
@@ -75,7 +79,12 @@ async def start_writing(db: AsyncSession, blog: Blog) -> Blog:
 
 
 async def start_rewrite(
-    db: AsyncSession, blog: Blog, index: int, revision: int, instructions: str | None
+    db: AsyncSession,
+    settings: Settings,
+    blog: Blog,
+    index: int,
+    revision: int,
+    instructions: str | None,
 ) -> SectionRewrite:
     """Queue the rewrite of body section ``index`` of ``revision`` (the current one)."""
     if blog.status != "ready":
@@ -103,6 +112,7 @@ async def start_rewrite(
             "rewrite_running",
             "A section of this blog is being rewritten; wait for it (or cancel it) first.",
         )
+    await _check_rewrite_limit(db, settings, blog.user_id)
     job = SectionRewrite(
         user_id=blog.user_id,
         blog_id=blog.id,
@@ -130,6 +140,24 @@ async def start_rewrite(
     )
     await db.commit()
     return job
+
+
+async def _check_rewrite_limit(db: AsyncSession, settings: Settings, user_id: str) -> None:
+    """429 `generation_limit` when the user has as many rewrites queued or running as
+    generations allowed at once (each is a generation's work)."""
+    limit = settings.generation_concurrency_limit
+    active = await db.scalar(
+        select(func.count()).where(
+            SectionRewrite.user_id == user_id, SectionRewrite.status.in_(ACTIVE_REWRITE)
+        )
+    )
+    if active >= limit:
+        raise too_many(
+            "generation_limit",
+            f"You already have {active} section rewrites queued or running (the limit is "
+            f"{limit}); start another when one finishes.",
+            SLOT_RETRY_S,
+        )
 
 
 async def cancel_rewrites(db: AsyncSession, blog: Blog) -> bool:

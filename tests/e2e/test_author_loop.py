@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, screenshot
 from tests.e2e.steps import (
     GENERATION_TIMEOUT_MS,
     MARKDOWN,
@@ -119,6 +119,10 @@ def test_the_outline_editor_works_by_keyboard(page, browser_context, live):
     expect(page.locator("#outline-save-state")).to_have_text("Outline saved", timeout=10_000)
     page.get_by_label("Title").first.focus()  # the review's own title field
     shot(page, "outline-editor")
+    page.set_viewport_size(PHONE)
+    assert_no_sideways_scroll(page)
+    shot(page, "outline-editor-phone", phone=True)
+    page.set_viewport_size(DESKTOP)
 
     # leaving and coming back shows the stored outline
     page.goto("/dashboard/documents")
@@ -178,9 +182,21 @@ def test_rewriting_one_section_in_the_editor(page, browser_context, live):
     dialog = page.get_by_role("dialog", name=f"Rewrite “{target}”")
     dialog.get_by_label("Instructions").fill("more about the animals")
     shot(page, "rewrite-dialog", full_page=False)
+    # the event stream held back a moment: the progress line shows, with its Cancel button
+    page.route(
+        "**/events?*",
+        lambda route: route.fulfill(
+            status=200, content_type="text/event-stream", body="retry: 2500\n\n"
+        ),
+    )
     dialog.get_by_role("button", name="Rewrite", exact=True).click()
     progress = page.locator("#preview .rewrite-progress")
-    expect(progress.first).to_be_visible()
+    expect(progress.first).to_contain_text(f"Rewriting “{target}”")
+    expect(page.get_by_role("button", name=f"Cancel the rewrite of “{target}”")).to_be_visible()
+    expect(page.get_by_label("Markdown")).to_be_disabled()
+    progress.first.scroll_into_view_if_needed()
+    shot(page, "rewrite-progress", full_page=False)
+    page.unroute("**/events?*")
     expect(page.locator("#preview .rewrite-done")).to_contain_text(
         f"“{target}” was rewritten (revision 2)", timeout=GENERATION_TIMEOUT_MS
     )

@@ -273,7 +273,7 @@ async function rewriteSection(index, heading, h2) {
     return;
   }
   setEditable(false);
-  setSaveState(`Rewriting “${heading}”…`, "busy");
+  setSaveState("Rewriting a section…", "busy");
   const line = progressLine(h2);
   line.say(`Rewriting “${heading}”…`);
   const cancel = line.action("Cancel", async () => {

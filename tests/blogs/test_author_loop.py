@@ -297,3 +297,23 @@ async def test_rewrites_count_against_the_concurrent_generation_limit(app, user)
         jobs.submit = original_submit
     assert [a.status_code for a in answers] == [202, 202, 429]
     assert answers[2].json()["code"] == "generation_limit" and answers[2].headers["Retry-After"]
+
+
+async def test_outlines_stored_before_outline_review_read_in_the_new_shape(app, user):
+    from sqlalchemy import update
+
+    from draftsmith.blogs.models import Blog
+
+    _, blog = await ready_blog(user)
+    old = [{"heading": "Old one", "points": ["a"], "query": "q"}, {"heading": "Two"}]
+    async with app.state.db() as db:  # as rows written before outline review hold it
+        await db.execute(update(Blog).where(Blog.id == blog["id"]).values(outline=old))
+        await db.commit()
+    read = (await user.get(f"/api/v1/blogs/{blog['id']}")).json()
+    assert read["outline"] == {
+        "title": blog["title"],
+        "sections": [
+            {"heading": "Old one", "points": ["a"], "query": "q"},
+            {"heading": "Two", "points": [], "query": ""},
+        ],
+    }

@@ -15,6 +15,7 @@ from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.blogs import events
@@ -120,7 +121,7 @@ async def rewrite_section(ctx: JobContext, rewrite_id: str) -> None:
                     message=data.get("message"),
                 )
             )
-            with contextlib.suppress(Exception):  # the blog was deleted meanwhile
+            with contextlib.suppress(IntegrityError):  # the blog was deleted meanwhile
                 await db.commit()
 
     await emit("status", {"stage": "queued", "message": f"Rewriting “{target.heading}”"})
@@ -221,7 +222,7 @@ async def _mark_cancelled(ctx: JobContext, rewrite_id: str, session_id: str | No
             return
         job.status, job.lease_expires_at, job.updated_at = "cancelled", None, utcnow()
         db.add(rewrite_event(job, session_id, "cancelled", message="The rewrite was cancelled."))
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(IntegrityError):  # the blog was deleted meanwhile
             await db.commit()
 
 

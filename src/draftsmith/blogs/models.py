@@ -25,6 +25,8 @@ class Blog(IdMixin, JobState, Base):
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     outline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: the session's brief when this blog was generated (`draftsmith.sessions.brief`)
+    brief: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     engine: Mapped[str] = mapped_column(String(20))

@@ -1,7 +1,7 @@
 // Generate: pick ready documents and a brief, create the session, follow its progress, open the editor.
 import { api, path } from "./api.js";
 import { trackGeneration } from "./progress.js";
-import { byId as $, el, errorMessage, fileIcon, formatDate, showMessage } from "./ui.js";
+import { byId as $, documentLabel, el, errorMessage, nameCounts, showMessage } from "./ui.js";
 
 const state = { docs: [], selected: new Set(), pendingTimer: null, busy: false };
 // The last coverage answer for the brief as typed (null while none), and the debounce.
@@ -56,8 +56,7 @@ function renderChoices() {
     return;
   }
   const filter = $("source-filter").value.trim().toLowerCase();
-  const named = new Map();
-  for (const doc of ready) named.set(doc.filename, (named.get(doc.filename) || 0) + 1);
+  const named = nameCounts(ready);
   box.replaceChildren(...ready.map((doc, i) => {
     const id = `doc-choice-${i}`;
     const meta = [doc.page_count ? `${doc.page_count} p.` : "", doc.word_count ? `${doc.word_count.toLocaleString()} words` : ""].filter(Boolean).join(" · ");
@@ -70,11 +69,7 @@ function renderChoices() {
     });
     const row = el("div", { class: "check-row", hidden: Boolean(filter) && !doc.filename.toLowerCase().includes(filter) },
       input,
-      el("label", { for: id, class: "check-label" },
-        fileIcon(doc.filename),
-        el("span", { class: "check-name", title: doc.filename }, doc.filename),
-        // several uploads of one name (different contents): told apart by when they came
-        named.get(doc.filename) > 1 ? el("span", { class: "check-date small" }, `uploaded ${formatDate(doc.created_at)}`) : null),
+      documentLabel(id, doc, named.get(doc.filename) > 1),
       meta ? el("span", { class: "muted small check-meta" }, meta) : null);
     return row;
   }));

@@ -2,7 +2,7 @@
 // submitting changes the session's brief (PATCH) and generates a new blog of the same
 // session (POST …/generate). This draft keeps its own brief; the blogs list tells them apart.
 import { api, path } from "./api.js";
-import { el, errorMessage, fileIcon, formatDate, showDialog, showMessage } from "./ui.js";
+import { documentLabel, el, errorMessage, nameCounts, showDialog, showMessage } from "./ui.js";
 
 const TEXT_FIELDS = ["title", "audience", "tone", "language", "instructions"];
 const LENGTHS = [["short", "Short (about 500 words)"], ["medium", "Medium (about 1,000)"], ["long", "Long (about 1,800)"]];
@@ -26,14 +26,12 @@ function field(id, label, control, hint) {
 }
 
 function documentChoices(docs, selected) {
-  const named = new Map();
-  for (const d of docs) named.set(d.filename, (named.get(d.filename) || 0) + 1);
+  const named = nameCounts(docs);
   const rows = docs.map((doc, i) => {
     const id = `brief-doc-${i}`;
     return el("div", { class: "check-row" },
       el("input", { type: "checkbox", id, name: "document_ids", value: doc.id, checked: selected.has(doc.id) }),
-      el("label", { for: id, class: "check-label" }, fileIcon(doc.filename), el("span", { class: "check-name", title: doc.filename }, doc.filename),
-        named.get(doc.filename) > 1 ? el("span", { class: "check-date small" }, `uploaded ${formatDate(doc.created_at)}`) : null));
+      documentLabel(id, doc, named.get(doc.filename) > 1));
   });
   const missing = [...selected].filter((id) => !docs.some((d) => d.id === id)).length;
   return el("fieldset", { class: "brief-docs" },
@@ -70,13 +68,14 @@ function buildForm(brief, docs, llmConfigured) {
 
 // The session PATCH body: every field of the brief (an emptied optional one is cleared).
 function briefBody(form) {
-  const value = (name) => form.elements[name].value.trim();
+  // by selector: `form.elements.length` is the number of controls, not the Length select
+  const value = (name) => form.querySelector(`[name="${name}"]`).value.trim();
   const body = {
     topic: value("topic"),
     document_ids: [...form.querySelectorAll("input[name=document_ids]:checked")].map((i) => i.value),
     length: value("length"),
     engine: value("engine"),
-    allow_thin_sources: form.elements.allow_thin_sources.checked,
+    allow_thin_sources: form.querySelector("[name=allow_thin_sources]").checked,
   };
   for (const name of TEXT_FIELDS) body[name] = value(name) || null;
   return body;
@@ -110,7 +109,7 @@ export async function openBriefDialog({ blog, llmConfigured, beforeSubmit }) {
     form);
   content.removeAttribute("aria-busy");
   submit.disabled = false;
-  form.elements.topic.focus();
+  form.querySelector("[name=topic]").focus();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = briefBody(form);

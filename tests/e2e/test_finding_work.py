@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, screenshot
 from tests.e2e.steps import (
     GENERATION_TIMEOUT_MS,
     MARKDOWN,
@@ -30,9 +30,9 @@ LIGHT = fixture_path("lighthouses.md")
 SHOTS = Path("/tmp/shots/finding")
 
 
-def shot(page, name: str, full_page: bool = True) -> None:
+def shot(page, name: str, full_page: bool = True, phone: bool = False) -> None:
     """The usual artifact, and a copy where the issue's reviewer looks."""
-    path = screenshot(page, name, full_page=full_page)
+    path = screenshot(page, name, full_page=full_page, phone=phone)
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / path.name).write_bytes(path.read_bytes())
 
@@ -63,6 +63,9 @@ def test_a_changed_brief_makes_a_new_draft_listed_with_its_brief(page, browser_c
     expect(dialog.get_by_label("Title")).to_have_value("")
     expect(dialog.get_by_label("Instructions")).to_have_value("")
     shot(page, "finding-brief-dialog", full_page=False)
+    page.set_viewport_size(PHONE)
+    shot(page, "finding-brief-dialog", full_page=False, phone=True)
+    page.set_viewport_size(DESKTOP)
 
     # a brief the server refuses: the reason shows in the dialog, nothing is generated
     dialog.get_by_label("Language").fill("French")
@@ -106,15 +109,22 @@ def test_a_changed_brief_makes_a_new_draft_listed_with_its_brief(page, browser_c
         expect(card.locator(".blog-card-excerpt")).not_to_be_empty()
         expect(card.locator(".blog-card-facts")).to_contain_text(re.compile(r"\d+ words"))
     shot(page, "finding-blogs-list")
+    page.set_viewport_size(PHONE)
+    assert_no_sideways_scroll(page)
+    shot(page, "finding-blogs-list", phone=True)
+    page.set_viewport_size(DESKTOP)
+    page.emulate_media(color_scheme="dark")
+    shot(page, "finding-blogs-list-dark")
+    page.emulate_media(color_scheme="light")
 
     # sort: newest first by default, then by title; the choice stays in the address
     expect(page.locator(".blog-card").first).to_have_attribute("data-id", second.rsplit("/", 1)[1])
     page.get_by_label("Sort").select_option("oldest")
     expect(page.locator(".blog-card").first).to_have_attribute("data-id", first.rsplit("/", 1)[1])
+    by_title = sorted(titles(page), key=str.lower)
     page.get_by_label("Sort").select_option("title")
     expect(page).to_have_url(re.compile(r"\?sort=title$"))
-    shown = titles(page)
-    assert shown == sorted(shown, key=str.lower) and len(shown) == 2
+    expect(page.locator(".blog-card-title")).to_have_text(by_title)  # waits for the new order
 
     # search: titles, text and briefs; none found says so
     page.get_by_label("Search blogs").fill("students")

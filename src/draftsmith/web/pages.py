@@ -10,7 +10,6 @@ from fastapi.templating import Jinja2Templates
 
 from draftsmith.auth import cookies
 from draftsmith.auth.deps import current_user
-from draftsmith.errors import ApiError
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -38,6 +37,6 @@ async def not_found_page(request: Request):
     """The HTML 404 of an unknown URL: with the navigation when the visitor is signed in."""
     try:
         await current_user(request, None)
-    except ApiError:
+    except Exception:  # signed out, or the database is away: the page shows all the same
         request.state.caller = None
     return render(request, "not_found.html", 404, unknown_url=True)

@@ -80,6 +80,8 @@ def test_client_covers_documents_sessions_blogs_and_events(live_server):
         assert [r["revision"] for r in client.revisions(blog_id)] == [2, 1]
         assert client.export(blog_id, "md").startswith(b"# Edited from Python")
         assert [b["id"] for b in client.blogs()] == [blog_id]
+        assert [b["id"] for b in client.blogs(q="edited from python", sort="title")] == [blog_id]
+        assert list(client.blogs(q="not in any draft")) == []
         client.delete_blog(blog_id)
         client.delete_session(session["id"])
         client.delete_document(documents[0]["id"])

@@ -43,7 +43,7 @@ from draftsmith.openapi import install_openapi
 from draftsmith.sessions.routes import coverage_routes
 from draftsmith.sessions.routes import routes as session_routes
 from draftsmith.signals import Signals
-from draftsmith.web.pages import render
+from draftsmith.web.pages import not_found_page, render
 from draftsmith.web.routes import routes as web_routes
 
 log = logging.getLogger("draftsmith")
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # auth deletes accounts; the documents layer (above it) knows where their files are
     app.state.remove_user_files = partial(remove_user_files, settings)
-    install_error_handlers(app)
+    install_error_handlers(app, not_found_page)
     install_openapi(app)
     install_unavailable_handler(app)
     for routes in (

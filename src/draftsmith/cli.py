@@ -8,13 +8,16 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from draftsmith.config import ConfigError, Settings, describe, load_settings, mask_url
+
+Length = Literal["short", "medium", "long"]
+EngineChoice = Literal["extractive", "llm"]
 
 app = typer.Typer(
     help="Draftsmith: grounded, cited blog posts from your own documents.", no_args_is_help=True
@@ -191,27 +194,25 @@ def ingest(
 
 
 async def _ingest_with_progress(ctx, user_id, files, run_ingest):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from draftsmith.reporting import Reporter
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("Ingesting", total=len(files))
-
-        def done(result):
-            progress.update(
-                task, advance=1, description=f"Ingesting ({result.path.name}: {result.status})"
-            )
-
-        return await run_ingest(ctx, user_id, list(files), done)
+    with Reporter(err, len(files), "Ingesting") as report:
+        return await run_ingest(ctx, user_id, list(files), report.ingested)
 
 
-@app.command()
+GENERATE_HELP = """Ingest the files and write a cited draft, all in this process (no server).
+
+Progress goes to stderr: bars on a terminal, plain lines otherwise.
+
+Example:
+
+    draftsmith generate notes.pdf survey.docx \\
+      --topic "Tide pool animals" --audience students \\
+      --tone friendly --length short -o post.md
+"""
+
+
+@app.command(help=GENERATE_HELP)
 def generate(
     files: Annotated[
         list[Path], typer.Argument(help="Source documents (PDF, DOCX, Markdown, HTML, text)")
@@ -221,12 +222,26 @@ def generate(
         Path | None,
         typer.Option("-o", "--output", help="Write the Markdown here (default: stdout)"),
     ] = None,
-    engine: Annotated[
-        str | None, typer.Option(help="extractive (offline) or llm (needs DRAFTSMITH_LLM_BASE_URL)")
+    title: Annotated[str | None, typer.Option(help="The post's title (default: suggested)")] = None,
+    audience: Annotated[str | None, typer.Option(help="Who reads it, e.g. engineers")] = None,
+    tone: Annotated[str | None, typer.Option(help="e.g. friendly, professional")] = None,
+    length: Annotated[Length, typer.Option(help="About 500, 1,000 or 1,800 words")] = "medium",
+    language: Annotated[
+        str | None,
+        typer.Option(help="Write in this language (the extractive engine cannot translate)"),
     ] = None,
-    length: Annotated[str, typer.Option(help="short, medium or long")] = "medium",
+    instructions: Annotated[
+        str | None, typer.Option(help="Anything else: points to cover, things to avoid")
+    ] = None,
+    engine: Annotated[
+        EngineChoice | None,
+        typer.Option(help="extractive (offline) or llm (needs DRAFTSMITH_LLM_BASE_URL)"),
+    ] = None,
     allow_thin_sources: Annotated[
-        bool, typer.Option(help="Write even when the files don't cover the topic (warned)")
+        bool,
+        typer.Option(
+            "--allow-thin-sources", help="Write even when the files don't cover the topic (warned)"
+        ),
     ] = False,
     review_outline: Annotated[
         bool,
@@ -237,23 +252,27 @@ def generate(
         ),
     ] = False,
 ) -> None:
-    """Ingest the files and write a cited draft, all in this process (no server)."""
     from draftsmith.errors import ApiError
 
-    if engine not in (None, "extractive", "llm") or length not in ("short", "medium", "long"):
-        err.print("[red]--engine is extractive or llm; --length is short, medium or long.[/]")
-        raise typer.Exit(2)
     configured = _settings()
     llm = {k: getattr(configured, k) for k in Settings.model_fields if k.startswith("llm_")}
+    brief = {
+        "title": title,
+        "audience": audience,
+        "tone": tone,
+        "length": length,
+        "language": language,
+        "instructions": instructions,
+        "allow_thin_sources": allow_thin_sources,
+    }
     try:
         blog = asyncio.run(
             _generate_locally(
                 list(files),
                 topic,
                 engine,
-                length,
                 llm,
-                allow_thin_sources,
+                brief,
                 review=_review_outline if review_outline else None,
             )
         )
@@ -301,80 +320,45 @@ def _review_outline(outline: dict):
             text = edited
 
 
-async def _generate_locally(
-    files, topic, engine, length, llm, allow_thin_sources=False, review=None
-):
+async def _generate_locally(files, topic, engine, llm, brief, review=None):
     """Ingest ``files`` into a scratch database and generate, showing progress on stderr."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from draftsmith.oneshot import (
         generate_from_files,
         local_context,
         local_user_id,
         scratch_settings,
     )
+    from draftsmith.reporting import Reporter
 
     async with scratch_settings(**llm) as settings, local_context(settings) as ctx:
         user_id = await local_user_id(ctx, None)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            report = _GenerationProgress(progress, len(files))
+        with Reporter(err, len(files)) as report:
             return await generate_from_files(
                 ctx,
                 user_id,
                 files,
                 topic,
                 engine=engine or settings.default_engine,
-                length=length,
-                allow_thin_sources=allow_thin_sources,
                 on_ingested=report.ingested,
                 on_event=report.event,
-                review_outline=_paused(progress, review) if review else None,
+                review_outline=_paused(report, review) if review else None,
+                **brief,
             )
 
 
-def _paused(progress, review):
+def _paused(report, review):
     """``review`` with the progress display stopped meanwhile (an editor takes the terminal)."""
 
     def run(outline):
-        progress.stop()
+        if report.progress is not None:
+            report.progress.stop()
         try:
             return review(outline)
         finally:
-            progress.start()
+            if report.progress is not None:
+                report.progress.start()
 
     return run
-
-
-class _GenerationProgress:
-    """`generate`'s progress: a line per ingested file, then a bar over the draft's sections."""
-
-    def __init__(self, progress, n_files: int) -> None:
-        self.progress = progress
-        self.reading = progress.add_task("Reading documents", total=n_files)
-        self.writing = progress.add_task("Writing", total=None, visible=False)
-
-    def ingested(self, result) -> None:
-        mark = "" if result.status == "ready" else f" ([red]{result.status}[/]: {result.error})"
-        self.progress.console.print(f"  {result.path.name}: {result.pages or '-'} pages{mark}")
-        self.progress.advance(self.reading)
-
-    def event(self, kind: str, data: dict) -> None:
-        if kind == "outline":
-            total = len(data.get("sections", [])) + 2
-            self.progress.update(self.writing, visible=True, total=total, completed=0)
-        elif kind == "section" and data.get("final", True):
-            heading = data.get("heading") or ""
-            self.progress.update(self.writing, advance=1, description=f"Writing: {heading}"[:60])
-        elif kind == "status":
-            message = data.get("message") or data.get("stage", "")
-            self.progress.update(self.writing, visible=True, description=message)
 
 
 def _write_draft(blog, output: Path | None) -> None:

@@ -260,8 +260,15 @@ class DraftsmithClient:
 
     # -- blogs ----------------------------------------------------------------
 
-    def blogs(self, limit: int = 50) -> Iterator[dict[str, Any]]:
-        yield from self._paged("/api/v1/blogs", {"limit": limit})
+    def blogs(
+        self, limit: int = 50, q: str | None = None, sort: str = "newest"
+    ) -> Iterator[dict[str, Any]]:
+        """Your blogs, matching ``q`` if given, in ``sort`` order (newest, oldest, updated,
+        title), each with its excerpt, word count, documents and brief."""
+        params: dict[str, Any] = {"limit": limit, "sort": sort}
+        if q:
+            params["q"] = q
+        yield from self._paged("/api/v1/blogs", params)
 
     def blog(self, blog_id: str) -> dict[str, Any]:
         return self.request("GET", f"/api/v1/blogs/{blog_id}").json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,7 +80,23 @@ def error_response(status: int, code: str, detail: object, headers=None) -> JSON
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page: a GET outside the API that accepts HTML."""
+    accept = request.headers.get("accept", "")
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.url.path.startswith("/api/")
+        and "text/html" in accept
+    )
+
+
+PageRenderer = Callable[[Request], Awaitable[Response]]
+
+
+def install_error_handlers(app: FastAPI, not_found_page: PageRenderer | None = None) -> None:
+    """JSON errors everywhere; an unknown URL a browser asks for gets ``not_found_page``
+    (the app's HTML 404) when one is given."""
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
         if exc.status == 401 and is_page_visit(request):
@@ -88,7 +105,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and not_found_page is not None and wants_html(request):
+            return await not_found_page(request)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail
         headers = dict(getattr(exc, "headers", None) or {})

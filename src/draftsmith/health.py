@@ -47,9 +47,10 @@ READINESS = {
 )
 @public
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database (migrated) and Redis (when configured) answer.
+    """Readiness: can the app serve?
 
-    200 when every component is `ok`, else 503 naming the one that is not."""
+    Whether the database (migrated) and Redis (when configured) answer: 200 when every
+    component is `ok`, else 503 naming the one that is not."""
     state = request.app.state
     components: dict[str, str] = {}
     try:

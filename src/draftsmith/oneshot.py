@@ -33,7 +33,7 @@ from draftsmith.job_kinds import JOB_KINDS
 from draftsmith.jobs import runner
 from draftsmith.migrate import upgrade
 from draftsmith.sessions.models import GenerationSession
-from draftsmith.sessions.service import resolve_engine
+from draftsmith.sessions.service import check_language, resolve_engine
 
 LOCAL_EMAIL = "local@draftsmith.invalid"
 
@@ -172,8 +172,10 @@ async def generate_from_files(
     on_ingested: Callable[[IngestResult], None] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
     review_outline: Callable[[dict], OutlineIn | None] | None = None,
+    **brief: str | None,
 ) -> Blog:
-    """Ingest the files and write a draft from those that could be read. With
+    """Ingest the files and write a draft from those that could be read; ``brief`` holds the
+    session's optional fields (title, audience, tone, language, instructions). With
     ``review_outline``, the proposed outline goes through it first: it answers the outline
     to write (None: stop there, the blog stays ``outline_ready``)."""
     results = await ingest(ctx, user_id, files, on_ingested)
@@ -190,7 +192,9 @@ async def generate_from_files(
             length=length,
             engine=resolve_engine(ctx.settings, engine),
             allow_thin_sources=allow_thin_sources,
+            **brief,
         )
+        await check_language(db, session)  # 422 as the API: the extractive engine cannot translate
         db.add(session)
         await db.commit()
         blog = await blogs.start_generation(db, session, review_outline=bool(review_outline))

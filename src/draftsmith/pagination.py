@@ -1,4 +1,5 @@
-"""Keyset pagination over (created_at, id), newest first.
+"""Keyset pagination over (created_at, id), newest first, or over another key (a list
+the caller sorts).
 
 A cursor is ``<created_at in microseconds since 1970 UTC>.<id>`` of the last row of a
 page; the schema states that format, and every value it allows is a valid cursor.
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.errors import ApiError
@@ -56,3 +57,38 @@ async def newest_first(
         encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     )
     return list(rows[:limit]), next_cursor
+
+
+async def sorted_page(
+    db: AsyncSession,
+    query: Select,
+    model: Any,
+    key: Any,
+    descending: bool,
+    limit: int,
+    cursor: str | None,
+    scope: Any,
+    is_time: bool = True,
+) -> tuple[list, str | None]:
+    """One page ordered by ``key`` (a column or expression of ``model``), ties by id, with
+    the same cursors as `newest_first`: for a time ``key`` its microseconds, else the key is
+    read from the cursor's row (among the rows ``scope`` allows: a cursor naming a row
+    that is gone, or never was, ends the list)."""
+    if cursor:
+        created_at, row_id = decode_cursor(cursor)
+        value = (
+            created_at
+            if is_time
+            else select(key).where(model.id == row_id, scope).scalar_subquery()
+        )
+        if descending:
+            query = query.where((key < value) | ((key == value) & (model.id < row_id)))
+        else:
+            query = query.where((key > value) | ((key == value) & (model.id > row_id)))
+    order = (key.desc(), model.id.desc()) if descending else (key.asc(), model.id.asc())
+    rows = (await db.execute(query.add_columns(key).order_by(*order).limit(limit + 1))).all()
+    next_cursor = None
+    if len(rows) > limit:
+        last, last_key = rows[limit - 1]
+        next_cursor = encode_cursor(last_key if is_time else last.created_at, last.id)
+    return [row[0] for row in rows[:limit]], next_cursor

@@ -109,7 +109,8 @@ def test_account_changes_the_password(page, browser_context, live):
     expect(page.get_by_label("Current password")).to_have_value("")
 
     page.get_by_role("main").get_by_role("button", name="Sign out", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    expect(page.locator("#signed-out")).to_have_text("You have signed out.")
     page.get_by_label("Email").fill("account@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -195,7 +196,7 @@ def test_a_dead_session_goes_to_sign_in_and_comes_back(page, browser_context, li
     other = browser_context.new_page()
     other.goto("/dashboard/account")
     other.get_by_role("banner").get_by_role("button", name="Sign out").click()
-    expect(other).to_have_url(re.compile(r"/login$"))
+    expect(other).to_have_url(re.compile(r"/login\?signed_out=1$"))
     # the first tab's next API call meets a 401 and is sent to sign in, keeping its place
     page.get_by_label("Search documents").fill("tables")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fdashboard%2Fdocuments%3Fq%3Dtables$"))
@@ -221,7 +222,8 @@ def test_account_signs_out_everywhere_and_deletes_itself(page, browser_context, 
         expect(page).to_have_url(re.compile(r"/dashboard/account$"))
         page.get_by_role("button", name="Sign out everywhere").click()
         dialog.get_by_role("button", name="Sign out everywhere").click()
-        expect(page).to_have_url(re.compile(r"/login$"))
+        expect(page).to_have_url(re.compile(r"/login\?signed_out=all$"))
+        expect(page.locator("#signed-out")).to_contain_text("signed out everywhere")
         elsewhere.goto("/dashboard")  # the other browser is signed out too
         expect(elsewhere).to_have_url(re.compile(r"/login\?next="))
     finally:
@@ -238,7 +240,8 @@ def test_account_signs_out_everywhere_and_deletes_itself(page, browser_context, 
     screenshot(page, "16-account-delete")
     dialog.get_by_label("Password").fill(PASSWORD)
     dialog.get_by_role("button", name="Delete my account").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=deleted$"))
+    expect(page.locator("#signed-out")).to_contain_text("were deleted")
     page.get_by_label("Email").fill("leaving@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

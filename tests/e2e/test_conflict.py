@@ -70,9 +70,9 @@ def test_two_tab_revision_conflict(page, browser_context, live):
     expect(page.locator("#revisions")).to_contain_text(re.compile("Edited"))
     assert not browser_context.watch.page_errors, browser_context.watch.page_errors
 
-    # regenerate writes a fresh draft from the same session and opens it
+    # regenerate writes a fresh draft from the same session (the brief unchanged) and opens it
     page.get_by_role("button", name="Regenerate").click()
-    page.get_by_role("dialog").get_by_role("button", name="Regenerate").click()
+    page.get_by_role("dialog").get_by_role("button", name="Write a new draft").click()
     page.wait_for_url(
         lambda url: url.rstrip("/") != editor.rstrip("/") and "/dashboard/blogs/" in url
     )

@@ -153,7 +153,8 @@ def test_journey(page, browser_context, live, settings_overrides):
 
     # sign out: the dashboard asks to sign in
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    expect(page.get_by_role("status").filter(has_text="You have signed out.")).to_be_visible()
     page.goto("/dashboard")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fdashboard$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

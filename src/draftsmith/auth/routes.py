@@ -111,7 +111,10 @@ async def logout(caller: CurrentCaller, request: Request, db: Db):
 
 @routes.post("/logout-all", status_code=204)
 async def logout_all(caller: CurrentCaller, request: Request, db: Db):
-    """Sign out every session of this account, this one included."""
+    """Sign out everywhere.
+
+    Ends every sign-in session of this account, this one included: every browser and app
+    using it must sign in again."""
     await service.sign_out_everywhere(db, caller.user.id, caller.access)
     return cookies.signed_out(request, Response(status_code=204))
 
@@ -146,8 +149,10 @@ async def change_password(body: ChangePasswordIn, caller: CurrentCaller, db: Db)
     },
 )
 async def delete_me(body: DeleteAccountIn, caller: CurrentCaller, request: Request, db: Db):
-    """Delete this account and everything it owns, files included, after confirming the
-    password; every token of the account stops working at once."""
+    """Delete this account.
+
+    After confirming the password, deletes the account and everything it owns, files
+    included; every token of the account stops working at once."""
     limiter = request.app.state.login_limiter
     user = await service.account_row(db, caller.user.id)
     await service.confirm_password(limiter, user, body.password, client_address(request))

@@ -27,6 +27,8 @@ class Blog(IdMixin, JobState, Base):
     #: ``{title, sections: [{heading, points, query}]}``; rows written before outline
     #: review hold the bare list of sections (see `BlogOut`)
     outline: Mapped[dict[str, Any] | list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: the session's brief when this blog was generated (`draftsmith.sessions.brief`)
+    brief: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     engine: Mapped[str] = mapped_column(String(20))

@@ -50,7 +50,9 @@ from draftsmith.jobs.runner import (
     PermanentError,
     TransientError,
 )
+from draftsmith.sessions.brief import brief_to_write
 from draftsmith.sessions.models import GenerationSession
+from draftsmith.sessions.schemas import Brief
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,9 @@ CANCEL_POLL_S = 0.5
 CPU_BOUND_ENGINES = {"extractive"}
 
 
-async def _load(
-    ctx: JobContext, blog_id: str
-) -> tuple[Blog, GenerationSession, dict[str, Document]]:
+async def _load(ctx: JobContext, blog_id: str) -> tuple[Blog, Brief, dict[str, Document]]:
+    """The blog, the brief it is written from (its snapshot; the session's for a blog queued
+    before snapshots existed) and that brief's documents."""
     async with ctx.db() as db:
         blog = await db.get(Blog, blog_id)
         if blog is None or blog.session_id is None:
@@ -70,40 +72,41 @@ async def _load(
         session = await db.get(GenerationSession, blog.session_id)
         if session is None:
             raise Cancelled()
+        brief = brief_to_write(blog.brief, session)
         documents = {
             d.id: d
             for d in await db.scalars(
                 select(Document).where(
-                    Document.id.in_(session.document_ids), Document.user_id == blog.user_id
+                    Document.id.in_(brief.document_ids), Document.user_id == blog.user_id
                 )
             )
         }
     missing = [
-        i for i in session.document_ids if i not in documents or documents[i].status != "ready"
+        i for i in brief.document_ids if i not in documents or documents[i].status != "ready"
     ]
     if missing:
         raise PermanentError(
             "A selected document was deleted or is not ready any more.", "document_unavailable"
         )
-    return blog, session, documents
+    return blog, brief, documents
 
 
-async def _check_sources(ctx: JobContext, blog: Blog, session: GenerationSession) -> list[str]:
+async def _check_sources(ctx: JobContext, blog: Blog, brief: Brief) -> list[str]:
     """Before any writing: refuse what the sources cannot honestly give (a translation by
     the extractive engine; a topic they do not cover, unless thin sources are allowed).
     Returns the warnings the draft carries."""
     async with ctx.db() as db:
         if blog.engine == "extractive":
             refusal = await coverage.translation_refusal(
-                db, blog.user_id, session.language, session.document_ids
+                db, blog.user_id, brief.language, brief.document_ids
             )
             if refusal:
                 raise PermanentError(refusal, "language_unsupported")
-        measured = await coverage.coverage_of(db, blog.user_id, session.topic, session.document_ids)
+        measured = await coverage.coverage_of(db, blog.user_id, brief.topic, brief.document_ids)
     if measured.covered:
         return []
-    if not session.allow_thin_sources:
-        raise PermanentError(not_covered_message(session.topic, measured), "topic_not_covered")
+    if not brief.allow_thin_sources:
+        raise PermanentError(not_covered_message(brief.topic, measured), "topic_not_covered")
     return [thin_sources_warning(measured)]
 
 
@@ -135,15 +138,15 @@ def retriever(ctx: JobContext, user_id: str, documents: dict[str, Document]) -> 
     return retrieve
 
 
-def request_of(session: GenerationSession) -> GenerationRequest:
+def request_of(brief: Brief) -> GenerationRequest:
     return GenerationRequest(
-        topic=session.topic,
-        title=session.title,
-        audience=session.audience,
-        tone=session.tone,
-        length=session.length,
-        language=session.language,
-        instructions=session.instructions,
+        topic=brief.topic,
+        title=brief.title,
+        audience=brief.audience,
+        tone=brief.tone,
+        length=brief.length,
+        language=brief.language,
+        instructions=brief.instructions,
     )
 
 
@@ -165,8 +168,8 @@ def stored_plan(outline: Any, title: str) -> Plan | None:
 async def generate_blog(ctx: JobContext, blog_id: str) -> None:
     """The blog job: plan and write (``job_mode`` None), plan only (``plan``: the blog
     stops at ``outline_ready``), or write the approved outline (``write``)."""
-    blog, session, documents = await _load(ctx, blog_id)
-    warnings = await _check_sources(ctx, blog, session)
+    blog, brief, documents = await _load(ctx, blog_id)
+    warnings = await _check_sources(ctx, blog, brief)
     mode = blog.job_mode
     plan = stored_plan(blog.outline, blog.title) if mode == "write" else None
     if mode == "write" and plan is None:
@@ -179,7 +182,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
         "status",
         {"status": "generating", "stage": "retrieving", "message": "Reading your documents"},
     )
-    request = request_of(session)
+    request = request_of(brief)
     engine = get_engine(blog.engine, ctx.settings)
 
     def call(r: Any, e: Any, c: Any) -> Awaitable[Any]:

@@ -35,7 +35,9 @@ from draftsmith.generation import get_engine, grounding
 from draftsmith.generation.sections import section_target, splice_section
 from draftsmith.generation.types import Citation, SectionTarget
 from draftsmith.jobs.runner import Cancelled, JobContext, JobKind, PermanentError
+from draftsmith.sessions.brief import brief_to_write
 from draftsmith.sessions.models import GenerationSession
+from draftsmith.sessions.schemas import Brief
 
 CONFLICT = (
     "The blog was saved since revision {base} (it is now at revision {now}); the rewritten "
@@ -54,7 +56,8 @@ def rewrite_event(job: SectionRewrite, session_id: str | None, state: str, **dat
 
 async def _load(
     ctx: JobContext, rewrite_id: str
-) -> tuple[SectionRewrite, Blog, GenerationSession, dict[str, Document]]:
+) -> tuple[SectionRewrite, Blog, Brief, dict[str, Document]]:
+    """The rewrite, its blog, the brief the blog was written from, and its documents."""
     async with ctx.db() as db:
         job = await db.get(SectionRewrite, rewrite_id)
         blog = await db.get(Blog, job.blog_id) if job is not None else None
@@ -71,7 +74,8 @@ async def _load(
                 "The blog's session was deleted: its topic and documents are unknown.",
                 "session_unavailable",
             )
-        wanted = {c.get("document_id") for c in blog.citations} | set(session.document_ids)
+        brief = brief_to_write(blog.brief, session)
+        wanted = {c.get("document_id") for c in blog.citations} | set(brief.document_ids)
         documents = {
             d.id: d
             for d in await db.scalars(
@@ -82,12 +86,12 @@ async def _load(
                 )
             )
         }
-    if not any(i in documents for i in session.document_ids):
+    if not any(i in documents for i in brief.document_ids):
         raise PermanentError(
             "The blog's documents were deleted; there is nothing to write from.",
             "document_unavailable",
         )
-    return job, blog, session, documents
+    return job, blog, brief, documents
 
 
 def _target(blog: Blog, job: SectionRewrite) -> SectionTarget:
@@ -103,9 +107,9 @@ def _target(blog: Blog, job: SectionRewrite) -> SectionTarget:
 
 
 async def rewrite_section(ctx: JobContext, rewrite_id: str) -> None:
-    job, blog, session, documents = await _load(ctx, rewrite_id)
+    job, blog, brief, documents = await _load(ctx, rewrite_id)
     target = _target(blog, job)
-    own_documents = {i: d for i, d in documents.items() if i in session.document_ids}
+    own_documents = {i: d for i, d in documents.items() if i in brief.document_ids}
 
     async def emit(type_: str, data: dict[str, Any]) -> None:
         if type_ != "status":
@@ -125,7 +129,7 @@ async def rewrite_section(ctx: JobContext, rewrite_id: str) -> None:
                 await db.commit()
 
     await emit("status", {"stage": "queued", "message": f"Rewriting “{target.heading}”"})
-    request = request_of(session)
+    request = request_of(brief)
     engine = get_engine(blog.engine, ctx.settings)
     rewritten = await run_watched(
         ctx,

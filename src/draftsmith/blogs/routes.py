@@ -12,7 +12,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.auth.usage import documented
-from draftsmith.blogs import events, sections, service
+from draftsmith.blogs import events, listing, sections, service
+from draftsmith.blogs.listing import BlogSort
 from draftsmith.blogs.models import Blog
 from draftsmith.blogs.schemas import (
     MAX_REVISION,
@@ -114,14 +115,32 @@ async def list_blogs(
     db: Db,
     status: BlogStatus | None = None,
     session_id: Annotated[str | None, Query(max_length=36)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Only blogs whose title, text or brief contain this"),
+    ] = None,
+    sort: Annotated[
+        BlogSort,
+        Query(description="`newest` or `oldest` created, last `updated`, or `title` (A–Z)"),
+    ] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
 ):
-    """List your blogs, newest first.
+    """List your blogs.
 
-    Filter by `status` or `session_id`; page with `limit` and the `next_cursor` of the previous
-    page."""
-    return await service.page(db, caller.user.id, status, session_id, limit, cursor)
+    Each with an excerpt, its word count, and the brief and documents it was written from.
+    Search with `q`, filter by `status` or `session_id`, order with `sort` (newest first by
+    default); page with `limit` and the `next_cursor` of the previous page."""
+    return await listing.page(
+        db,
+        caller.user.id,
+        status=status,
+        session_id=session_id,
+        q=q,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @routes.get("/{blog_id}", response_model=BlogOut, responses={404: {}})

@@ -18,6 +18,7 @@ from pydantic import (
 from draftsmith.blogs.outline import outline_shape
 from draftsmith.generation.citations import draft_word_count
 from draftsmith.schemas import InputModel
+from draftsmith.sessions.schemas import Brief
 
 BlogStatus = Literal["queued", "generating", "outline_ready", "ready", "failed", "cancelled"]
 MAX_MARKDOWN = 500_000
@@ -62,6 +63,11 @@ class BlogSummary(BaseModel):
     revision: int
     engine: str
     model: str | None
+    brief: Brief | None = Field(
+        None,
+        description="The brief this blog was generated from (null for blogs made before "
+        "briefs were kept); the session's brief may have changed since.",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -75,6 +81,19 @@ class OutlineSectionOut(BaseModel):
 class OutlineOut(BaseModel):
     title: str
     sections: list[OutlineSectionOut]
+
+
+class DocumentRef(BaseModel):
+    id: str
+    filename: str | None = Field(description="Null when the document was deleted since.")
+
+
+class BlogListItem(BlogSummary):
+    """A blog in the list: enough to tell it from the others without opening it."""
+
+    excerpt: str = Field(description="The draft's first paragraph, as plain text, shortened.")
+    word_count: int = Field(description="Words before the Sources list, as the editor counts.")
+    documents: list[DocumentRef] = Field(description="The documents of its brief.")
 
 
 class BlogOut(BlogSummary):
@@ -99,17 +118,17 @@ class BlogOut(BlogSummary):
     @property
     def word_count(self) -> int:
         """Words before the Sources list, citation markers left out (as the editor counts)."""
-        return _counted(self.markdown)
+        return counted_words(self.markdown)
 
 
-@lru_cache(maxsize=128)
-def _counted(markdown: str) -> int:
+@lru_cache(maxsize=256)
+def counted_words(markdown: str) -> int:
     """A draft is read far more often than it changes: count each text once."""
     return draft_word_count(markdown)
 
 
 class BlogPage(BaseModel):
-    items: list[BlogSummary]
+    items: list[BlogListItem]
     next_cursor: str | None
 
 

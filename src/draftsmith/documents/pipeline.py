@@ -128,7 +128,7 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
     except ExtractorUnavailable as exc:  # the server's problem, not the document's
         raise TransientError(str(exc), "extractor_unavailable") from exc
     except ExtractionError as exc:
-        raise PermanentError(str(exc), "extraction_failed") from exc
+        raise PermanentError(str(exc), exc.code) from exc
     vectors = None
     if embeddings.configured(ctx.settings) and spans:
         chunks = [(s.heading, s.text, s.boilerplate) for s in spans]

@@ -18,6 +18,12 @@ class DocumentOut(BaseModel):
     sha256: str
     status: DocumentStatus
     error: str | None
+    error_code: str | None = Field(
+        None,
+        description="Why it failed: `encrypted`, `no_text_layer` (a scan without OCR) and "
+        "`no_text` are final (reprocessing the same file cannot help); others, such as "
+        "`extraction_failed`, may pass on a retry.",
+    )
     page_count: int | None
     word_count: int | None
     chunk_count: int | None

@@ -77,6 +77,23 @@ class SessionOut(BaseModel):
     updated_at: datetime
 
 
+class Brief(BaseModel):
+    """The brief a blog was generated from: its session's settings at that moment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    topic: str
+    document_ids: list[str]
+    title: str | None = None
+    audience: str | None = None
+    tone: str | None = None
+    length: Length = "medium"
+    language: str | None = None
+    instructions: str | None = None
+    engine: EngineName = "extractive"
+    allow_thin_sources: bool = False
+
+
 class SessionPage(BaseModel):
     items: list[SessionOut]
     next_cursor: str | None

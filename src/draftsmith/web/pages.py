@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from draftsmith.auth import cookies
+from draftsmith.auth.deps import current_user
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -30,3 +31,12 @@ def safe_next(target: str | None, default: str = "/dashboard") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+async def not_found_page(request: Request):
+    """The HTML 404 of an unknown URL: with the navigation when the visitor is signed in."""
+    try:
+        await current_user(request, None)
+    except Exception:  # signed out, or the database is away: the page shows all the same
+        request.state.caller = None
+    return render(request, "not_found.html", 404, unknown_url=True)

@@ -33,6 +33,14 @@ LLM_SETTINGS = tuple(
 )
 
 
+#: what the login page says after `?signed_out=` (a sign-out, from everywhere, a deletion)
+SIGNED_OUT = {
+    "1": "You have signed out.",
+    "all": "You have signed out everywhere: every browser and app using your account.",
+    "deleted": "Your account and everything in it were deleted.",
+}
+
+
 def _form_csrf(request: Request) -> str:
     """The pre-login CSRF token: reuse a valid cookie, else mint one."""
     settings = settings_of(request)
@@ -70,8 +78,13 @@ async def home():
 
 @routes.get("/login")
 @public
-async def login_page(request: Request, next: str | None = None):
-    return _auth_page(request, "login.html", next=safe_next(next), email="")
+async def login_page(
+    request: Request,
+    next: str | None = None,
+    signed_out: Annotated[str | None, Query(max_length=20)] = None,
+):
+    notice = SIGNED_OUT.get(signed_out or "")
+    return _auth_page(request, "login.html", next=safe_next(next), email="", notice=notice)
 
 
 @routes.post("/login")
@@ -156,7 +169,8 @@ async def register_submit(
 @routes.post("/logout")
 async def logout(request: Request, caller: CurrentCaller, db: Db):
     await service.sign_out(db, caller.user.id, caller.session_id, caller.access)
-    return cookies.signed_out(request, RedirectResponse("/login", status_code=303))
+    target = "/login?signed_out=1"  # the login page says so
+    return cookies.signed_out(request, RedirectResponse(target, status_code=303))
 
 
 @routes.get("/dashboard")
@@ -215,7 +229,8 @@ async def editor_page(
     caller: CurrentCaller,
     blog_id: Annotated[str, Path(min_length=1, max_length=64)],
 ):
-    return render(request, "editor.html", blog_id=blog_id)
+    llm_configured = bool(settings_of(request).llm_base_url)  # the regenerate dialog's engines
+    return render(request, "editor.html", blog_id=blog_id, llm_configured=llm_configured)
 
 
 @routes.get("/dashboard/account")

@@ -14,6 +14,10 @@ __all__ = [
     "Section",
     "Extraction",
     "ExtractionError",
+    "ENCRYPTED",
+    "NO_TEXT_LAYER",
+    "NO_TEXT",
+    "FINAL_CODES",
     "DocBuilder",
     "HeadingPath",
     "drop_title",
@@ -118,12 +122,22 @@ class Extraction:
         )
 
 
-class ExtractionError(Exception):
-    """Extraction failed; ``str(exc)`` is a sentence a user understands."""
+#: failures that processing the same bytes again cannot fix (the documents list offers no
+#: "Reprocess" for them)
+ENCRYPTED = "encrypted"
+NO_TEXT_LAYER = "no_text_layer"
+NO_TEXT = "no_text"
+FINAL_CODES = frozenset({ENCRYPTED, NO_TEXT_LAYER, NO_TEXT})
 
-    def __init__(self, message: str):
+
+class ExtractionError(Exception):
+    """Extraction failed; ``str(exc)`` is a sentence a user understands, ``code`` the stable
+    reason (``extraction_failed`` unless it is one of ``FINAL_CODES``)."""
+
+    def __init__(self, message: str, code: str = "extraction_failed"):
         super().__init__(message)
         self.message = message
+        self.code = code
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.message

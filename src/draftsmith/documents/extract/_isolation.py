@@ -250,7 +250,7 @@ class WorkerPool:
                 raise ExtractionError(MEMORY_MESSAGE)
             if status == "unexpected":
                 raise ExtractionError(UNEXPECTED_MESSAGE)
-            raise ExtractionError(value)
+            raise ExtractionError(*value) if isinstance(value, tuple) else ExtractionError(value)
         except (BrokenPipeError, ConnectionResetError):
             reusable = False
             raise ExtractionError(CRASH_MESSAGE) from None

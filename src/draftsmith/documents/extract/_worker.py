@@ -131,7 +131,7 @@ def _run(op: str, args: tuple, allowed: frozenset[str]):
     except ExtractionError as exc:
         # pdfminer/lxml may turn an allocation failure into their own errors,
         # but a MemoryError is what RLIMIT_AS produces in Python code.
-        return ("error", str(exc), False)
+        return ("error", (str(exc), exc.code), False)
     except RecursionError:
         return ("error", "This document is too deeply nested to be processed.", True)
     except BaseException as exc:  # noqa: BLE001 - must answer, whatever happened

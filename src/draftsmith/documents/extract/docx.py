@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._base import DocBuilder, Extraction, ExtractionError, one_line
+from ._base import NO_TEXT, DocBuilder, Extraction, ExtractionError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -624,5 +624,5 @@ def extract_docx(path: Path) -> Extraction:
         _render(hf_blocks, b)
 
     if b.empty:
-        raise ExtractionError("This Word document contains no text.")
+        raise ExtractionError("This Word document contains no text.", NO_TEXT)
     return b.finish(page_count=None, warnings=warnings)

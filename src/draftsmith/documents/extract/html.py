@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._base import DocBuilder, Extraction, ExtractionError, one_line
+from ._base import NO_TEXT, DocBuilder, Extraction, ExtractionError, one_line
 from .text import decode_bytes
 
 _DROP_TAGS = (
@@ -360,7 +360,7 @@ def html_to_markdown(data: bytes, encoding: str | None) -> Extraction:
     md.walk(_main_root(root))
     md.flush()
     if md.b.empty:
-        raise ExtractionError("This HTML page contains no readable text.")
+        raise ExtractionError("This HTML page contains no readable text.", NO_TEXT)
     return md.b.finish(page_count=None)
 
 

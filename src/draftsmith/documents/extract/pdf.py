@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from ._base import DocBuilder, Extraction, ExtractionError, HeadingPath
+from ._base import ENCRYPTED, NO_TEXT_LAYER, DocBuilder, Extraction, ExtractionError, HeadingPath
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def _finish(
     if b.empty:
         if failed_pages and failed_pages == n_pages:
             raise ExtractionError(DAMAGED_MESSAGE)
-        raise ExtractionError(NO_TEXT_MESSAGE)
+        raise ExtractionError(NO_TEXT_MESSAGE, NO_TEXT_LAYER)
     if failed_pages:
         warnings.append(f"{failed_pages} of {n_pages} pages could not be read and were skipped.")
     if empty_pages:
@@ -311,7 +311,7 @@ def extract_pdf(path: Path) -> Extraction:
         pdf = _open_pdf(path)
     except pdfium.PdfiumError as exc:
         if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-            raise ExtractionError(PASSWORD_MESSAGE) from None
+            raise ExtractionError(PASSWORD_MESSAGE, ENCRYPTED) from None
         log.info("pypdfium2 could not open %s (%s); trying pdfminer", path, exc)
         return extract_pdf_pdfminer(path, reason=str(exc))
     try:
@@ -500,7 +500,9 @@ def extract_pdf_pdfminer(
     if b.empty:
         # Every page failed to parse: damaged.  Pages parsed but held no text:
         # an image-only PDF.
-        raise ExtractionError(DAMAGED_MESSAGE if page_errors >= n else NO_TEXT_MESSAGE)
+        if page_errors >= n:
+            raise ExtractionError(DAMAGED_MESSAGE)
+        raise ExtractionError(NO_TEXT_MESSAGE, NO_TEXT_LAYER)
     return _finish(b, n, state["empty"], page_errors, warnings)
 
 
@@ -549,7 +551,7 @@ def _pdfminer_pages(
         except (_Deadline, MemoryError, RecursionError):
             raise
         except (PDFPasswordIncorrect, PDFEncryptionError):
-            raise ExtractionError(PASSWORD_MESSAGE) from None
+            raise ExtractionError(PASSWORD_MESSAGE, ENCRYPTED) from None
         except Exception as exc:
             log.info("pdfminer could not read %s: %s", path, exc)
             if b.empty:

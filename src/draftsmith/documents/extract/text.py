@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 
 from draftsmith.text.words import word_count
 
-from ._base import Extraction, ExtractionError, HeadingPath, Section, drop_title
+from ._base import NO_TEXT, Extraction, ExtractionError, HeadingPath, Section, drop_title
 
 _CTRL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")
 
@@ -92,7 +92,7 @@ def extract_markdown(path: Path, encoding: str | None = None) -> Extraction:
         raise ExtractionError("This file is empty.")
     md = normalise_text(decode_bytes(data, encoding))
     if not md.strip():
-        raise ExtractionError("This file contains no text.")
+        raise ExtractionError("This file contains no text.", NO_TEXT)
     return Extraction(md, markdown_sections(md), None, word_count(md), [])
 
 
@@ -137,5 +137,5 @@ def extract_plain(path: Path, encoding: str | None = None) -> Extraction:
         raise ExtractionError("This file is empty.")
     text = normalise_text(decode_bytes(data, encoding))
     if not text.strip():
-        raise ExtractionError("This file contains no text.")
+        raise ExtractionError("This file contains no text.", NO_TEXT)
     return Extraction(text, text_sections(text), None, word_count(text), [])

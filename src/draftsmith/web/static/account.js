@@ -51,7 +51,7 @@ $("logout-all").addEventListener("click", async () => {
   if (!ok) return;
   try {
     await api.post("/api/v1/auth/logout-all");
-    window.location.assign("/login");
+    window.location.assign("/login?signed_out=all");
   } catch (error) {
     const box = $("account-result");
     box.className = "alert alert-error";
@@ -84,7 +84,7 @@ deleteForm.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     await api.del("/api/v1/auth/me", { password });
-    window.location.assign("/login");
+    window.location.assign("/login?signed_out=deleted");
   } catch (error) {
     showMessage($("delete-result"), errorMessage(error));
     deletePassword.setAttribute("aria-invalid", "true");

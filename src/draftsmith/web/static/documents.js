@@ -50,6 +50,8 @@ function refreshChrome() {
   $("live-note").hidden = !busy;
 }
 
+const FINAL_FAILURES = new Set(["encrypted", "no_text_layer", "no_text"]);
+
 function metaLine(doc) {
   const parts = [formatBytes(doc.size_bytes)];
   if (doc.page_count) parts.push(`${doc.page_count} page${doc.page_count === 1 ? "" : "s"}`);
@@ -63,7 +65,8 @@ function renderRow(doc) {
   if (doc.status === "ready") {
     actions.append(el("button", { type: "button", class: "btn btn-ghost btn-sm", dataset: { action: "view" }, "aria-label": `View text of ${name}` }, "View text"));
   }
-  if (doc.status === "ready" || doc.status === "failed") {
+  // A file that is encrypted or has no text gives the same failure however often it is read.
+  if (doc.status === "ready" || (doc.status === "failed" && !FINAL_FAILURES.has(doc.error_code))) {
     actions.append(el("button", { type: "button", class: "btn btn-ghost btn-sm", dataset: { action: "reprocess" }, "aria-label": `Reprocess ${name}` }, "Reprocess"));
   }
   actions.append(

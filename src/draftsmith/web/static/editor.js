@@ -5,8 +5,9 @@ import { highlightFlagged, renderGrounding } from "./grounding.js";
 import { trackGeneration } from "./progress.js";
 import { addRewriteButtons, askInstructions, followRewrite, progressLine, startRewrite } from "./rewrite.js";
 import { sourceCard } from "./sourcecard.js";
+import { openBriefDialog } from "./regenerate.js";
 import { draftWordCount } from "./wordcount.js";
-import { badge, byId as $, confirmDialog, el, errorMessage, formatDate, showDialog, showMessage, timeEl, toast } from "./ui.js";
+import { badge, byId as $, el, errorMessage, formatDate, showDialog, showMessage, timeEl, toast } from "./ui.js";
 
 const AUTOSAVE_MS = 2000;
 const BUSY = new Set(["queued", "generating"]);
@@ -356,22 +357,18 @@ function followGeneration(sessionId) {
   });
 }
 
-// A regeneration is a new draft of the same session: it opens in its own editor.
+// A regeneration is a new draft of the same session, from the brief shown prefilled (and
+// changed if the user likes): it opens in its own editor.
 async function regenerate() {
-  if (!state.blog.session_id) return; // the session was deleted
-  const ok = await confirmDialog({
-    title: "Regenerate this draft?",
-    body: "Draftsmith writes a fresh draft from the same documents and brief, and opens it. This draft stays in Blogs as it is.",
-    confirm: "Regenerate",
-  });
-  if (!ok) return;
-  if (isDirty() && !(await save())) return;
-  try {
-    const run = await api.post(path`/api/v1/sessions/${state.blog.session_id}/generate`);
-    window.location.assign(path`/dashboard/blogs/${run.blog_id}`);
-  } catch (error) {
-    showError(`Couldn't regenerate: ${errorMessage(error)}`);
+  if (!state.blog.session_id) {
+    showError("The session of this draft was deleted; start a new draft from Generate.");
+    return;
   }
+  openBriefDialog({
+    blog: state.blog,
+    llmConfigured: $("editor").dataset.llm === "1",
+    beforeSubmit: () => (isDirty() ? save() : true),
+  });
 }
 
 // ---- start ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 import { api, path } from "./api.js";
 import { showOutline } from "./outline.js";
 import { trackGeneration } from "./progress.js";
-import { byId as $, el, errorMessage, fileIcon, showMessage } from "./ui.js";
+import { byId as $, documentLabel, el, errorMessage, nameCounts, showMessage } from "./ui.js";
 
 const state = { docs: [], selected: new Set(), pendingTimer: null, busy: false };
 // The last coverage answer for the brief as typed (null while none), and the debounce.
@@ -57,6 +57,7 @@ function renderChoices() {
     return;
   }
   const filter = $("source-filter").value.trim().toLowerCase();
+  const named = nameCounts(ready);
   box.replaceChildren(...ready.map((doc, i) => {
     const id = `doc-choice-${i}`;
     const meta = [doc.page_count ? `${doc.page_count} p.` : "", doc.word_count ? `${doc.word_count.toLocaleString()} words` : ""].filter(Boolean).join(" · ");
@@ -69,9 +70,7 @@ function renderChoices() {
     });
     const row = el("div", { class: "check-row", hidden: Boolean(filter) && !doc.filename.toLowerCase().includes(filter) },
       input,
-      el("label", { for: id, class: "check-label" },
-        fileIcon(doc.filename),
-        el("span", { class: "check-name", title: doc.filename }, doc.filename)),
+      documentLabel(id, doc, named.get(doc.filename) > 1),
       meta ? el("span", { class: "muted small check-meta" }, meta) : null);
     return row;
   }));

@@ -135,6 +135,27 @@ export function fileIcon(name, { tinted = true } = {}) {
   return el("span", { class: tinted ? `file-icon file-${kind.toLowerCase()}` : "file-icon", "aria-hidden": "true" }, kind);
 }
 
+// The label of a document in a picker: its icon and name; when the user has several uploads
+// of that name (``sameName``), when each came, so they can be told apart (and heard apart).
+const uploadFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+export function documentLabel(id, doc, sameName) {
+  const uploaded = sameName && doc.created_at ? uploadFormat.format(new Date(doc.created_at)) : "";
+  return el("label", { for: id, class: "check-label" },
+    fileIcon(doc.filename),
+    el("span", { class: "check-text" },
+      el("span", { class: "check-name", title: doc.filename }, doc.filename),
+      uploaded ? el("span", { class: "visually-hidden" }, ", ") : null,
+      uploaded ? el("span", { class: "check-date small" }, `uploaded ${uploaded}`) : null));
+}
+
+// How many documents carry each file name.
+export function nameCounts(docs) {
+  const counts = new Map();
+  for (const doc of docs) counts.set(doc.filename, (counts.get(doc.filename) || 0) + 1);
+  return counts;
+}
+
 export function errorMessage(error) {
   if (error && typeof error.message === "string" && error.message) return error.message;
   return "Something went wrong. Please try again.";

@@ -315,7 +315,11 @@ async def run(selected: list[int], show: set[int]) -> None:
             label = f"{'/'.join(Path(f).stem[:18] for f in brief.files)}: {brief.topic}"[:46]
             if blog.status != "ready":
                 refused = blog.error_code == "topic_not_covered"
-                verdict = "refused" if refused else f"failed {blog.error_code}"
+                verdict = (
+                    "refused"
+                    if refused
+                    else f"failed {blog.error_code}: {getattr(blog, 'error', '')}"
+                )
                 if not brief.covered:
                     totals["off_refused"] += refused
                 print(f"{i + 1:>2} {label:<46} {verdict}")
@@ -371,7 +375,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="", help="comma-separated brief numbers (1-based)")
     parser.add_argument("--show", default="", help="comma-separated brief numbers to print")
+    parser.add_argument(
+        "--brief",
+        nargs="+",
+        metavar=("TOPIC", "FILE"),
+        help="an ad-hoc brief instead of the set: a topic, then documents (any path); printed",
+    )
     args = parser.parse_args()
+    if args.brief:
+        topic, *files = args.brief
+        BRIEFS[:] = [Brief(tuple(str(Path(f).resolve()) for f in files), topic, topic)]
+        asyncio.run(run([0], {1}))
+        return
     if not CORPUS.is_dir():
         print(f"No corpus at {CORPUS}: skipped.")
         return

@@ -114,22 +114,7 @@ async def generate_blog(ctx: JobContext, blog_id: str) -> None:
             hits = await embeddings.hybrid_retrieve(
                 db, ctx.settings, blog.user_id, query, list(documents), k=k
             )
-        return [
-            Passage(
-                chunk_id=str(h.chunk_id),
-                document_id=h.document_id,
-                document_name=documents[h.document_id].filename,
-                page=h.page,
-                start=h.start,
-                end=h.end,
-                text=h.text,
-                heading=h.heading,
-                score=h.score,
-                page_label=h.page_label,
-                section=h.section,
-            )
-            for h in hits
-        ]
+        return [Passage.from_hit(h, documents[h.document_id].filename) for h in hits]
 
     cancel = asyncio.Event()
     watcher = asyncio.create_task(_watch_cancel(ctx, blog_id, cancel))

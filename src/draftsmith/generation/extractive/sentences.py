@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from draftsmith.text.forms import FORM_LINE
 from draftsmith.text.sentences import ABBREVIATIONS, CUT_OFF_ABBREVIATIONS, FUNCTION_WORDS
 from draftsmith.text.tokens import CJK_RE, tokenize
 from draftsmith.text.words import normalize_whitespace, word_count
@@ -263,6 +264,8 @@ def _debris_problem(display: str) -> str | None:
         return "bibliography"
     if _FOOTER.search(display):
         return "header or footer"
+    if FORM_LINE.search(display):
+        return "form instruction"
     if (
         _INLINE_HEADING.search(display)
         or _RUN_IN_LABEL.match(display)

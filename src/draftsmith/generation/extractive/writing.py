@@ -314,7 +314,7 @@ class _Writer:
         """A section of these sentences, headed by their key phrase (appended to the plans)."""
         m = self.m
         phrases = extract_keyphrases([c.display for c in pool], k=8, exclude=m.topic_words)
-        good = [ph for ph, _ in phrases if good_heading_phrase(ph, m.case_map)]
+        good = [ph for ph, _ in phrases if good_heading_phrase(ph, m.case_map, m.pool.verbs())]
         heading = title_case_phrase(good[0], m.case_map) if good else "Key Points"
         pos = min((c.doc_order, c.dstart) for c in pool)
         plan = SectionPlan(heading, [], heading, [], pos, pool=list(pool))

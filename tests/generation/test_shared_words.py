@@ -1,12 +1,20 @@
-"""One generic-word list, form lines and clause-like headings (issue 9 review)."""
+"""One stemmer, one generic-word list, form lines and clause-like headings (issue 9 review)."""
 
 from draftsmith.documents.search import SearchHit
 from draftsmith.generation import coverage
 from draftsmith.generation.extractive.focus import core_terms
 from draftsmith.generation.extractive.headings import good_heading_phrase, verb_words
 from draftsmith.generation.extractive.sentences import sentence_problem
+from draftsmith.generation.support import stem as grounding_stem
 from draftsmith.generation.types import Passage
-from draftsmith.text.tokens import content_words
+from draftsmith.text.tokens import content_words, stem
+
+
+def test_grounding_search_and_coverage_stem_alike():
+    for word in ("retrieval", "retrieve", "installation", "ducks", "generously", "mallard's"):
+        assert grounding_stem(word) == stem(word.removesuffix("'s"))
+    assert stem("retrieval") == stem("retrieve")  # Porter 2, as PostgreSQL's index
+    assert stem("über") == "über" and stem("gas") == "gas"
 
 
 def test_one_generic_list_for_coverage_and_the_topic_focus():
@@ -33,6 +41,7 @@ def test_a_key_phrase_with_a_verb_in_it_is_no_heading():
     assert "generate" in verbs and "market" not in verbs
     assert not good_heading_phrase("premium games generate", {}, verbs)
     assert not good_heading_phrase("games generate higher", {}, verbs)
+    assert not good_heading_phrase("generate higher revenue", {}, verbs)
     assert good_heading_phrase("addressable market", {}, verbs)
 
 

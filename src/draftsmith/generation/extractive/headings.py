@@ -187,8 +187,8 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 def verb_words(texts: Sequence[str]) -> frozenset[str]:
     """Words the sources use as verbs ("to generate", "can generate") and never after a
-    determiner ("the market"): a key phrase ending in one is a clause cut short ("Premium
-    Games Generate"), not a sub-topic."""
+    determiner ("the market"): a key phrase with one in it is a clause cut out of a
+    sentence ("Premium Games Generate"), not a sub-topic."""
     after_det: set[str] = set()
     after_verb: set[str] = set()
     for text in texts:
@@ -211,8 +211,8 @@ def good_heading_phrase(
     if not (2 <= len(words) <= 4):
         return False
     low = [w.lower() for w in words]
-    if any(w in verbs for w in low[1:]):
-        return False  # a clause ("Games Generate Higher"), not a noun phrase
+    if any(w in verbs for w in low):
+        return False  # a clause ("Games Generate Higher", "Generate Higher Revenue")
     if low[0] in WEAK_PHRASE_WORDS or low[-1] in WEAK_PHRASE_WORDS:
         return False
     if any(w in FUNCTION_WORDS for w in (low[0], low[-1])):

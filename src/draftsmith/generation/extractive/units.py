@@ -58,6 +58,11 @@ class Unit:
     show_lead: bool = False
 
     @property
+    def shown_words(self) -> int:
+        """Words the block adds to the draft: its prose and its lead sentence when shown."""
+        return self.nwords + (word_count(self.lead[2]) if self.show_lead and self.lead else 0)
+
+    @property
     def doc(self) -> str:
         return self.passage.document_id
 

@@ -75,6 +75,23 @@ class Unit:
         return (self.doc, self.dstart)
 
 
+#: a comment line: C and C++ (/* */, //), shell, Python, YAML (#), HTML (<!-- -->)
+_COMMENT_LINE = re.compile(r"^\s*(?:/\*|\*|//|#(?!include|define|!)|<!--|-->)")
+
+
+def _all_comment(body: list[str]) -> bool:
+    """Every line of the block is a comment (or blank) in the usual comment syntaxes."""
+    lines = [ln for ln in body if ln.strip()]
+    in_block = False
+    for ln in lines:
+        stripped = ln.strip()
+        if in_block or _COMMENT_LINE.match(ln):
+            in_block = (in_block or stripped.startswith("/*")) and "*/" not in stripped
+            continue
+        return False
+    return True
+
+
 def code_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
     """A complete fenced block of the passage (a block cut by the chunker is left out)."""
     lines = textwrap.dedent(p.text[b.start : b.end]).strip("\n").split("\n")
@@ -90,6 +107,10 @@ def code_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
         body = body[1:]
     if not any(ln.strip() for ln in body) or len(body) > MAX_CODE_LINES:
         return None
+    if _all_comment(body):
+        return None  # a file's header comment (licence, version history): no example
+    if re.search(r"[{(\[,]\s*$", next(ln for ln in reversed(body) if ln.strip())):
+        return None  # the page cut the code here ("int def(FILE *source) {"): a fragment
     fence, info = opening.group(1), opening.group(2).lower()
     if _NOT_EXAMPLES.search(info):
         return None

@@ -423,8 +423,8 @@ class _Writer:
         """Conclusion material: about the topic, and a summary of the source, a sentence of
         a section the draft kept, or one that mostly speaks of what the sections covered;
         not ``strict``: also one naming the topic from elsewhere in the sources."""
-        if not self.focus.on_topic(c):
-            return False
+        if not self.focus.on_topic(c) or (strict and c.kind == "list"):
+            return False  # a list item out of its list reads as a fragment
         key = self._gkey(c)
         if key in self.dropped_keys:
             return False

@@ -3,7 +3,7 @@ after an opening brace is no example."""
 
 from draftsmith.generation.extractive.units import code_unit
 from draftsmith.generation.types import Passage
-from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.blocks import Block, markdown_blocks
 
 HEADER = """```
 /* zpipe.c: example of proper use of zlib's inflate() and deflate()
@@ -38,3 +38,18 @@ def test_a_comment_only_block_is_no_example_but_a_program_is():
     assert _unit(CUT) is None  # the page goes on in prose after "{"
     unit = _unit(PROGRAM)
     assert unit is not None and "int main" in unit.markdown
+
+
+def test_a_procedure_with_code_flattened_into_an_item_is_no_procedure():
+    from draftsmith.generation.extractive.units import steps_unit
+
+    text = (
+        "1. deps = gcc specifies that the tool outputs gcc-style dependencies.\n"
+        "2. deps = msvc specifies the Visual Studio form. For instance msvc_deps_prefix = "
+        "Note: including file: rule cc deps = msvc command = cl /showIncludes -c $in\n"
+    )
+    p = Passage("1", "d", "manual.html", None, 0, len(text), text)
+    assert steps_unit(p, Block(0, len(text), "list"), "deps") is None
+    clean = "1. Install the package with pip.\n2. Run the build from the project root.\n"
+    p = Passage("1", "d", "manual.html", None, 0, len(clean), clean)
+    assert steps_unit(p, Block(0, len(clean), "list"), "Install") is not None

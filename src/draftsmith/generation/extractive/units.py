@@ -119,6 +119,9 @@ def code_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
     return Unit("code", p, b.start, b.end, markdown, words, 0, heading)
 
 
+_ASSIGNMENT = re.compile(r"\w\s=\s\S")
+
+
 def steps_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
     """A numbered list whose items read as steps (each a short clean text)."""
     text = p.text
@@ -135,6 +138,8 @@ def steps_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
         n = word_count(item)
         if n < 3 or n > 120 or not balanced(item) or "|" in item or "<" in item:
             return None
+        if len(_ASSIGNMENT.findall(item)) >= 2:
+            return None  # code flattened into the item ("prefix = Note: ... deps = msvc")
     markdown = "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
     words = frozenset(content_words(" ".join(items)))
     return Unit("steps", p, b.start, b.end, markdown, words, sum(map(word_count, items)), heading)

@@ -1,4 +1,5 @@
-"""One stemmer, one generic-word list, form lines and clause-like headings (issue 9 review)."""
+"""One stemmer, one generic-word list, form lines, glued bibliography keys and clause-like
+headings (issue 9 review)."""
 
 from draftsmith.documents.search import SearchHit
 from draftsmith.generation import coverage
@@ -29,6 +30,12 @@ def test_a_form_instruction_is_no_sentence_for_a_post():
     cover = "Indicate by check mark whether the registrant is a shell company (Rule 12b-2)."
     assert sentence_problem(cover) == "form instruction"
     assert sentence_problem("The company designs and licenses casino table games.") is None
+
+
+def test_a_bibliography_key_glued_to_a_word_is_debris():
+    glued = "Many programs and desktops use the MIME system[MIME] to represent the types of files."
+    assert sentence_problem(glued) == "footnote marker"
+    assert sentence_problem(glued.replace("[MIME]", "")) is None
 
 
 def test_a_key_phrase_with_a_verb_in_it_is_no_heading():

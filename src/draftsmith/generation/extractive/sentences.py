@@ -99,6 +99,8 @@ _RUN_IN_CAPITAL = re.compile(
 )
 #: a footnote number standing mid-sentence ("system 2 generated", "threshold 13 would"),
 #: not a count ("more than 3 pools", "the 2 sensors", "took 3 weeks")
+#: a bibliography key glued to a word: "the MIME system[MIME]", "database[SharedMIME]"
+_GLUED_KEY = re.compile(r"[a-z]\[[A-Z][\w-]*\](?!\()")
 _FOOTNOTE_MIDDLE = re.compile(
     r"\b(?!(?:than|of|about|to|and|or|with|by|for|in|at|the|over|under|every|all|these|"
     r"those|from|within|after|before|until|on|per|some|only|just|nearly|almost|around|least|"
@@ -276,7 +278,7 @@ def _debris_problem(display: str) -> str | None:
         display
     ):
         return "footnote marker"
-    if _FOOTNOTE_MIDDLE.search(display):
+    if _FOOTNOTE_MIDDLE.search(display) or _GLUED_KEY.search(display):
         return "footnote marker"
     if _DECORATION.search(display):
         return "markup"

@@ -18,7 +18,10 @@ whole pipeline in one process, a throw-away SQLite database). Per draft it print
 - off-topic briefs (``covered=False``): whether the generation was refused
   (``topic_not_covered``), else "NOT refused".
 
-``--show N`` prints the Markdown of draft N (1-based); ``--only N,M`` runs only those.
+``--show N`` prints the Markdown of draft N (1-based); ``--only N,M`` runs only those;
+``--brief TOPIC FILE...`` writes and prints one draft from any documents (to read drafts
+from documents the engine was never tuned on). Briefs whose files are missing (Debian's
+documentation, 18-20) are skipped.
 Needs the corpus (DRAFTSMITH_CORPUS_DIR, default ../shared/corpus).
 """
 

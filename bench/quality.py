@@ -18,7 +18,10 @@ whole pipeline in one process, a throw-away SQLite database). Per draft it print
 - off-topic briefs (``covered=False``): whether the generation was refused
   (``topic_not_covered``), else "NOT refused".
 
-``--show N`` prints the Markdown of draft N (1-based); ``--only N,M`` runs only those.
+``--show N`` prints the Markdown of draft N (1-based); ``--only N,M`` runs only those;
+``--brief TOPIC FILE...`` writes and prints one draft from any documents (to read drafts
+from documents the engine was never tuned on). Briefs whose files are missing (Debian's
+documentation, 18-20) are skipped.
 Needs the corpus (DRAFTSMITH_CORPUS_DIR, default ../shared/corpus).
 """
 
@@ -137,6 +140,33 @@ BRIEFS = [
         ("html/un_example-10k-1p.html",),
         "The company's business and the risks it faces",
         "company business risk factors operations revenue market products customers",
+    ),
+    # documents outside the corpus, never tuned on: Debian's own documentation (skipped
+    # where it is not installed) and the corpus' full 10-K and GeoBase model
+    Brief(
+        ("/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf",),
+        "How shared-mime-info detects a file's MIME type",
+        "mime type file glob magic pattern match extension database content xml",
+    ),
+    Brief(
+        ("/usr/share/doc/ninja-build/manual.html",),
+        "How to write a build file for Ninja",
+        "ninja build file rule statement variable command input output dependency",
+    ),
+    Brief(
+        ("/usr/share/doc/zlib1g-dev/examples/zlib_how.html",),
+        "Using zlib's deflate and inflate to compress a stream",
+        "zlib deflate inflate compress stream buffer input output flush strm avail",
+    ),
+    Brief(
+        ("html/un_example-10k.html",),
+        "Galaxy Gaming's table games and licensing revenue",
+        "table games casino license revenue side bets premium games clients fees",
+    ),
+    Brief(
+        ("pdf/pypdf_GeoBase_NHNC1_Data_Model_UML_EN.pdf",),
+        "The GeoBase national hydro network data model",
+        "hydro network data model package class feature geometry waterbody toponymy",
     ),
     Brief(
         ("md/docling_faq.md",),
@@ -294,6 +324,10 @@ async def run(selected: list[int], show: set[int]) -> None:
     from draftsmith.documents.models import Document
     from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
 
+    absent = {i for i in selected if not all((CORPUS / f).is_file() for f in BRIEFS[i].files)}
+    for i in sorted(absent):
+        print(f"{i + 1:>2} skipped: {', '.join(BRIEFS[i].files)} not here")
+    selected = [i for i in selected if i not in absent]
     names = sorted({f for i in selected for f in BRIEFS[i].files})
     async with scratch_settings(max_upload_mb=100) as settings, local_context(settings) as ctx:
         user_id = await local_user_id(ctx, None)
@@ -315,7 +349,11 @@ async def run(selected: list[int], show: set[int]) -> None:
             label = f"{'/'.join(Path(f).stem[:18] for f in brief.files)}: {brief.topic}"[:46]
             if blog.status != "ready":
                 refused = blog.error_code == "topic_not_covered"
-                verdict = "refused" if refused else f"failed {blog.error_code}"
+                verdict = (
+                    "refused"
+                    if refused
+                    else f"failed {blog.error_code}: {getattr(blog, 'error', '')}"
+                )
                 if not brief.covered:
                     totals["off_refused"] += refused
                 print(f"{i + 1:>2} {label:<46} {verdict}")
@@ -371,7 +409,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="", help="comma-separated brief numbers (1-based)")
     parser.add_argument("--show", default="", help="comma-separated brief numbers to print")
+    parser.add_argument(
+        "--brief",
+        nargs="+",
+        metavar=("TOPIC", "FILE"),
+        help="an ad-hoc brief instead of the set: a topic, then documents (any path); printed",
+    )
     args = parser.parse_args()
+    if args.brief:
+        topic, *files = args.brief
+        BRIEFS[:] = [Brief(tuple(str(Path(f).resolve()) for f in files), topic, topic)]
+        asyncio.run(run([0], {1}))
+        return
     if not CORPUS.is_dir():
         print(f"No corpus at {CORPUS}: skipped.")
         return

@@ -109,3 +109,18 @@ async def test_the_extractive_engine_refuses_another_language_than_the_sources(a
     patched = await user.request("PATCH", url, json={"document_ids": french})
     assert patched.status_code == 200  # no language asked: written in the documents' own
     assert (await user.get(url)).json()["language"] is None
+
+
+async def test_a_document_s_coverage_index_is_built_as_it_becomes_ready(app, user):
+    """In-process jobs warm the API process's coverage cache: the first request on the
+    generate page does not build a BM25 index."""
+    from sqlalchemy import select
+
+    from draftsmith.documents import coverage
+    from draftsmith.documents.models import Document
+
+    (doc_id,) = await ready_documents(user, fixture("tide-pools.md"))
+    async with app.state.db() as db:
+        document = (await db.scalars(select(Document).where(Document.id == doc_id))).one()
+    index = coverage._cache.get((doc_id, document.processed_at))
+    assert index is not None and "pool" in " ".join(index.vocabulary)

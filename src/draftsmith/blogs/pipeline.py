@@ -118,22 +118,7 @@ def retriever(ctx: JobContext, user_id: str, documents: dict[str, Document]) -> 
             hits = await embeddings.hybrid_retrieve(
                 db, ctx.settings, user_id, query, list(documents), k=k
             )
-        return [
-            Passage(
-                chunk_id=str(h.chunk_id),
-                document_id=h.document_id,
-                document_name=documents[h.document_id].filename,
-                page=h.page,
-                start=h.start,
-                end=h.end,
-                text=h.text,
-                heading=h.heading,
-                score=h.score,
-                page_label=h.page_label,
-                section=h.section,
-            )
-            for h in hits
-        ]
+        return [Passage.from_hit(h, documents[h.document_id].filename) for h in hits]
 
     return retrieve
 

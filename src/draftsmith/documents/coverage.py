@@ -1,9 +1,10 @@
 """Coverage and language of a user's stored documents (issue 9): the database side of
 :mod:`draftsmith.generation.coverage` and :mod:`draftsmith.text.language`.
 
-A document's coverage index is built from its chunks once and kept in a small
-per-process cache (bounded by words, keyed by the document and when it was processed),
-so the generate page can ask again on every pause in typing.
+A document's coverage index (its vocabulary and a BM25 index of its chunks) is built
+from its chunks once and kept in a small per-process cache (bounded by words, keyed by
+the document and when it was processed), so the generate page can ask again on every
+pause in typing; in-process jobs build it as the document becomes ready (``warm``).
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ async def _index(db: AsyncSession, document: Document) -> SourceIndex:
     index = await asyncio.to_thread(SourceIndex.build, document.filename, passages)
     _cache.put(key, index, document.word_count or 0)
     return index
+
+
+async def warm(db: AsyncSession, document_id: str) -> None:
+    """Build a document's coverage index as it becomes ready, so the generate page's first
+    coverage request finds it (jobs run in the API's process when no Redis is set)."""
+    document = await db.get(Document, document_id)
+    if document is not None and document.status == "ready":
+        await _index(db, document)
 
 
 async def sources(db: AsyncSession, user_id: str, document_ids: list[str]) -> list[SourceIndex]:

@@ -114,19 +114,7 @@ async def dense_retrieve(
     """The ``k`` content chunks of the documents nearest the query (cosine), by brute force."""
     query = unpack(pack(query_vector))
     rows = await db.execute(
-        select(
-            ChunkRow.id,
-            ChunkRow.document_id,
-            ChunkRow.ordinal,
-            ChunkRow.text,
-            ChunkRow.page,
-            ChunkRow.heading,
-            ChunkRow.start,
-            ChunkRow.end,
-            ChunkRow.page_label,
-            ChunkRow.section,
-            ChunkRow.embedding,
-        ).where(
+        select(*search.hit_columns(), ChunkRow.embedding).where(
             ChunkRow.user_id == user_id,
             ChunkRow.document_id.in_(document_ids),
             ChunkRow.boilerplate.is_(False),
@@ -139,22 +127,7 @@ async def dense_retrieve(
         if len(vector) == len(query):
             scored.append((sum(a * b for a, b in zip(query, vector, strict=True)), row))
     best = heapq.nlargest(k, scored, key=lambda pair: (pair[0], -pair[1].id))
-    return [
-        SearchHit(
-            chunk_id=row.id,
-            document_id=row.document_id,
-            ordinal=row.ordinal,
-            text=row.text,
-            page=row.page,
-            heading=row.heading,
-            start=row.start,
-            end=row.end,
-            score=similarity,
-            page_label=row.page_label,
-            section=row.section,
-        )
-        for similarity, row in best
-    ]
+    return [search.make_hit(row, similarity) for similarity, row in best]
 
 
 async def hybrid_retrieve(

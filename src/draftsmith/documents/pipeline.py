@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from draftsmith import metrics
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
-from draftsmith.documents import embeddings, storage
+from draftsmith.documents import coverage, embeddings, storage
 from draftsmith.documents.chunking import TextChunk, chunk_extraction
 from draftsmith.documents.extract import (
     Extraction,
@@ -138,6 +138,8 @@ async def process_document(ctx: JobContext, document_id: str) -> None:
     async with ctx.db() as db:
         if not await save_extraction(db, document, extraction, spans, vectors=vectors):
             raise Cancelled()
+        if ctx.settings.redis_url is None:  # the API's own process: its cache
+            await coverage.warm(db, document_id)
     metrics.EXTRACTED_PAGES.inc(extraction.page_count or 0)
     log.info(
         "document %s ready: %s pages, %s chunks", document_id, extraction.page_count, len(spans)

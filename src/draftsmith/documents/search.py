@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .models import ChunkRow
+
 # BM25 parameters (the FTS5 defaults).
 K1 = 1.2
 B = 0.75
@@ -65,8 +67,21 @@ _HIT_COLUMNS = (
 )
 
 
+def hit_columns() -> tuple:
+    """The ``ChunkRow`` columns a hit is made of, in ``_HIT_COLUMNS``' order (for ORM selects)."""
+    return (
+        ChunkRow.id, ChunkRow.document_id, ChunkRow.ordinal, ChunkRow.text, ChunkRow.page,
+        ChunkRow.heading, ChunkRow.start, ChunkRow.end, ChunkRow.page_label, ChunkRow.section,
+    )  # fmt: skip
+
+
+def make_hit(row, score: float) -> SearchHit:
+    """The hit of a row whose first columns are ``_HIT_COLUMNS`` (or ``hit_columns()``)."""
+    return SearchHit(*row[:8], score=float(score), page_label=row[8], section=row[9])
+
+
 def _hit(row) -> SearchHit:
-    return SearchHit(*row[:8], score=float(row[10]), page_label=row[8], section=row[9])
+    return make_hit(row, row[10])
 
 
 async def retrieve(

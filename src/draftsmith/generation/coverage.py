@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from draftsmith.text.generic import GENERIC_TOPIC_WORDS
 from draftsmith.text.tokens import STOPWORDS, stem
 
 from .retrieval import InMemoryRetriever
@@ -39,18 +40,6 @@ COMMON_WEIGHT = 0.5
 ANYWHERE_WEIGHT = 0.5
 BEST_PASSAGES = 5
 
-#: words that say what kind of post is wanted, not what it is about
-GENERIC_WORDS = frozenset(
-    """
-    guide guides introduction intro introductory explained explain explaining explainer how
-    overview tutorial tutorials tip tips basics basic beginner beginners beginner's getting
-    started start understanding understand complete ultimate practical quick look primer
-    everything know post blog article summary review versus vs simple easy
-    best practices practice step steps handbook notes note thoughts lessons how-to
-    example examples code snippet snippets sample samples walkthrough hands-on
-    say says said tell tells
-    """.split()
-)
 COMMON_WORDS = frozenset(
     """
     life live living work works working time times person world day days year years part
@@ -139,7 +128,11 @@ def _is_named(word: str, first: bool, title_case: bool) -> bool:
 
 
 def _skipped(plain: str) -> bool:
-    return plain in STOPWORDS or plain in GENERIC_WORDS or (len(plain) < 2 and not plain.isdigit())
+    return (
+        plain in STOPWORDS
+        or plain in GENERIC_TOPIC_WORDS
+        or (len(plain) < 2 and not plain.isdigit())
+    )
 
 
 def topic_terms(topic: str) -> list[TopicTerm]:
@@ -240,7 +233,7 @@ def _about(
     words = [
         by_stem[s].most_common(1)[0][0]
         for s, _ in counts.most_common(40)
-        if not s.isdigit() and len(s) > 2 and s not in GENERIC_WORDS
+        if not s.isdigit() and len(s) > 2 and s not in GENERIC_TOPIC_WORDS
     ]
     return headings[:4] + words[: 8 - min(len(headings), 4)]
 

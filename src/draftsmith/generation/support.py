@@ -22,32 +22,21 @@ verdicts a second opinion (``verify.py``) may overturn.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-import snowballstemmer
 from wordfreq import zipf_frequency
 
 from draftsmith.text.tokens import STOPWORDS, is_content_token, tokenize
-
-#: a Snowball stemmer keeps the word being stemmed in its own state, so one instance must
-#: never serve two threads at once (saves check grounding in worker threads)
-_local = threading.local()
+from draftsmith.text.tokens import stem as _stem
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Snowball (Porter 2) stem of a lower-cased word, possessive "'s" dropped."""
-    word = word.removesuffix("'s").removesuffix("'")
-    if not word.isascii():
-        return word
-    stemmer = getattr(_local, "stemmer", None)
-    if stemmer is None:
-        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(word)
+    """The shared stem of a lower-cased word (``text.tokens.stem``), possessive "'s" dropped."""
+    return _stem(word.removesuffix("'s").removesuffix("'"))
 
 
 def content_words(text: str) -> list[str]:

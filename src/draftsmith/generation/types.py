@@ -46,6 +46,48 @@ class Passage:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_hit(cls, hit: ChunkHit, document_name: str) -> Passage:
+        """The passage of a search hit (``documents.search.SearchHit``) of that document."""
+        return cls(
+            chunk_id=str(hit.chunk_id),
+            document_id=hit.document_id,
+            document_name=document_name,
+            page=hit.page,
+            start=hit.start,
+            end=hit.end,
+            text=hit.text,
+            heading=hit.heading,
+            score=hit.score,
+            page_label=hit.page_label,
+            section=hit.section,
+        )
+
+
+class ChunkHit(Protocol):
+    """What a passage is made of: a search hit (generation does not import documents)."""
+
+    @property
+    def chunk_id(self) -> int | str: ...
+    @property
+    def document_id(self) -> str: ...
+    @property
+    def page(self) -> int | None: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def heading(self) -> str | None: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def page_label(self) -> str | None: ...
+    @property
+    def section(self) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:

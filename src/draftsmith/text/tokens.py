@@ -1,11 +1,14 @@
-"""Words as the search and scoring code sees them: stopwords, light stemming,
+"""Words as the search and scoring code sees them: stopwords, stemming,
 CJK bigrams, and prompt-token estimates."""
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 from functools import lru_cache
+
+import snowballstemmer
 
 STOPWORDS: frozenset[str] = frozenset(
     """
@@ -43,38 +46,23 @@ CJK_RE = re.compile(f"[{_CJK}]")
 _TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 
+#: a Snowball stemmer keeps the word being stemmed in its own state, so one instance must
+#: never serve two threads at once (saves check grounding in worker threads)
+_local = threading.local()
+
+
 @lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
-    """Very light, deterministic English suffix stripping (plural, -ing, -ed, -ly).
-
-    Good enough to match "retrieval"/"retrieve" style variants loosely and to
-    match plurals exactly; harmless for other languages (only long words
-    ending in these suffixes are touched)."""
-    w = word
-    if len(w) <= 3 or not w.isascii():
-        return w
-    for suf, rep in (
-        ("ational", "ate"),
-        ("ization", "ize"),
-        ("ations", "ate"),
-        ("ation", "ate"),
-        ("ness", ""),
-        ("ments", "ment"),
-        ("ies", "y"),
-        ("ied", "y"),
-        ("sses", "ss"),
-        ("ing", ""),
-        ("edly", ""),
-        ("ed", ""),
-        ("ly", ""),
-        ("es", "e"),
-        ("s", ""),
-    ):
-        if w.endswith(suf) and len(w) - len(suf) >= 3:
-            if suf == "s" and w.endswith(("ss", "us", "is")):
-                return w
-            return w[: len(w) - len(suf)] + rep
-    return w
+    """Snowball (Porter 2) English stem of a lower-cased word: the one stemmer of every
+    in-Python match (search, coverage, grounding, the extractive engine), the one the
+    PostgreSQL index uses ('draftsmith_english'); SQLite's FTS5 ``porter`` is its
+    predecessor. Short words and words outside ASCII (other languages) stay as they are."""
+    if len(word) <= 3 or not word.isascii():
+        return word
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def tokenize(text: str) -> list[str]:

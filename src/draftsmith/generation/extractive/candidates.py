@@ -14,7 +14,7 @@ from draftsmith.text.tokens import content_words
 from draftsmith.text.words import word_count
 
 from ..types import Passage
-from .headings import heading_problem, strip_md
+from .headings import heading_problem, strip_md, verb_words
 from .lexicon import DANGLING
 from .sentences import (
     ENDS_CLAUSE,
@@ -157,6 +157,7 @@ class CandidatePool:
         self._unit_spans: set[tuple[str, int]] = set()
         self._unit_texts: set[tuple[str, str]] = set()
         self._dirty = False
+        self._verbs: tuple[int, frozenset[str]] | None = None
 
     def doc(self, document_id: str) -> int:
         return self.doc_order.setdefault(document_id, len(self.doc_order))
@@ -182,6 +183,12 @@ class CandidatePool:
             if m and m.start() > 0 and not looks_like_bibliography(p.text[: m.start()]):
                 _PassageReader(self, p, out).read(m.start())
         return out
+
+    def verbs(self) -> frozenset[str]:
+        """Words the sentences seen so far use only as verbs (``headings.verb_words``)."""
+        if self._verbs is None or self._verbs[0] != len(self.all):
+            self._verbs = (len(self.all), verb_words([c.display for c in self.all]))
+        return self._verbs[1]
 
     def resolve(self) -> None:
         """Settle what one passage cannot tell alone, using every passage seen so far:

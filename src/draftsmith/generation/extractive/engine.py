@@ -341,7 +341,7 @@ def _word_total(written: Written) -> int:
     """Words of the draft's body (the framing and recap included)."""
     groups = (written.intro, written.conclusion, *written.sections)
     words = sum(
-        para.nwords if isinstance(para, Unit) else sum(c.nwords for c in para)
+        para.shown_words if isinstance(para, Unit) else sum(c.nwords for c in para)
         for group in groups
         for para in group
     )

@@ -13,20 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from draftsmith.text.generic import GENERIC_TOPIC_WORDS
 from draftsmith.text.tokens import content_words
 
 from .candidates import Cand, hits
 
-#: words of a topic that say what kind of post it is, not what it is about
-GENERIC_TOPIC_WORDS = frozenset(
-    content_words(
-        "explain explained explanation explaining guide introduction intro overview basic "
-        "basics understanding understand tutorial example examples code using use how what "
-        "why getting get started start tip tips best practice practices complete simple "
-        "quick step steps way ways work working option options primer beginner beginners "
-        "learn learning post article things thing"
-    )
-)
+#: the generic words' stems (see draftsmith.text.generic)
+GENERIC_TOPIC_STEMS = frozenset(content_words(" ".join(GENERIC_TOPIC_WORDS)))
 #: share of a section's sentences about the topic to keep it (its heading naming a core
 #: term lowers the bar)
 MIN_SHARE = 0.34
@@ -39,7 +32,7 @@ PREVIEW = 12
 
 def core_terms(topic_words: Sequence[str]) -> frozenset[str]:
     stems = frozenset(w for t in topic_words for w in content_words(t))
-    return (stems - GENERIC_TOPIC_WORDS) or stems
+    return (stems - GENERIC_TOPIC_STEMS) or stems
 
 
 class TopicFocus:

@@ -174,14 +174,45 @@ def title_case_phrase(phrase: str, case_map: dict[str, str]) -> str:
     return " ".join(out)
 
 
-def good_heading_phrase(phrase: str, case_map: dict[str, str]) -> bool:
+#: words after which the sources' next word is a noun (or its adjective) ...
+_DETERMINERS = frozenset(
+    "the a an this that these those its their our your his her each every any no of".split()
+)
+#: ... and after which it is a verb
+_VERB_CUES = frozenset(
+    "to can cannot will may must should would could might shall does do did not".split()
+)
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def verb_words(texts: Sequence[str]) -> frozenset[str]:
+    """Words the sources use as verbs ("to generate", "can generate") and never after a
+    determiner ("the market"): a key phrase with one in it is a clause cut out of a
+    sentence ("Premium Games Generate"), not a sub-topic."""
+    after_det: set[str] = set()
+    after_verb: set[str] = set()
+    for text in texts:
+        words = [w.lower() for w in _WORD.findall(text)]
+        for prev, word in zip(words, words[1:], strict=False):
+            if prev in _DETERMINERS:
+                after_det.add(word)
+            elif prev in _VERB_CUES:
+                after_verb.add(word)
+    return frozenset(after_verb - after_det)
+
+
+def good_heading_phrase(
+    phrase: str, case_map: dict[str, str], verbs: frozenset[str] = frozenset()
+) -> bool:
     """A key phrase that names a sub-topic: two to four words, not starting or ending
-    with a vague word ("certain type", "preliminary system"), not ending in an adverb
-    or a participle."""
+    with a vague word ("certain type", "preliminary system"), not ending in an adverb,
+    a participle or a word the sources use only as a verb (``verb_words``)."""
     words = phrase.split()
     if not (2 <= len(words) <= 4):
         return False
     low = [w.lower() for w in words]
+    if any(w in verbs for w in low):
+        return False  # a clause ("Games Generate Higher", "Generate Higher Revenue")
     if low[0] in WEAK_PHRASE_WORDS or low[-1] in WEAK_PHRASE_WORDS:
         return False
     if any(w in FUNCTION_WORDS for w in (low[0], low[-1])):

@@ -5,6 +5,7 @@ and as a last resort one section per document."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from draftsmith.text.phrases import extract_keyphrases
@@ -108,6 +109,11 @@ class _Planner:
         self.weights = passage_scores(passages)
         self.topic_stems = set(content_words(" ".join(topic_words)))
         self.topic_key = heading_key(req.topic)
+        # the topic's subject, its last word, unless it lists several ("ducks: feeding and
+        # breeding"): a heading naming only it says nothing ("Model" in a post on a model)
+        subject = content_words(topic_words[-1]) if topic_words else []
+        listing = bool(re.search(r",|&|\band\b|\bund\b|\bet\b|\by\b", req.topic))
+        self.subject = frozenset(subject) if subject and not listing else frozenset()
         # the best sub-topics; more (up to two) while they do not hold enough words
         self.need = 1.3 * (1 - INTRO_SHARE - CONCLUSION_SHARE) * target_words(req.length)
         self.chosen: list[_Candidate] = []
@@ -144,6 +150,7 @@ class _Planner:
         return (
             key == self.topic_key
             or (hk <= stems and len(hk) >= 0.6 * len(stems))
+            or (bool(hk) and hk <= self.subject)
             or c.head_pos == 0
             or heading_key(strip_md(c.heading or "")) in titles
         )
@@ -257,7 +264,7 @@ class _Planner:
         phrases = [
             (ph, sc, frozenset(content_words(ph)))
             for ph, sc in extract_keyphrases(texts, k=40, exclude=exclude, min_df=2)
-            if good_heading_phrase(ph, self.case_map)
+            if good_heading_phrase(ph, self.case_map, self.pool.verbs())
         ]
         rest_words = [frozenset(w for c in cs for w in c.words) for cs in rest_cands]
         taken: set[str] = set()
@@ -369,7 +376,7 @@ class _Planner:
         phr = [
             ph
             for ph, _ in extract_keyphrases(texts, k=20, exclude=self.topic_words, min_df=1)
-            if good_heading_phrase(ph, self.case_map)
+            if good_heading_phrase(ph, self.case_map, self.pool.verbs())
         ]
         head = next((ph for ph in phr if ph.lower() not in used_heads), None)
         heading = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from draftsmith.text.forms import FORM_LINE
 from draftsmith.text.sentences import ABBREVIATIONS, CUT_OFF_ABBREVIATIONS, FUNCTION_WORDS
 from draftsmith.text.tokens import CJK_RE, tokenize
 from draftsmith.text.words import normalize_whitespace, word_count
@@ -98,6 +99,8 @@ _RUN_IN_CAPITAL = re.compile(
 )
 #: a footnote number standing mid-sentence ("system 2 generated", "threshold 13 would"),
 #: not a count ("more than 3 pools", "the 2 sensors", "took 3 weeks")
+#: a bibliography key glued to a word: "the MIME system[MIME]", "database[SharedMIME]"
+_GLUED_KEY = re.compile(r"[a-z]\[[A-Z][\w-]*\](?!\()")
 _FOOTNOTE_MIDDLE = re.compile(
     r"\b(?!(?:than|of|about|to|and|or|with|by|for|in|at|the|over|under|every|all|these|"
     r"those|from|within|after|before|until|on|per|some|only|just|nearly|almost|around|least|"
@@ -263,6 +266,8 @@ def _debris_problem(display: str) -> str | None:
         return "bibliography"
     if _FOOTER.search(display):
         return "header or footer"
+    if FORM_LINE.search(display):
+        return "form instruction"
     if (
         _INLINE_HEADING.search(display)
         or _RUN_IN_LABEL.match(display)
@@ -273,7 +278,7 @@ def _debris_problem(display: str) -> str | None:
         display
     ):
         return "footnote marker"
-    if _FOOTNOTE_MIDDLE.search(display):
+    if _FOOTNOTE_MIDDLE.search(display) or _GLUED_KEY.search(display):
         return "footnote marker"
     if _DECORATION.search(display):
         return "markup"

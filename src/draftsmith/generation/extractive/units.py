@@ -58,6 +58,11 @@ class Unit:
     show_lead: bool = False
 
     @property
+    def shown_words(self) -> int:
+        """Words the block adds to the draft: its prose and its lead sentence when shown."""
+        return self.nwords + (word_count(self.lead[2]) if self.show_lead and self.lead else 0)
+
+    @property
     def doc(self) -> str:
         return self.passage.document_id
 
@@ -68,6 +73,23 @@ class Unit:
     @property
     def pos(self) -> tuple[str, int]:
         return (self.doc, self.dstart)
+
+
+#: a comment line: C and C++ (/* */, //), shell, Python, YAML (#), HTML (<!-- -->)
+_COMMENT_LINE = re.compile(r"^\s*(?:/\*|\*|//|#(?!include|define|!)|<!--|-->)")
+
+
+def _all_comment(body: list[str]) -> bool:
+    """Every line of the block is a comment (or blank) in the usual comment syntaxes."""
+    lines = [ln for ln in body if ln.strip()]
+    in_block = False
+    for ln in lines:
+        stripped = ln.strip()
+        if in_block or _COMMENT_LINE.match(ln):
+            in_block = (in_block or stripped.startswith("/*")) and "*/" not in stripped
+            continue
+        return False
+    return True
 
 
 def code_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
@@ -85,12 +107,19 @@ def code_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
         body = body[1:]
     if not any(ln.strip() for ln in body) or len(body) > MAX_CODE_LINES:
         return None
+    if _all_comment(body):
+        return None  # a file's header comment (licence, version history): no example
+    if re.search(r"[{(\[,]\s*$", next(ln for ln in reversed(body) if ln.strip())):
+        return None  # the page cut the code here ("int def(FILE *source) {"): a fragment
     fence, info = opening.group(1), opening.group(2).lower()
     if _NOT_EXAMPLES.search(info):
         return None
     markdown = "\n".join([fence + _INFO.get(info, info), *body, fence])
     words = frozenset(content_words(" ".join(body)))
     return Unit("code", p, b.start, b.end, markdown, words, 0, heading)
+
+
+_ASSIGNMENT = re.compile(r"\w\s=\s\S")
 
 
 def steps_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
@@ -109,6 +138,8 @@ def steps_unit(p: Passage, b: Block, heading: str | None) -> Unit | None:
         n = word_count(item)
         if n < 3 or n > 120 or not balanced(item) or "|" in item or "<" in item:
             return None
+        if len(_ASSIGNMENT.findall(item)) >= 2:
+            return None  # code flattened into the item ("prefix = Note: ... deps = msvc")
     markdown = "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
     words = frozenset(content_words(" ".join(items)))
     return Unit("steps", p, b.start, b.end, markdown, words, sum(map(word_count, items)), heading)

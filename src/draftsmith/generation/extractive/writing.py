@@ -223,11 +223,7 @@ class _Writer:
                 else []
             )
             chosen.append(units)
-        self.unit_words = sum(
-            u.nwords + (len(u.lead[2].split()) if u.show_lead and u.lead else 0)
-            for units in chosen
-            for u in units
-        )
+        self.unit_words = sum(u.shown_words for units in chosen for u in units)
         self._trim()
         return [
             place_units(tidy_paragraphs(plan.paras), units) if plan.paras else []
@@ -320,7 +316,7 @@ class _Writer:
         """A section of these sentences, headed by their key phrase (appended to the plans)."""
         m = self.m
         phrases = extract_keyphrases([c.display for c in pool], k=8, exclude=m.topic_words)
-        good = [ph for ph, _ in phrases if good_heading_phrase(ph, m.case_map)]
+        good = [ph for ph, _ in phrases if good_heading_phrase(ph, m.case_map, m.pool.verbs())]
         heading = title_case_phrase(good[0], m.case_map) if good else "Key Points"
         pos = min((c.doc_order, c.dstart) for c in pool)
         plan = SectionPlan(heading, [], heading, [], pos, pool=list(pool))
@@ -431,31 +427,44 @@ class _Writer:
             r -= 0.1
         return r - c.penalty
 
-    def _concludes(self, c: Cand) -> bool:
-        """Conclusion material: about the topic, and a summary of the source or about
-        what the sections covered."""
-        if not self.focus.on_topic(c):
-            return False
+    def _concludes(self, c: Cand, strict: bool) -> bool:
+        """Conclusion material: about the topic, and a summary of the source, a sentence of
+        a section the draft kept, or one that mostly speaks of what the sections covered;
+        not ``strict``: also one naming the topic from elsewhere in the sources."""
+        if not self.focus.on_topic(c) or (strict and c.kind == "list"):
+            return False  # a list item out of its list reads as a fragment
         key = self._gkey(c)
         if key in self.dropped_keys:
             return False
         if is_summary_heading(c.heading) or key in self.kept_keys:
             return True
-        # names the topic itself, or mostly speaks of what the sections covered
+        if len(c.words & self.covered) >= 0.5 * len(c.words):
+            return True
         named = hits(c.words, self.focus.core)
-        enough = min(2, len(self.focus.core))
-        return len(named) >= enough or len(c.words & self.covered) >= 0.5 * len(c.words)
+        return not strict and len(named) >= min(2, len(self.focus.core))
 
     def _conclusion_pick(self) -> Pick:
+        """The conclusion's sentences: from what the draft covered (a conclusion brings in
+        no new subject: "research" named in a 10-K's unrelated part); only when that
+        leaves too little, sentences naming the topic elsewhere."""
         cps = passage_scores(self.m.concl_passages)
-        rel: dict[int, float] = {}
-        pool: list[Cand] = []
-        for p in [*self.m.topic_passages, *self.m.concl_passages]:
-            for c in self.m.pool.usable(p):
-                if c.idx not in rel and self._concludes(c):
-                    pscore = max(self.intro_scores.get(p.chunk_id, 0.0), cps.get(p.chunk_id, 0.0))
-                    rel[c.idx] = self._conclusion_relevance(c, pscore)
-                    pool.append(c)
+        for strict in (True, False):
+            rel: dict[int, float] = {}
+            pool: list[Cand] = []
+            for p in [*self.m.topic_passages, *self.m.concl_passages]:
+                for c in self.m.pool.usable(p):
+                    if (
+                        c.idx not in rel
+                        and c.idx not in self.sel.used
+                        and self._concludes(c, strict)
+                    ):
+                        pscore = max(
+                            self.intro_scores.get(p.chunk_id, 0.0), cps.get(p.chunk_id, 0.0)
+                        )
+                        rel[c.idx] = self._conclusion_relevance(c, pscore)
+                        pool.append(c)
+            if len(pool) >= 2:
+                break
         pool.sort(key=lambda c: (-rel[c.idx], c.idx))
         del pool[500:]
         return Pick(chains(pool), rel)

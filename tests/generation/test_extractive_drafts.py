@@ -84,7 +84,9 @@ async def test_off_topic_section_is_left_out_with_a_warning():
     assert not re.search(r"car park|cafe|bicycles", body(blog.markdown), re.IGNORECASE)
     assert any(HOWTO_OFF_TOPIC in w for w in blog.warnings), blog.warnings
     headings = re.findall(r"(?m)^## (.+)$", body(blog.markdown))
-    assert [s["heading"] for s in blog.outline] == [h for h in headings if h != "Conclusion"]
+    assert [s["heading"] for s in blog.outline["sections"]] == [
+        h for h in headings if h != "Conclusion"
+    ]
 
 
 async def test_page_furniture_and_footnotes_stay_out_of_the_draft():

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
         6000, ge=1000, description="prompt plus answer tokens per call; passages are cut to fit"
     )
     llm_temperature: float = Field(0.3, ge=0, le=2, description="sampling temperature")
+    llm_concurrency: int = Field(
+        3, ge=1, le=16, description="body sections of one post written at the same time"
+    )
     embeddings_base_url: str | None = Field(
         None,
         description="OpenAI-compatible /embeddings endpoint; when set, chunks get vectors at "

@@ -1,6 +1,6 @@
 """The last pass over a whole post: repeated facts removed across sections, transitions
 smoothed, every citation marker kept. The model's version is used only if it verifies:
-the same headings in the same order, every part still there, exactly the same set of
+the same headings in the same order, every part still there with exactly the same set of
 markers (none dropped, none invented), not much shorter, and grounding no worse.
 Otherwise the unpolished text stays and the reason is reported."""
 
@@ -48,11 +48,13 @@ def check_polished(original: Parts, polished: Parts, sources: Mapping[int, str])
         return "it changed the headings"
     if any(not re.search(r"\w", strip_markers(md)) for _, md in polished):
         return "it left a part empty"
+    for (heading, old), (_, new) in zip(original, polished, strict=True):
+        where = f'"{heading}"' if heading else "the introduction"
+        if set(markers_in(new)) - set(markers_in(old)):
+            return f"it invented citation markers in {where}"
+        if set(markers_in(old)) - set(markers_in(new)):
+            return f"it dropped citation markers from {where}"
     before, after = join_parts(original), join_parts(polished)
-    if set(markers_in(after)) - set(markers_in(before)):
-        return "it invented citation markers"
-    if set(markers_in(before)) - set(markers_in(after)):
-        return "it dropped citation markers"
     if word_count(strip_markers(after)) < MIN_KEPT_WORDS * word_count(strip_markers(before)):
         return "it cut too much"
     if check(after, sources).score < check(before, sources).score - MAX_GROUNDING_LOSS:

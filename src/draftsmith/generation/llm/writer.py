@@ -62,7 +62,7 @@ class PostWriter:
         self.client = client
         self.prog = prog
         self.req = req
-        self.registry = registry or SourceRegistry()
+        self.registry = registry if registry is not None else SourceRegistry()
 
     def words(self, sections: int) -> tuple[int, int, int]:
         """Target words of the introduction, each body section and the conclusion."""

@@ -71,19 +71,15 @@ class PostWriter:
         concl = max(60, round(total * 0.10))
         return intro, max(80, round((total - intro - concl) / max(1, sections))), concl
 
-    async def section_passages(
-        self, outline: Sequence[OutlineSection], retrieve: Retrieve, fallback: list[Passage]
-    ) -> list[list[Passage]]:
-        """Each section's passages, found by its own heading and points (one query at a time:
-        each may hold a database connection)."""
+    async def passages_for(
+        self, sec: OutlineSection, retrieve: Retrieve, fallback: list[Passage]
+    ) -> list[Passage]:
+        """A section's passages, found by its own heading and points."""
         k = self.settings.passages_per_section
-        out = []
-        for sec in outline:
-            queries = section_queries(sec.heading, sec.points, self.req.topic, sec.query)
-            got = await retrieve_fused(retrieve, queries, k)
-            self.prog.check()
-            out.append(got or fallback[:k])
-        return out
+        queries = section_queries(sec.heading, sec.points, self.req.topic, sec.query)
+        got = await retrieve_fused(retrieve, queries, k)
+        self.prog.check()
+        return got or fallback[:k]
 
     async def write_post(
         self,
@@ -93,8 +89,8 @@ class PostWriter:
     ) -> Parts:
         """Introduction, body sections and conclusion, in draft order."""
         intro_words, per_section, concl_words = self.words(len(outline))
-        per_passages = await self.section_passages(outline, retrieve, topic_passages)
-        body = await self.write_body(outline, per_passages, per_section)
+        per_passages: dict[int, list[Passage]] = {}
+        body = await self.write_body(outline, per_section, retrieve, topic_passages, per_passages)
         k = self.settings.passages_per_section
         room = self.settings.context_budget_tokens // 3
         text = body_text(body, room)
@@ -112,13 +108,14 @@ class PostWriter:
             )
 
         async def conclusion() -> None:
+            lists = [per_passages[i] for i in sorted(per_passages)] or [topic_passages]
             results["conclusion"] = await self.write_part(
                 len(outline) + 1,
                 "conclusion",
                 "Conclusion",
                 [],
                 concl_words,
-                _best_of_each(per_passages or [topic_passages], k),
+                _best_of_each(lists, k),
                 prompts.body_context("conclusion", text),
             )
 
@@ -129,10 +126,14 @@ class PostWriter:
     async def write_body(
         self,
         outline: Sequence[OutlineSection],
-        per_passages: list[list[Passage]],
         words: int,
+        retrieve: Retrieve,
+        fallback: list[Passage],
+        per_passages: dict[int, list[Passage]],
     ) -> Parts:
-        """The body sections, ``concurrency`` at a time; a section fails the post naming it."""
+        """The body sections, ``concurrency`` at a time, each retrieving its own passages
+        (while the others are being written); a failing section fails the post naming it.
+        ``per_passages`` receives each section's passages."""
         n = max(1, self.settings.concurrency)
         written: dict[int, str] = {}
         for start in range(0, len(outline), n):
@@ -142,6 +143,7 @@ class PostWriter:
             def task(i: int, digests=digests):
                 async def run() -> None:
                     sec = outline[i]
+                    per_passages[i] = await self.passages_for(sec, retrieve, fallback)
                     others = [(o.heading, o.points) for j, o in enumerate(outline) if j != i]
                     written[i] = await self.write_part(
                         i + 1,

@@ -22,8 +22,8 @@ async def test_doctor_reports_the_structured_mode_and_the_time_per_token(openai_
     assert "structured output: json_object with a schema" in check.message
     assert "ms per token" in check.message
     sent = openai_server.chat_requests
-    assert len(sent) == 3 and sent[0].response_format is None
-    assert [r.response_format["type"] for r in sent[1:]] == ["json_schema", "json_object"]
+    assert len(sent) == 3 and sent[2].response_format is None
+    assert [r.response_format["type"] for r in sent[:2]] == ["json_schema", "json_object"]
 
 
 async def test_doctor_says_what_the_server_said_when_a_completion_fails(openai_server):

@@ -63,6 +63,8 @@ class LLMClient:
             max_retries=0,
             default_headers=settings.extra_headers or None,
         )
+        #: tokens the server counted for the last plain (not streamed) answer, if it says
+        self.last_completion_tokens: int | None = None
 
     async def __aenter__(self) -> LLMClient:
         return self
@@ -195,6 +197,7 @@ class LLMClient:
 
     async def _complete(self, kwargs: dict[str, Any]) -> str:
         resp = await self._sdk.chat.completions.create(**kwargs)
+        self.last_completion_tokens = resp.usage.completion_tokens if resp.usage else None
         return (resp.choices[0].message.content or "") if resp.choices else ""
 
     async def _stream(self, kwargs: dict[str, Any], on_text: OnText) -> str:

@@ -50,11 +50,7 @@ async def probe_endpoint(settings: Settings) -> Probe:
     llm = LLMSettings.from_settings(settings, max_attempts=1)
     never = lambda: False  # noqa: E731
     async with LLMClient(llm) as client:
-        started = time.perf_counter()
-        text = await client.chat(
-            [{"role": "user", "content": "Count from 1 to 10, separated by spaces."}], 32, never
-        )
-        seconds = time.perf_counter() - started
+        # the structured call first: it also wakes a server that loads its model lazily
         answer, mode = await client.structured(
             [{"role": "user", "content": 'Reply with the JSON object {"ok": true} only.'}],
             24,
@@ -62,8 +58,14 @@ async def probe_endpoint(settings: Settings) -> Probe:
             name="doctor_probe",
             schema=_SCHEMA,
         )
+        started = time.perf_counter()
+        text = await client.chat(
+            [{"role": "user", "content": "Count from 1 to 20, separated by spaces."}], 48, never
+        )
+        seconds = time.perf_counter() - started
+        tokens = client.last_completion_tokens or estimate_tokens(text)
     try:
         json_ok = isinstance(extract_json_object(answer), dict)
     except (ValueError, json.JSONDecodeError):
         json_ok = False
-    return Probe(seconds, max(1, estimate_tokens(text)), mode, json_ok)
+    return Probe(seconds, max(1, tokens), mode, json_ok)

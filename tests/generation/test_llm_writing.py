@@ -338,3 +338,23 @@ async def test_outline_json_survives_any_structured_mode(openai_server):
     draft = await engine(openai_server).generate(BRIEF, PASSAGES)
     assert [s.heading for s in draft.outline] == ["The waggle dance", "Life in the hive"]
     assert json.loads(outline_json(2))
+
+
+async def test_an_outline_listing_an_introduction_and_conclusion_keeps_only_the_body(
+    openai_server,
+):
+    sections = [
+        {"heading": h, "points": [], "query": ""}
+        for h in ("Introduction", "The waggle dance", "Life in the hive", "Conclusion")
+    ]
+    openai_server.push(ok(json.dumps({"title": "Bees", "sections": sections})))
+    plan = await engine(openai_server).plan(BRIEF, PASSAGES)
+    assert [s.heading for s in plan.sections] == ["The waggle dance", "Life in the hive"]
+
+
+async def test_an_answer_without_markers_is_cited_where_its_passages_support_it(openai_server):
+    text = "In winter the colony forms a tight cluster to keep the queen warm."
+    openai_server.push(ok(outline_json(2)), ok(text))
+    draft = await engine(openai_server, concurrency=1).generate(BRIEF, PASSAGES)
+    first = _parts(draft.markdown)[0][1]
+    assert first.startswith(text[:-1]) and markers_in(first)

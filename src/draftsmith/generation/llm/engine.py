@@ -6,6 +6,7 @@ finished body, a verified polishing pass, then verification and grounding."""
 from __future__ import annotations
 
 import logging
+import re
 
 from draftsmith.text.words import word_count
 
@@ -265,8 +266,14 @@ class OpenAICompatEngine:
         return polished
 
 
+_FRAME_HEADING = re.compile(r"(?i)^\W*(introduction|intro|conclusions?|summary|overview)\W*$")
+
+
 def _parsed(text: str, req: GenerationRequest, max_sections: int) -> Plan:
+    """The plan of the model's answer; an introduction or conclusion it listed among the
+    body sections is left out (those are written from the body)."""
     outline = parse_outline(text)
     title = (req.title or outline.title or req.topic).strip()
-    sections: list[OutlineSection] = outline.to_sections(max_sections)
-    return Plan(title=title, sections=sections)
+    sections: list[OutlineSection] = outline.to_sections(max_sections + 2)
+    body = [s for s in sections if not _FRAME_HEADING.match(s.heading)] or sections
+    return Plan(title=title, sections=body[:max_sections])

@@ -63,6 +63,10 @@ class PostWriter:
         self.prog = prog
         self.req = req
         self.registry = registry if registry is not None else SourceRegistry()
+        #: every call of this post waits for one of ``concurrency`` slots: a single-slot
+        #: server (llama-cpp-python) cuts off the answer it is streaming when another
+        #: request arrives, so with 1 nothing may overlap, not even the lead's two calls
+        self.slots = anyio.Semaphore(max(1, settings.concurrency))
 
     def words(self, sections: int) -> tuple[int, int, int]:
         """Target words of the introduction, each body section and the conclusion."""
@@ -210,9 +214,10 @@ class PostWriter:
 
         problem = ""
         for _ in range(1 + max(0, s.unusable_retries)):
-            text = await self.client.chat(
-                messages, max_tokens, self.prog.cancelled, on_text=on_text
-            )
+            async with self.slots:
+                text = await self.client.chat(
+                    messages, max_tokens, self.prog.cancelled, on_text=on_text
+                )
             try:
                 md = accept_answer(text, used, self.registry, weak_threshold=s.weak_threshold)
             except Unusable as e:

@@ -28,7 +28,9 @@ What real servers do, on demand:
 - ``slots = 1``: one request is worked at a time, the others queue; with
   ``notices_disconnect = False`` an abandoned request keeps its slot until its answer
   would have been complete (llama-cpp-python);
-- ``token_delay``: seconds per answer token (about four characters): a slow model.
+- ``token_delay``: seconds per answer token (about four characters): a slow model;
+- ``interrupts_streams = True``: a request arriving while an answer streams cuts that
+  stream off (no finish reason, no ``[DONE]``), as llama-cpp-python's server does.
 """
 
 from __future__ import annotations
@@ -308,6 +310,8 @@ class FakeOpenAIServer:
         self.slots: int | None = None
         self.notices_disconnect = True
         self.token_delay = 0.0
+        self.interrupts_streams = False
+        self._arrivals = 0
         self._slots: asyncio.Semaphore | None = None
         self.embeddings_status = 200
         self.queue: deque[Behaviour] = deque()
@@ -340,6 +344,7 @@ class FakeOpenAIServer:
         self.slots = None
         self.notices_disconnect = True
         self.token_delay = 0.0
+        self.interrupts_streams = False
         self._slots = None
         self.api_key = None
         self.answer = default_answer
@@ -347,7 +352,9 @@ class FakeOpenAIServer:
 
     def like_llama_cpp(self, token_delay: float = 0.0) -> FakeOpenAIServer:
         """Behave as llama-cpp-python's server: json_schema refused with HTTP 500,
-        json_object with a schema taken, one slot that finishes abandoned requests."""
+        json_object with a schema taken, one slot that finishes abandoned requests, and a
+        new request cutting off the answer being streamed."""
+        self.interrupts_streams = True
         self.json_schema_supported = False
         self.json_schema_status = 500
         self.slots = 1
@@ -483,6 +490,7 @@ class FakeOpenAIServer:
                     return
                 with self._lock:
                     beh = self.queue.popleft() if self.queue else Behaviour("default")
+                    self._arrivals += 1
                 if self.slots and self._slots is None:
                     self._slots = asyncio.Semaphore(self.slots)
                 slot = self._slots
@@ -611,7 +619,11 @@ class FakeOpenAIServer:
             return
         await self._sse_start(send)
         await self._sse(send, self._chunk({"role": "assistant", "content": ""}))
+        arrivals = self._arrivals
         for k, piece in enumerate(pieces):
+            if self.interrupts_streams and self._arrivals != arrivals:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return  # cut off by the request that just arrived
             if disconnected.is_set():
                 if not self.notices_disconnect:  # the abandoned answer is still generated
                     await asyncio.sleep(delay * (len(pieces) - k))

@@ -358,3 +358,20 @@ async def test_an_answer_without_markers_is_cited_where_its_passages_support_it(
     draft = await engine(openai_server, concurrency=1).generate(BRIEF, PASSAGES)
     first = _parts(draft.markdown)[0][1]
     assert first.startswith(text[:-1]) and markers_in(first)
+
+
+async def test_a_single_slot_server_that_cuts_off_streams_gets_one_call_at_a_time(openai_server):
+    openai_server.like_llama_cpp(token_delay=0.002)
+    openai_server.stream_piece_chars = 8
+    draft = await engine(openai_server, concurrency=1).generate(BRIEF, PASSAGES)
+    assert draft.citations
+    calls = sorted(openai_server.chat_requests, key=lambda r: r.at)
+    for earlier, later in zip(calls, calls[1:], strict=False):
+        assert later.at >= earlier.answered_at  # nothing overlapped, nothing was cut off
+    # the same server with calls that overlap: a stream is cut off, and the post says so
+    openai_server.reset()
+    openai_server.like_llama_cpp(token_delay=0.002)
+    openai_server.stream_piece_chars = 8
+    with pytest.raises(GenerationError) as e:
+        await engine(openai_server, concurrency=3).generate(BRIEF, PASSAGES)
+    assert e.value.code == "llm_stream_closed"

@@ -125,11 +125,9 @@ async def run(args: argparse.Namespace) -> None:
 def print_stages(seen: list[tuple[float, str, dict]], started: float, total: float) -> None:
     """When each stage began (from the job's own status events) and each section's time."""
     print("stages (seconds from the job's start):")
-    last = None
     for at, type_, data in seen:
-        if type_ == "status" and data.get("stage") != last:
-            last = data.get("stage")
-            print(f"  {at - started:7.1f}  {last}: {data.get('message', '')}")
+        if type_ == "status":
+            print(f"  {at - started:7.1f}  {data.get('stage')}: {data.get('message', '')}")
     first: dict[tuple, float] = {}
     for at, type_, data in seen:
         if type_ != "section":

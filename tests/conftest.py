@@ -291,10 +291,15 @@ def _openai_server_session():
 
 @pytest.fixture
 def openai_server(_openai_server_session):
-    """A running fake OpenAI-compatible server (real HTTP on 127.0.0.1), reset for each test."""
+    """A running fake OpenAI-compatible server (real HTTP on 127.0.0.1), reset for each test
+    (and the structured-output modes the process learnt of it forgotten)."""
+    from draftsmith.generation.llm import structured
+
     _openai_server_session.reset()
+    structured.forget_all()
     yield _openai_server_session
     _openai_server_session.reset()
+    structured.forget_all()
 
 
 def pytest_configure(config):

@@ -70,12 +70,19 @@ class Settings(BaseSettings):
         10.0, gt=0, description="seconds to wait for a connection to the endpoint"
     )
     llm_max_attempts: int = Field(
-        3, ge=1, le=10, description="tries per call on HTTP 429/5xx, timeouts and lost connections"
+        3,
+        ge=1,
+        le=10,
+        description="tries per call on HTTP 408/409/429/5xx and lost connections "
+        "(a timeout is tried once more at most)",
     )
     llm_context_budget_tokens: int = Field(
         6000, ge=1000, description="prompt plus answer tokens per call; passages are cut to fit"
     )
     llm_temperature: float = Field(0.3, ge=0, le=2, description="sampling temperature")
+    llm_concurrency: int = Field(
+        3, ge=1, le=16, description="body sections of one post written at the same time"
+    )
     embeddings_base_url: str | None = Field(
         None,
         description="OpenAI-compatible /embeddings endpoint; when set, chunks get vectors at "

@@ -92,7 +92,9 @@ def check_data_dir(settings: Settings) -> Check:
     return Check("data_dir", True, f"{settings.data_dir} writable, {free_mb} MB free")
 
 
-async def check_llm(settings: Settings) -> Check | None:
+async def check_llm(settings: Settings, *, probe: bool = False) -> Check | None:
+    """The endpoint answers its model list; with ``probe`` (doctor) also one tiny completion
+    (how long a token takes) and one with ``response_format`` (which mode works)."""
     if not settings.llm_base_url:
         return None
     headers = {}
@@ -112,9 +114,17 @@ async def check_llm(settings: Settings) -> Check | None:
         )
     if response.status_code >= 400:
         return Check("llm", False, f"{url} answered {response.status_code}")
-    return Check(
-        "llm", True, f"{mask_url(settings.llm_base_url)} reachable (model {settings.llm_model})"
-    )
+    reachable = f"{mask_url(settings.llm_base_url)} reachable (model {settings.llm_model})"
+    if not probe:
+        return Check("llm", True, reachable)
+    from draftsmith.generation.errors import GenerationError
+    from draftsmith.generation.llm.probe import probe_endpoint
+
+    try:
+        found = await probe_endpoint(settings)
+    except GenerationError as exc:
+        return Check("llm", False, f"{reachable}, but a completion failed: {exc.message}")
+    return Check("llm", True, f"{reachable}; {found}")
 
 
 async def run_checks(settings: Settings) -> list[Check]:
@@ -122,6 +132,6 @@ async def run_checks(settings: Settings) -> list[Check]:
         await check_database(settings, migrated_at_start=True),
         await check_redis(settings),
         check_data_dir(settings),
-        await check_llm(settings),
+        await check_llm(settings, probe=True),
     ]
     return [c for c in checks if c is not None]

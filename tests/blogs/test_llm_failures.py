@@ -24,6 +24,7 @@ def settings_overrides(openai_server):
         "llm_model": "fake-model",
         "llm_timeout_s": 5,
         "llm_max_attempts": 1,
+        "llm_concurrency": 1,  # scripted answers go to the sections in order
     }
 
 
@@ -98,4 +99,52 @@ async def test_a_programming_error_is_not_retried(app, user, monkeypatch):
     blog = await wait_blog(user, blog_id, timeout=30)
     assert blog["status"] == "failed" and blog["error_code"] == "internal_error"
     assert "KeyError" in blog["error"] and "not retried" in blog["error"]
+    assert (await blog_row(app, blog_id)).attempts == 1
+
+
+async def test_a_refused_request_fails_with_the_servers_words_and_its_own_code(
+    app, user, openai_server
+):
+    doc_ids = await ready_documents(user, *SOURCES)
+    session = await new_session(user, doc_ids, length="short")
+    reason = "This model's maximum context length is 2048 tokens (key sk-test-key)"
+    openai_server.push(status(400, body={"error": {"message": reason}}))
+    blog_id = await generate(user, session["id"])
+    blog = await wait_blog(user, blog_id, timeout=30)
+    assert blog["status"] == "failed" and blog["error_code"] == "llm_bad_request"
+    assert "maximum context length is 2048 tokens" in blog["error"]
+    assert "sk-test-key" not in blog["error"]
+    events = await read_events(user, session["id"])
+    assert events[-1]["type"] == "error"
+    assert events[-1]["data"]["code"] == "llm_bad_request"
+    assert "maximum context length" in events[-1]["data"]["detail"]
+
+
+async def test_a_server_that_keeps_failing_ends_as_llm_server_error_with_its_reason(
+    app, user, openai_server
+):
+    doc_ids = await ready_documents(user, *SOURCES)
+    session = await new_session(user, doc_ids, length="short")
+    body = {"error": {"message": "model failed to load: out of memory"}}
+    openai_server.push(*[status(500, body=body) for _ in range(runner.MAX_ATTEMPTS)])
+    blog_id = await generate(user, session["id"])
+    blog = await retried_until_done(app, user, blog_id)
+    assert blog["status"] == "failed" and blog["error_code"] == "llm_server_error"
+    assert "HTTP 500" in blog["error"] and "out of memory" in blog["error"]
+    events = await read_events(user, session["id"])
+    assert events[-1]["type"] == "error" and events[-1]["data"]["code"] == "llm_server_error"
+
+
+async def test_a_llama_cpp_server_writes_the_post(app, user, openai_server):
+    """json_schema refused with HTTP 500 (as llama-cpp-python does): the outline is asked
+    again with json_object and its schema at once, no retry spent, and the post is written."""
+    openai_server.like_llama_cpp()
+    doc_ids = await ready_documents(user, *SOURCES)
+    session = await new_session(user, doc_ids, length="short")
+    blog_id = await generate(user, session["id"])
+    blog = await wait_blog(user, blog_id, timeout=30)
+    assert blog["status"] == "ready", blog["error"]
+    outline = [r for r in openai_server.chat_requests if r.kind == "outline"]
+    assert [r.response_format["type"] for r in outline] == ["json_schema", "json_object"]
+    assert outline[1].response_format["schema"]["required"] == ["title", "sections"]
     assert (await blog_row(app, blog_id)).attempts == 1

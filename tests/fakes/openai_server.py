@@ -14,9 +14,23 @@ true: ``data: {...}`` chunks then ``data: [DONE]``), ``GET /v1/models`` and
 Each chat request consumes the next scripted behaviour from the queue
 (:meth:`FakeOpenAIServer.push`); with an empty queue it answers by default
 with something plausible derived from the request: a JSON outline for an
-outline request, else paragraphs built from the numbered ``[n]`` passages in
-the prompt, each citing them. ``latency`` adds a fixed delay to every chat
-call. Every request is recorded in ``requests``.
+outline request, the draft itself for a polishing request, else paragraphs built
+from the numbered ``[n]`` passages in the prompt, each citing them. ``latency`` adds
+a fixed delay to every chat call. Every request is recorded in ``requests`` (with
+when it was answered, and whether the client went away first).
+
+What real servers do, on demand:
+
+- ``json_schema_supported = False``: ``response_format`` json_schema is refused with
+  ``json_schema_status`` (400, or 500 with pydantic's words as llama-cpp-python's
+  server does: :meth:`FakeOpenAIServer.like_llama_cpp`); ``json_object`` with a
+  ``schema`` is taken; ``response_format_supported = False`` refuses any of them;
+- ``slots = 1``: one request is worked at a time, the others queue; with
+  ``notices_disconnect = False`` an abandoned request keeps its slot until its answer
+  would have been complete (llama-cpp-python);
+- ``token_delay``: seconds per answer token (about four characters): a slow model;
+- ``interrupts_streams = True``: a request arriving while an answer streams cuts that
+  stream off (no finish reason, no ``[DONE]``), as llama-cpp-python's server does.
 """
 
 from __future__ import annotations
@@ -158,9 +172,22 @@ class RecordedRequest:
     def stream(self) -> bool:
         return bool((self.body or {}).get("stream"))
 
+    answered_at: float | None = None
+    #: the client closed the connection before the answer was complete
+    client_gone: bool = False
+
     @property
     def is_outline(self) -> bool:
         return _is_outline_request(self.body or {})
+
+    @property
+    def kind(self) -> str:
+        """outline, polish, introduction, conclusion or section (what the prompt asks for)."""
+        return _kind(self.body or {})
+
+    @property
+    def response_format(self) -> Any:
+        return (self.body or {}).get("response_format")
 
 
 # --------------------------------------------------------------------------
@@ -171,7 +198,19 @@ def _is_outline_request(body: dict[str, Any]) -> bool:
     if body.get("response_format"):
         return True
     text = "\n".join(str(m.get("content") or "") for m in body.get("messages") or [])
-    return "JSON" in text and "sections" in text
+    return "Plan a blog post" in text or ("Return JSON" in text and "sections" in text)
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if _is_outline_request(body):
+        return "outline"
+    text = "\n".join(str(m.get("content") or "") for m in body.get("messages") or [])
+    if "Revise this blog post draft" in text:
+        return "polish"
+    for kind in ("introduction", "conclusion"):
+        if f"Write the {kind} of the post" in text:
+            return kind
+    return "section"
 
 
 _PASSAGE_RE = re.compile(r"(?ms)^\[(\d+)\] \([^\n]*\)\n(.*?)(?=^\[\d+\] \(|\n\n[A-Z][^\n]*\Z|\Z)")
@@ -199,6 +238,8 @@ def default_answer(body: dict[str, Any]) -> str:
     """A plausible answer derived from the request."""
     messages = body.get("messages") or []
     prompt = "\n\n".join(str(m.get("content") or "") for m in messages)
+    if _kind(body) == "polish":  # a faithful editor: the draft as it was
+        return prompt.split("DRAFT:\n\n", 1)[-1]
     passages = _passages_in(prompt)
     if _is_outline_request(body):
         topic = re.search(r"(?m)^Topic: (.+)$", prompt)
@@ -264,6 +305,14 @@ class FakeOpenAIServer:
         self.host = host
         self.stream_piece_chars = stream_piece_chars
         self.answer = answer or default_answer
+        self.json_schema_status = 400
+        self.response_format_supported = True
+        self.slots: int | None = None
+        self.notices_disconnect = True
+        self.token_delay = 0.0
+        self.interrupts_streams = False
+        self._arrivals = 0
+        self._slots: asyncio.Semaphore | None = None
         self.embeddings_status = 200
         self.queue: deque[Behaviour] = deque()
         self.requests: list[RecordedRequest] = []
@@ -290,9 +339,28 @@ class FakeOpenAIServer:
             self.requests.clear()
         self.latency = 0.0
         self.json_schema_supported = True
+        self.json_schema_status = 400
+        self.response_format_supported = True
+        self.slots = None
+        self.notices_disconnect = True
+        self.token_delay = 0.0
+        self.interrupts_streams = False
+        self._slots = None
         self.api_key = None
         self.answer = default_answer
         self.embeddings_status = 200
+
+    def like_llama_cpp(self, token_delay: float = 0.0) -> FakeOpenAIServer:
+        """Behave as llama-cpp-python's server: json_schema refused with HTTP 500,
+        json_object with a schema taken, one slot that finishes abandoned requests, and a
+        new request cutting off the answer being streamed."""
+        self.interrupts_streams = True
+        self.json_schema_supported = False
+        self.json_schema_status = 500
+        self.slots = 1
+        self.notices_disconnect = False
+        self.token_delay = token_delay
+        return self
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -422,9 +490,21 @@ class FakeOpenAIServer:
                     return
                 with self._lock:
                     beh = self.queue.popleft() if self.queue else Behaviour("default")
-                if self.latency:
-                    await asyncio.sleep(self.latency)
-                await self._chat(send, data, beh, disconnected)
+                    self._arrivals += 1
+                if self.slots and self._slots is None:
+                    self._slots = asyncio.Semaphore(self.slots)
+                slot = self._slots
+                if slot is not None:
+                    await slot.acquire()
+                try:
+                    if self.latency:
+                        await asyncio.sleep(self.latency)
+                    await self._chat(send, data, beh, disconnected)
+                finally:
+                    if slot is not None:
+                        slot.release()
+                    rec.answered_at = time.time()
+                    rec.client_gone = disconnected.is_set()
                 return
             await self._json(
                 send, 404, {"error": {"message": f"no route {path}", "type": "not_found"}}
@@ -439,12 +519,30 @@ class FakeOpenAIServer:
     ) -> None:
         rf = data.get("response_format") or {}
         wants_schema = isinstance(rf, dict) and rf.get("type") == "json_schema"
-        if wants_schema and (
-            not self.json_schema_supported or beh.kind == "json_schema_unsupported"
-        ):
+        if rf and not self.response_format_supported:
             await self._json(
                 send,
                 400,
+                {"error": {"message": "Unrecognized request argument: response_format"}},
+            )
+            return
+        if wants_schema and (
+            not self.json_schema_supported or beh.kind == "json_schema_unsupported"
+        ):
+            if self.json_schema_status >= 500:  # llama-cpp-python: pydantic's words, as a 500
+                message = (
+                    "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]"
+                )
+                await self._json(
+                    send,
+                    self.json_schema_status,
+                    {"error": {"message": message, "type": "internal_server_error"}},
+                )
+                return
+            await self._json(
+                send,
+                self.json_schema_status,
                 {
                     "error": {
                         "message": "response_format 'json_schema' is not supported by this server",
@@ -455,8 +553,7 @@ class FakeOpenAIServer:
             )
             return
         while beh.kind == "sleep":
-            await asyncio.sleep(beh.seconds)
-            if disconnected.is_set():
+            if not await self._work(beh.seconds, disconnected):
                 return
             beh = beh.then or Behaviour("default")
         if beh.kind == "status":
@@ -508,24 +605,44 @@ class FakeOpenAIServer:
         else:
             content = beh.content if beh.kind == "ok" else self.answer(data)
             if not streaming:
+                if self.token_delay and not await self._work(
+                    len(content) / 4 * self.token_delay, disconnected
+                ):
+                    return
                 await self._json(send, 200, self._completion(content, data))
                 return
             n = self.stream_piece_chars
             pieces = [content[i : i + n] for i in range(0, len(content), n)] or [""]
-            delay = 0.0
+            delay = n / 4 * self.token_delay
         if not streaming:  # scripted stream pieces but the client did not stream: join them
             await self._json(send, 200, self._completion("".join(pieces), data))
             return
         await self._sse_start(send)
         await self._sse(send, self._chunk({"role": "assistant", "content": ""}))
-        for piece in pieces:
+        arrivals = self._arrivals
+        for k, piece in enumerate(pieces):
+            if self.interrupts_streams and self._arrivals != arrivals:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return  # cut off by the request that just arrived
             if disconnected.is_set():
+                if not self.notices_disconnect:  # the abandoned answer is still generated
+                    await asyncio.sleep(delay * (len(pieces) - k))
                 return
             await self._sse(send, self._chunk({"content": piece}))
             if delay:
                 await asyncio.sleep(delay)
         await self._sse(send, self._chunk({}, finish="stop"))
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+    async def _work(self, seconds: float, disconnected: asyncio.Event) -> bool:
+        """Generate for ``seconds``; False if the client went away (and the server noticed;
+        one that does not notice works the full time anyway)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if disconnected.is_set() and self.notices_disconnect:
+                return False
+            await asyncio.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        return not disconnected.is_set()
 
     # -- wire helpers
 

@@ -114,3 +114,39 @@ def test_stemming_is_safe_from_many_threads_at_once():
         support.stem.cache_clear()
         with ThreadPoolExecutor(8) as pool:
             assert list(pool.map(support.stem, words)) == expected
+
+
+EGGS_A = "In spring the queen lays up to 2,000 eggs a day in the brood nest."
+EGGS_B = "A healthy queen lays about 1,500 eggs a day during spring, beekeepers report."
+
+
+def test_a_sentence_whose_cited_sources_disagree_on_a_number_is_flagged():
+    sources = {1: EGGS_A, 2: EGGS_B}
+    md = "# Bees\n\nIn spring the queen lays up to 2,000 eggs a day [1][2].\n"
+    (flag,) = check(md, sources).flagged
+    assert flag.reason == "unsupported" and flag.citations == [1, 2]
+    assert "the cited sources disagree" in flag.detail
+    assert "2000 egg" in flag.detail and "[2] gives 1500" in flag.detail
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # says so, and cites both
+        "The queen lays up to 2,000 eggs a day [1], though another source says 1,500 [2].",
+        "Sources differ on how many eggs the queen lays a day: 2,000 or 1,500 [1][2].",
+        # one source only: nothing to compare
+        "In spring the queen lays up to 2,000 eggs a day [1].",
+    ],
+)
+def test_sources_that_disagree_pass_when_the_sentence_says_so_or_cites_one(sentence):
+    assert check(f"# Bees\n\n{sentence}\n", {1: EGGS_A, 2: EGGS_B}).flagged == []
+
+
+def test_numbers_of_different_quantities_or_years_are_no_disagreement():
+    sources = {
+        1: "In 2019 the colony had 40 frames and 2,000 eggs a day were laid.",
+        2: "By 2021 the colony produced 30 kilograms of honey from 40 frames.",
+    }
+    md = "# Bees\n\nIn 2019 the colony had 40 frames [1][2].\n"
+    assert check(md, sources).flagged == []

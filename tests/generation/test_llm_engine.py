@@ -32,6 +32,7 @@ from draftsmith.generation import (
     get_engine,
 )
 from draftsmith.generation.citations import MARKER_RE, split_body
+from draftsmith.generation.llm import structured
 from draftsmith.generation.llm.answers import clean_section_text
 from draftsmith.generation.llm.engine import OUTLINE_ERROR
 from draftsmith.generation.llm.outline import extract_json_object, parse_outline, response_format
@@ -79,6 +80,14 @@ def make_passages() -> list[Passage]:
 
 
 PASSAGES = make_passages()
+
+
+class _AnySchema:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and other.get("name") == "blog_outline"
+
+
+ANY_SCHEMA = _AnySchema()
 REQ = GenerationRequest(topic="how honey bee colonies work", length="short")
 
 
@@ -124,18 +133,27 @@ async def test_end_to_end_default_answers(openai_server):
     for c in draft.citations:
         assert c.quote in by_id[c.chunk_id].text
     reqs = openai_server.chat_requests
-    # outline: plain JSON request with a json_schema response_format; sections streamed
+    # outline: plain JSON request with a json_schema response_format; the body sections
+    # streamed, then the introduction and conclusion, then one polishing pass
     assert reqs[0].is_outline and not reqs[0].stream
     assert reqs[0].body["response_format"]["type"] == "json_schema"
-    assert all(r.stream for r in reqs[1:]) and len(reqs) == 1 + 1 + len(draft.outline) + 1
+    kinds = [r.kind for r in reqs]
+    n = len(draft.outline)
+    assert kinds[1 : 1 + n] == ["section"] * n
+    assert sorted(kinds[1 + n : 3 + n]) == ["conclusion", "introduction"]
+    assert kinds[3 + n :] == ["polish"]
+    assert all(r.stream for r in reqs[1 : 3 + n]) and not reqs[-1].stream
     for r in openai_server.requests:
         assert r.headers["authorization"] == f"Bearer {KEY}"
         assert r.body is None or r.body["model"] == "fake-model"
     kinds = [t for t, _ in events]
     assert kinds[0] == "status" and "outline" in kinds
     finals = [d for t, d in events if t == "section" and d["final"]]
-    assert [d["kind"] for d in finals] == ["introduction"] + ["section"] * len(draft.outline) + [
-        "conclusion"
+    assert [d["kind"] for d in finals[:n]] == ["section"] * n
+    assert sorted(d["index"] for d in finals[:n]) == list(range(1, n + 1))
+    assert sorted((d["kind"], d["index"]) for d in finals[n:]) == [
+        ("conclusion", n + 1),
+        ("introduction", 0),
     ]
     assert any(
         t == "section" and not d["final"] for t, d in events
@@ -248,23 +266,47 @@ async def test_outline_not_json_twice_fails_cleanly(openai_server):
     assert len(openai_server.chat_requests) == 2
 
 
-async def test_json_schema_unsupported_falls_back_to_plain_prompt(openai_server):
-    openai_server.json_schema_supported = False
-    eng = engine(openai_server)
-    draft = await eng.generate(REQ, PASSAGES)
-    reqs = openai_server.chat_requests
-    assert reqs[0].body["response_format"]["type"] == "json_schema"
-    assert "response_format" not in reqs[1].body and reqs[1].is_outline
+async def test_structured_output_falls_back_mode_by_mode_and_is_remembered(openai_server):
+    openai_server.response_format_supported = False  # refuses any response_format (HTTP 400)
+    draft = await engine(openai_server, max_attempts=3).generate(REQ, PASSAGES)
     assert draft.outline
-    # the engine remembers: the next run does not try json_schema again
+    outline = [r for r in openai_server.chat_requests if r.kind == "outline"]
+    assert [r.response_format for r in outline[:3]] == [
+        {"type": "json_schema", "json_schema": ANY_SCHEMA},
+        {"type": "json_object", "schema": outline[0].response_format["json_schema"]["schema"]},
+        {"type": "json_object"},
+    ]
+    assert outline[3].response_format is None and len(outline) == 4  # no retries spent
+    # remembered for the process: another engine on the same endpoint asks plainly at once
     n = len(openai_server.chat_requests)
-    await eng.generate(REQ, PASSAGES)
-    assert "response_format" not in openai_server.chat_requests[n].body
-    # the one-shot scripted behaviour works too
+    await engine(openai_server).generate(REQ, PASSAGES)
+    assert openai_server.chat_requests[n].is_outline
+    assert openai_server.chat_requests[n].response_format is None
+    assert structured.known_mode(openai_server.base_url, "fake-model") == "plain"
+
+
+async def test_llama_cpp_500_on_json_schema_falls_back_to_json_object_with_schema(openai_server):
+    openai_server.like_llama_cpp()
+    draft = await engine(openai_server, max_attempts=3).generate(REQ, PASSAGES)
+    reqs = openai_server.chat_requests
+    assert reqs[0].response_format["type"] == "json_schema"
+    assert reqs[1].response_format["type"] == "json_object" and reqs[1].response_format["schema"]
+    assert [r.kind for r in reqs].count("outline") == 2
+    assert [s.heading for s in draft.outline]
+    assert structured.known_mode(openai_server.base_url, "fake-model") == "json_object_schema"
+    # the one-shot scripted refusal (HTTP 400) behaves the same
     openai_server.reset()
+    structured.forget_all()
     openai_server.push(json_schema_unsupported())
     await engine(openai_server).generate(REQ, PASSAGES)
-    assert "response_format" not in openai_server.chat_requests[1].body
+    assert openai_server.chat_requests[1].response_format["type"] == "json_object"
+
+
+async def test_a_500_that_is_not_about_response_format_is_retried_not_a_fallback(openai_server):
+    openai_server.push(status(500, body={"error": {"message": "CUDA out of memory"}}))
+    await engine(openai_server, max_attempts=2).generate(REQ, PASSAGES)
+    first, second = openai_server.chat_requests[:2]
+    assert first.response_format["type"] == second.response_format["type"] == "json_schema"
 
 
 async def test_never_ending_stream_is_cancelled_within_seconds(openai_server):
@@ -322,7 +364,8 @@ async def test_prompt_stays_within_budget_with_many_long_passages(openai_server)
     for r in openai_server.chat_requests:
         prompt_tokens = sum(estimate_tokens(m["content"]) for m in r.messages)
         assert prompt_tokens + r.body["max_tokens"] <= budget, (prompt_tokens, r.body["max_tokens"])
-        assert prompt_tokens > budget * 0.4  # the room is used, not wasted
+        if r.kind != "polish":  # the room is used, not wasted
+            assert prompt_tokens > budget * 0.4
         assert len(json.dumps(r.body)) < budget * 6
 
 
@@ -369,8 +412,9 @@ async def test_local_numbers_map_to_the_right_global_citations(openai_server):
 async def test_unusable_answers(openai_server, bad, why):
     openai_server.push(ok(outline_json(2)), ok(bad), ok(bad))
     with pytest.raises(GenerationError) as e:
-        await engine(openai_server, unusable_retries=1).generate(REQ, PASSAGES)
-    assert why in e.value.message and "introduction" in e.value.message
+        await engine(openai_server, unusable_retries=1, concurrency=1).generate(REQ, PASSAGES)
+    assert why in e.value.message
+    assert '"The waggle dance"' in e.value.message  # the failing section is named
     assert e.value.code == "llm_unusable"
     assert len(openai_server.chat_requests) == 3
 
@@ -388,9 +432,9 @@ async def test_uncited_paragraph_gets_a_supported_citation_or_is_reported(openai
         "Quantum spreadsheets will replace every calendar next week."
     )
     openai_server.push(ok(outline_json(2)), ok(text))
-    draft = await engine(openai_server).generate(REQ, make_passages())
-    intro = draft.markdown.split("\n## ", 1)[0]
-    paras = [p for p in intro.split("\n\n")[1:]]
+    draft = await engine(openai_server, concurrency=1).generate(REQ, make_passages())
+    first = draft.markdown.split("\n## ")[1]
+    paras = first.split("\n\n")[1:]
     assert MARKER_RE.search(paras[1]), "supported paragraph should get a citation"
     assert not MARKER_RE.search(paras[2])
     assert any("cite no source" in w for w in draft.warnings)

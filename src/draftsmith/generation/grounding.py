@@ -4,7 +4,9 @@ Every body sentence (prose and list items; the title, headings, code, tables and
 the Sources list are not sentences) is checked:
 
 - ``unknown_citation``: it cites a number that is not one of the draft's sources;
-- ``unsupported``: the passages it cites don't support it (:func:`support.assess`);
+- ``unsupported``: the passages it cites don't support it (:func:`support.assess`), or
+  they contradict each other on a number it states (:mod:`.disagreement`; the detail
+  says the sources disagree);
 - ``uncited``: it makes a claim and neither it nor its paragraph cites anything.
 
 A sentence without its own marker borrows those of the next cited sentence in its
@@ -26,6 +28,7 @@ from draftsmith.text.sentences import Sentence, list_items, split_sentences_in
 from draftsmith.text.words import normalize_whitespace
 
 from .citations import MARKER_RE, markers_in, split_body, strip_markers
+from .disagreement import disagreement
 from .support import Support, assess, content_words
 from .types import FlaggedSentence, Grounding
 
@@ -51,11 +54,13 @@ class Checked:
     citations: list[int]
     reason: str | None
     support: Support | None = None
+    #: why the cited sources contradict each other (then ``reason`` is "unsupported")
+    conflict: str = ""
 
     def flagged(self) -> FlaggedSentence | None:
         if self.reason is None:
             return None
-        detail = "; ".join(self.support.reasons) if self.support else ""
+        detail = self.conflict or ("; ".join(self.support.reasons) if self.support else "")
         return FlaggedSentence(
             sentence=self.sentence,
             start=self.start,
@@ -151,7 +156,11 @@ def assess_draft(markdown: str, sources: Mapping[int, str]) -> list[Checked]:
                 cache[key] = assess(claim, [sources[n] for n in known])
             verdict = cache[key]
             reason = None if verdict.supported else "unsupported"
-            out.append(Checked(text, s.start, s.end, list(known), reason, verdict))
+            conflict = ""
+            if reason is None and len(known) > 1:
+                conflict = disagreement(claim, {n: sources[n] for n in known}) or ""
+                reason = "unsupported" if conflict else None
+            out.append(Checked(text, s.start, s.end, list(known), reason, verdict, conflict))
     return out
 
 
@@ -183,7 +192,8 @@ def sources_of(citations: Iterable[object]) -> dict[int, str]:
 
 
 def overrule(checked: Checked, supported: bool) -> Checked:
-    """``checked`` with a second opinion's verdict on support."""
-    if checked.reason not in (None, "unsupported"):
+    """``checked`` with a second opinion's verdict on support (sources that contradict each
+    other stay flagged)."""
+    if checked.reason not in (None, "unsupported") or checked.conflict:
         return checked
     return replace(checked, reason=None if supported else "unsupported")

@@ -66,14 +66,13 @@ def accept_answer(
     text: str, used: list[Passage], registry: SourceRegistry, *, weak_threshold: float
 ) -> str:
     """The answer with global citation numbers; a paragraph without a marker cites the
-    passage that supports it best, if one does well enough. Raises :class:`Unusable`."""
+    passage that supports it best, if one does well enough (so an answer without any
+    marker is usable when its passages support some of it). Raises :class:`Unusable`."""
     t = clean_section_text(text)
     if not t or not re.search(r"\w", strip_markers(t)):
         raise Unusable("the answer was empty")
     if _REFUSAL.match(t):
         raise Unusable("the model declined to write it")
-    if not any(1 <= n <= len(used) for n in markers_in(t)):
-        raise Unusable("it cites none of the source passages")
     out = t
     for b in reversed([b for b in markdown_blocks(t) if b.kind in ("prose", "list")]):
         para = t[b.start : b.end]
@@ -83,4 +82,7 @@ def accept_answer(
         best = max(range(len(used)), key=lambda i: (scores[i], -i))
         if scores[best] >= weak_threshold:
             out = out[: b.end] + f" [{best + 1}]" + out[b.end :]
+    # a small model may forget the markers: prose its passages support still counts
+    if not any(1 <= n <= len(used) for n in markers_in(out)):
+        raise Unusable("it cites none of the source passages")
     return rewrite_markers(out, _LazyMap(used, registry))  # type: ignore[arg-type]

@@ -100,13 +100,18 @@ class Outline(BaseModel):
         ]
 
 
-def response_format(lo: int, hi: int) -> dict[str, Any]:
-    """``response_format`` asking for an :class:`Outline` of ``lo``..``hi`` sections."""
+def outline_schema(lo: int, hi: int) -> dict[str, Any]:
+    """The JSON schema of an :class:`Outline` of ``lo``..``hi`` sections."""
     schema = Outline.model_json_schema(mode="serialization")
     schema["properties"]["sections"].update(minItems=lo, maxItems=hi)
+    return schema
+
+
+def response_format(lo: int, hi: int) -> dict[str, Any]:
+    """The strictest ``response_format`` (``json_schema``) asking for that outline."""
     return {
         "type": "json_schema",
-        "json_schema": {"name": "blog_outline", "strict": True, "schema": schema},
+        "json_schema": {"name": "blog_outline", "strict": True, "schema": outline_schema(lo, hi)},
     }
 
 

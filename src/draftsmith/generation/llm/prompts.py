@@ -1,5 +1,7 @@
-"""The messages sent to the model: the request's style lines, numbered source passages
-fitted to the context budget, and the outline and writing prompts."""
+"""The messages sent to the model: the whole brief (topic, title, audience, tone,
+language, length, the user's instructions), numbered source passages fitted to the
+context budget (each headed by its document, title and date where known), and the
+outline, writing and polishing prompts."""
 
 from __future__ import annotations
 
@@ -21,8 +23,13 @@ WRITE_SYSTEM = (
     "You write blog posts grounded strictly in numbered source passages. Every paragraph cites "
     "the passages that support it with their numbers in square brackets, like [1] or [2][3], "
     "placed at the end of the sentence they support. Cite only the numbers given. Do not invent "
-    "facts that the sources do not state. Write Markdown prose paragraphs; no headings, no list "
-    "of sources."
+    "facts that the sources do not state. When passages disagree (different numbers, dates or "
+    "claims about the same thing), say that the sources differ and cite each side. Write Markdown "
+    "prose paragraphs; no headings, no list of sources."
+)
+POLISH_SYSTEM = (
+    "You are the editor of a blog post grounded in numbered sources. You return the whole "
+    "post, revised, in Markdown and nothing else."
 )
 REPAIR_REQUEST = (
     "That reply was not a valid JSON object of the requested shape. Reply with only the "
@@ -36,6 +43,7 @@ _WHAT = {
 
 
 def style_lines(req: GenerationRequest) -> list[str]:
+    """The brief, one line each (what every prompt carries)."""
     lines = [f"Topic: {req.topic}"]
     if req.title:
         lines.append(f"Title: {req.title}")
@@ -44,6 +52,7 @@ def style_lines(req: GenerationRequest) -> list[str]:
     if req.tone:
         lines.append(f"Tone: {req.tone}")
     lines.append(f"Language: {req.language or 'the language of the topic'}")
+    lines.append(f"Length of the whole post: {req.length} (about {target_words(req.length)} words)")
     if req.instructions:
         lines.append(f"Additional instructions from the user: {req.instructions}")
     return lines
@@ -55,7 +64,6 @@ def outline_prompt(req: GenerationRequest, lo: int, hi: int) -> tuple[str, str]:
         [
             "Plan a blog post.",
             *style_lines(req),
-            f"Target length: about {target_words(req.length)} words.",
         ]
     )
     tail = (
@@ -85,8 +93,59 @@ def write_prompt(
         lines.append("Cover: " + "; ".join(points))
     if context:
         lines.append(context)
-    tail = "Write the text now. Remember: every paragraph cites at least one source as [n]."
+    tail = (
+        "Write the text now. Remember: every paragraph cites at least one source as [n]; "
+        "where the sources disagree, say so and cite both."
+    )
     return "\n".join(lines), tail
+
+
+def others_context(
+    others: Sequence[tuple[str, Sequence[str]]], written: Sequence[tuple[str, str]]
+) -> str:
+    """What a body section must not repeat: the other sections' headings and points, and
+    a digest of those already written."""
+    lines: list[str] = []
+    if others:
+        lines.append("The post's other sections cover (do not repeat what they cover):")
+        for heading, points in others:
+            lines.append(f'- "{heading}"' + (": " + "; ".join(points) if points else ""))
+    if written:
+        lines.append("Already written (do not repeat these facts; you may refer to them):")
+        lines += [f'- "{heading}": {digest}' for heading, digest in written]
+    return "\n".join(lines)
+
+
+def body_context(kind: str, body: str) -> str:
+    """The finished body, for the introduction or the conclusion written from it."""
+    what = (
+        "Introduce what it covers without repeating its details"
+        if kind == "introduction"
+        else "Sum up what it showed without repeating it sentence by sentence"
+    )
+    return f"The body of the post, already written. {what}:\n\n<<<BODY\n{body}\nBODY>>>"
+
+
+def polish_prompt(req: GenerationRequest, draft: str) -> str:
+    """The user message asking for the whole post back, de-duplicated and smoothed."""
+    return "\n".join(
+        [
+            "Revise this blog post draft:",
+            "- remove facts repeated across sections (keep each where it fits best);",
+            "- smooth the transitions between sections;",
+            "- keep every line starting with ## exactly as it is, in the same order, and the "
+            "text before the first ## as the introduction;",
+            "- keep every citation marker such as [3] with the claim it supports: do not remove, "
+            "renumber or add markers, and do not add facts;",
+            "- keep the brief:",
+            *[f"  {line}" for line in style_lines(req)],
+            "Reply with the whole revised post and nothing else.",
+            "",
+            "DRAFT:",
+            "",
+            draft,
+        ]
+    )
 
 
 def sanitize_passage(text: str) -> str:
@@ -98,10 +157,37 @@ def sanitize_passage(text: str) -> str:
     return re.sub(r"\[(\d{1,4})\]", r"(\1)", t)
 
 
+_DATE_RE = re.compile(
+    r"(?<!\d)((?:19|20)\d\d-[01]\d-[0-3]\d|(?:19|20)\d\d-[01]\d|(?:19|20)\d\d)(?!\d)"
+)
+
+
+def document_title(p: Passage) -> str | None:
+    """The document's title as far as the passage knows: the top of its heading path."""
+    top = (p.section or "").split("›")[0].strip()
+    return top or None
+
+
+def document_date(p: Passage) -> str | None:
+    """A date the document's name carries ("report-2023-04.pdf"), if any."""
+    m = _DATE_RE.search(p.document_name)
+    return m.group(1) if m else None
+
+
 def _passage_header(n: int, p: Passage) -> str:
+    """``[n] (name, "title", dated D, p. X)``: enough for the model to tell sources apart
+    and say which one says what when they disagree."""
+    parts = [p.document_name]
+    title = document_title(p)
+    if title and title.lower() not in p.document_name.lower():
+        parts.append(f'"{title}"')
+    date = document_date(p)
+    if date:
+        parts.append(f"dated {date}")
     label = p.page_label or p.page  # the number printed on the page, as the reader sees it
-    page = f", p. {label}" if label is not None else ""
-    return f"[{n}] ({p.document_name}{page})"
+    if label is not None:
+        parts.append(f"p. {label}")
+    return f"[{n}] ({', '.join(parts)})"
 
 
 def fit_passages(passages: Sequence[Passage], budget_tokens: int) -> tuple[list[Passage], str]:

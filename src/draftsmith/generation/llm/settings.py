@@ -30,6 +30,10 @@ class LLMSettings:
     #: prompt + completion tokens per call (estimated); passages are truncated to fit
     context_budget_tokens: int = _default("llm_context_budget_tokens")
     temperature: float = _default("llm_temperature")
+    #: body sections written at the same time (each one call to the endpoint)
+    concurrency: int = _default("llm_concurrency")
+    #: a last call that removes repeated facts and smooths transitions (kept only if verified)
+    polish: bool = True
     passages_per_section: int = 8
     #: extra tries when an answer is unusable (empty, refusal, no citations)
     unusable_retries: int = 1
@@ -58,6 +62,7 @@ class LLMSettings:
                 "max_attempts": settings.llm_max_attempts,
                 "context_budget_tokens": settings.llm_context_budget_tokens,
                 "temperature": settings.llm_temperature,
+                "concurrency": settings.llm_concurrency,
             }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values.get("base_url"):

@@ -375,3 +375,10 @@ async def test_a_single_slot_server_that_cuts_off_streams_gets_one_call_at_a_tim
     with pytest.raises(GenerationError) as e:
         await engine(openai_server, concurrency=3).generate(BRIEF, PASSAGES)
     assert e.value.code == "llm_stream_closed"
+    assert "set DRAFTSMITH_LLM_CONCURRENCY=1 for this server" in e.value.message
+    # remembered: the next try (the job's retry) writes one call at a time, and succeeds
+    openai_server.requests.clear()
+    draft = await engine(openai_server, concurrency=3).generate(BRIEF, PASSAGES)
+    assert draft.citations
+    calls = sorted(openai_server.chat_requests, key=lambda r: r.at)
+    assert all(b.at >= a.answered_at for a, b in zip(calls, calls[1:], strict=False))

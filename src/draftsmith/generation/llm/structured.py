@@ -6,6 +6,9 @@ Servers differ in what ``response_format`` they take: OpenAI and vLLM take
 ``json_object``; some reject any ``response_format``. The first request to an endpoint
 tries the modes in that order; the one that worked is remembered per (base URL, model)
 so later requests, from any engine or `draftsmith doctor`, start there.
+
+Also remembered here: an endpoint that cut off a streamed answer while another request of
+the same post arrived (llama-cpp-python's server does) gets one call at a time from then on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 MODES = ("json_schema", "json_object_schema", "json_object", "plain")
 
 _known: dict[tuple[str, str], str] = {}
+_serial: set[tuple[str, str]] = set()
 _lock = threading.Lock()
 
 #: a server's error body that shows it was the response_format it refused
@@ -43,10 +47,21 @@ def remember(base_url: str, model: str, mode: str) -> None:
         _known[_key(base_url, model)] = mode
 
 
+def one_at_a_time(base_url: str, model: str) -> bool:
+    with _lock:
+        return _key(base_url, model) in _serial
+
+
+def remember_one_at_a_time(base_url: str, model: str) -> None:
+    with _lock:
+        _serial.add(_key(base_url, model))
+
+
 def forget_all() -> None:
     """Forget every endpoint (tests start each case from a clean process state)."""
     with _lock:
         _known.clear()
+        _serial.clear()
 
 
 def modes_from(mode: str) -> tuple[str, ...]:

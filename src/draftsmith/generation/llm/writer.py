@@ -19,7 +19,7 @@ from ..errors import GenerationError
 from ..events import Progress
 from ..retrieval import retrieve_fused, section_queries
 from ..types import GenerationRequest, OutlineSection, Passage, Retrieve, target_words
-from . import prompts
+from . import prompts, structured
 from .answers import Unusable, accept_answer
 from .client import LLMClient
 from .settings import LLMSettings
@@ -66,7 +66,10 @@ class PostWriter:
         #: every call of this post waits for one of ``concurrency`` slots: a single-slot
         #: server (llama-cpp-python) cuts off the answer it is streaming when another
         #: request arrives, so with 1 nothing may overlap, not even the lead's two calls
-        self.slots = anyio.Semaphore(max(1, settings.concurrency))
+        self.concurrency = max(1, settings.concurrency)
+        if structured.one_at_a_time(settings.base_url, settings.model):
+            self.concurrency = 1
+        self.slots = anyio.Semaphore(self.concurrency)
 
     def words(self, sections: int) -> tuple[int, int, int]:
         """Target words of the introduction, each body section and the conclusion."""
@@ -138,7 +141,7 @@ class PostWriter:
         """The body sections, ``concurrency`` at a time, each retrieving its own passages
         (while the others are being written); a failing section fails the post naming it.
         ``per_passages`` receives each section's passages."""
-        n = max(1, self.settings.concurrency)
+        n = self.concurrency
         written: dict[int, str] = {}
         for start in range(0, len(outline), n):
             batch = range(start, min(start + n, len(outline)))
@@ -180,6 +183,16 @@ class PostWriter:
         try:
             return await self._write_part(index, kind, heading, points, words, passages, context)
         except GenerationError as e:
+            if e.code == "llm_stream_closed" and self.concurrency > 1:
+                # likely cut off by this post's next request: from now on, one at a time
+                s = self.settings
+                structured.remember_one_at_a_time(s.base_url, s.model)
+                e.message += (
+                    " It may handle one request at a time (cutting off one answer for the "
+                    "next): the next try writes one section at a time; set "
+                    "DRAFTSMITH_LLM_CONCURRENCY=1 for this server."
+                )
+                e.args = (e.message,)
             if kind == "section" and heading and heading not in e.message:
                 e.message = f'Writing the section "{heading}" failed: {e.message}'
                 e.args = (e.message,)

@@ -49,7 +49,7 @@ def test_every_brief_flag_reaches_the_session(tmp_path, openai_server):
     assert "Audience: marine biology students" in outline and "Tone: playful" in outline
     assert "Language: English" in outline
     assert "Additional instructions from the user: Mention the quadrat survey method" in outline
-    assert f"Target length: about {target_words('short')} words." in outline
+    assert f"Length of the whole post: short (about {target_words('short')} words)" in outline
     assert out.read_text().startswith("# Life between the tides\n")
 
 

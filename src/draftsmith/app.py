@@ -40,6 +40,7 @@ from draftsmith.metrics import process_exited
 from draftsmith.middleware import Gateway
 from draftsmith.migrate import current_revision, head_revision
 from draftsmith.openapi import install_openapi
+from draftsmith.reads import Reads
 from draftsmith.sessions.routes import coverage_routes
 from draftsmith.sessions.routes import routes as session_routes
 from draftsmith.signals import Signals
@@ -92,6 +93,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_db = read_session_factory(
         engine, live_sessions=app.state.sessions, signals=app.state.signals
     )
+    app.state.reads = Reads(engine)
     app.state.login_limiter = LoginLimiter(settings)
     app.state.jobs = Jobs(settings, app.state.db, JOB_KINDS)
     if app.state.jobs.in_process:
@@ -104,6 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.signals.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
+        app.state.reads.dispose()
         await engine.dispose()
         process_exited()
 

@@ -25,9 +25,12 @@ async def me(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
 
 
-def count_statements(engine) -> list[str]:
+def count_statements(app) -> list[str]:
+    """Every statement the app sends from now on (its engine's, and the hot reads')."""
     statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    engines = {app.state.engine.sync_engine, app.state.reads.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     return statements
 
 
@@ -35,7 +38,7 @@ async def test_a_remembered_session_costs_no_query(app, client, database_url):
     await register(client)
     token = (await login(client))["access_token"]
     assert (await me(client, token)).status_code == 200
-    statements = count_statements(app.state.engine)
+    statements = count_statements(app)
     assert (await me(client, token)).status_code == 200
     if database_url.startswith("sqlite"):
         assert statements == []
@@ -112,7 +115,7 @@ async def test_revocation_reaches_another_web_process(tmp_path, postgres_url, re
         await _wipe_url(postgres_url)
         await register(first)
         token = (await login(first))["access_token"]
-        statements = count_statements(apps[1].state.engine)
+        statements = count_statements(apps[1])
         for _ in range(2):
             assert (await me(second, token)).status_code == 200
         assert len(statements) == 1  # the second answer came from the second app's memory

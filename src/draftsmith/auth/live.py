@@ -26,14 +26,14 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, select
 
 from draftsmith.auth import tokens
 from draftsmith.auth.models import RefreshFamily, User
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.outage import Outage
+from draftsmith.reads import Reads
 
 log = logging.getLogger(__name__)
 
@@ -85,27 +85,28 @@ def _file_epoch(path: Path | None) -> int:
         return 0
 
 
+#: built once: the statement cache knows it, nothing is composed per request
 _LIVE_USER = (
     select(User.id, User.email, User.display_name, User.created_at, RefreshFamily.expires_at)
     .join(RefreshFamily, RefreshFamily.user_id == User.id)
-    .where(User.disabled_at.is_(None), RefreshFamily.revoked_at.is_(None))
+    .where(
+        User.id == bindparam("user_id"),
+        RefreshFamily.id == bindparam("family_id"),
+        User.disabled_at.is_(None),
+        RefreshFamily.revoked_at.is_(None),
+        RefreshFamily.expires_at > bindparam("now", type_=RefreshFamily.expires_at.type),
+    )
 )
 
 
 async def query_live_user(
-    db: AsyncSession, user_id: str, family_id: str
+    reads: Reads, user_id: str, family_id: str
 ) -> tuple[Account, datetime] | None:
     """The enabled user of a sign-in session neither revoked nor expired, with the session's
     expiry; one indexed query."""
-    row = (
-        await db.execute(
-            _LIVE_USER.where(
-                User.id == user_id,
-                RefreshFamily.id == family_id,
-                RefreshFamily.expires_at > utcnow(),
-            )
-        )
-    ).first()
+    row = await reads.first(
+        _LIVE_USER, {"user_id": user_id, "family_id": family_id, "now": utcnow()}
+    )
     if row is None:
         return None
     return Account(row[0], row[1], row[2], row[3]), row[4]
@@ -162,7 +163,7 @@ class LiveSessions:
 
     async def user(
         self,
-        db_sessions: async_sessionmaker[AsyncSession],
+        reads: Reads,
         user_id: str,
         family_id: str,
         jti: str | None,
@@ -178,8 +179,7 @@ class LiveSessions:
             seen, account, expires_at, stored = entry
             if seen == epoch and time.monotonic() - stored < ENTRY_TTL_S and expires_at > utcnow():
                 return account
-        async with db_sessions() as db:
-            found = await query_live_user(db, user_id, family_id)
+        found = await query_live_user(reads, user_id, family_id)
         if found is None:
             self._entries.pop(key, None)
             return None

@@ -12,7 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.auth.usage import documented
-from draftsmith.blogs import events, service
+from draftsmith.blogs import events, reads, service
 from draftsmith.blogs.models import Blog
 from draftsmith.blogs.schemas import (
     MAX_REVISION,
@@ -96,8 +96,8 @@ async def session_events(
 
 @routes.get("", response_model=BlogPage, responses={422: {}})
 async def list_blogs(
+    request: Request,
     caller: CurrentCaller,
-    db: Db,
     status: BlogStatus | None = None,
     session_id: Annotated[str | None, Query(max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -107,15 +107,17 @@ async def list_blogs(
 
     Filter by `status` or `session_id`; page with `limit` and the `next_cursor` of the previous
     page."""
-    return await service.page(db, caller.user.id, status, session_id, limit, cursor)
+    return await reads.page(
+        request.app.state.reads, caller.user.id, status, session_id, limit, cursor
+    )
 
 
 @routes.get("/{blog_id}", response_model=BlogOut, responses={404: {}})
-async def get_blog(blog_id: str, caller: CurrentCaller, db: Db):
+async def get_blog(blog_id: str, request: Request, caller: CurrentCaller):
     """One blog.
 
     Its status, title, Markdown, citations, grounding and current revision."""
-    return await get_owned(db, Blog, blog_id, caller.user.id)
+    return await reads.blog(request.app.state.reads, caller.user.id, blog_id)
 
 
 @routes.patch("/{blog_id}", response_model=BlogOut, responses={404: {}, 409: {}})
@@ -129,12 +131,11 @@ async def edit_blog(blog_id: str, body: BlogPatch, caller: CurrentCaller, db: Db
 
 
 @routes.get("/{blog_id}/revisions", response_model=RevisionList, responses={404: {}})
-async def list_revisions(blog_id: str, caller: CurrentCaller, db: Db):
+async def list_revisions(blog_id: str, request: Request, caller: CurrentCaller):
     """A blog's revisions.
 
     Every saved revision, oldest first."""
-    blog = await get_owned(db, Blog, blog_id, caller.user.id)
-    return {"items": await service.revisions(db, blog)}
+    return {"items": await reads.revisions(request.app.state.reads, caller.user.id, blog_id)}
 
 
 @routes.get("/{blog_id}/revisions/{revision}", response_model=RevisionOut, responses={404: {}})

@@ -3,12 +3,9 @@ cancellation, deletion."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from anyio import to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.blogs import events, export
@@ -19,7 +16,6 @@ from draftsmith.db import utcnow
 from draftsmith.documents.models import Document
 from draftsmith.errors import ApiError, NotFound
 from draftsmith.generation import grounding
-from draftsmith.pagination import newest_first
 from draftsmith.sessions.models import GenerationSession
 
 #: a generation holds one of the user's concurrent slots in these states
@@ -88,30 +84,6 @@ async def start_generation(db: AsyncSession, session: GenerationSession) -> Blog
     db.add(events.event_row(blog, "status", queued))
     await db.commit()
     return blog
-
-
-async def page(
-    db: AsyncSession,
-    user_id: str,
-    status: str | None,
-    session_id: str | None,
-    limit: int,
-    cursor: str | None,
-) -> dict[str, Any]:
-    """One page of the user's blogs, newest first, optionally of one status or session."""
-    query = select(Blog).where(Blog.user_id == user_id)
-    if status:
-        query = query.where(Blog.status == status)
-    if session_id:
-        query = query.where(Blog.session_id == session_id)
-    items, next_cursor = await newest_first(db, query, Blog, limit, cursor)
-    return {"items": items, "next_cursor": next_cursor}
-
-
-async def revisions(db: AsyncSession, blog: Blog) -> list[BlogRevision]:
-    query = select(BlogRevision).options(defer(BlogRevision.markdown))  # listed without text
-    query = query.where(BlogRevision.blog_id == blog.id)
-    return list(await db.scalars(query.order_by(BlogRevision.revision.desc())))
 
 
 async def revision(db: AsyncSession, blog: Blog, number: int) -> BlogRevision:

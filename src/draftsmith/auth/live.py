@@ -5,10 +5,10 @@ A remembered session is trusted only while the user's *revocation epoch* is unch
 Every logout, logout-all, password change, disable and deletion bumps it after committing:
 
 - in this process (always);
-- in a file beside a SQLite database, which ``draftsmith user ...`` in another process touches
-  (one ``stat`` per request);
-- in Redis when configured (read in the same round trip as the access-token denylist), so
-  every web process sees it.
+- in a file beside a SQLite database, which ``draftsmith user ...`` in another process grows
+  by a byte (one ``stat`` per request: its size and modification time);
+- in Redis when configured (a fresh random value, read in the same round trip as the
+  access-token denylist), so every web process sees it.
 
 The epoch is read *before* the database is asked, so a revocation that commits meanwhile
 invalidates what that query found. On PostgreSQL without Redis nothing would tell this
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,22 +68,27 @@ def epoch_file(settings: Settings) -> Path | None:
 
 
 def touch_epoch_file(path: Path | None) -> None:
+    """Change the file's epoch: one byte appended (its size never repeats, even when two
+    revocations land in one tick of a coarse file clock) and the modification time set."""
     if path is None:
         return
     try:
-        path.touch()
-        os.utime(path, ns=(time.time_ns(), time.time_ns()))
+        with path.open("ab") as file:
+            file.write(b".")
+        now = time.time_ns()
+        os.utime(path, ns=(now, now))
     except OSError:
         log.warning("could not touch the revocation epoch file %s", path, exc_info=True)
 
 
-def _file_epoch(path: Path | None) -> int:
+def _file_epoch(path: Path | None) -> tuple[int, int]:
     if path is None:
-        return 0
+        return 0, 0
     try:
-        return os.stat(path).st_mtime_ns
+        stat = os.stat(path)
     except FileNotFoundError:
-        return 0
+        return 0, 0
+    return stat.st_size, stat.st_mtime_ns
 
 
 #: built once: the statement cache knows it, nothing is composed per request
@@ -217,10 +223,10 @@ async def bump_shared_epochs(redis: Redis | None, epoch_path: Path | None, user_
     if redis is None:
         return
     try:
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.incr(EPOCH_KEY.format(user_id))
-            pipe.expire(EPOCH_KEY.format(user_id), REDIS_EPOCH_TTL_S)
-            await pipe.execute()
+        # A value never used before, not a counter: a counter restarts at 1 when its key is
+        # lost (a flush, a Redis restart without persistence, eviction), and a process that
+        # remembered "1" from an earlier revocation would take the new "1" for no change.
+        await redis.set(EPOCH_KEY.format(user_id), uuid.uuid4().hex, ex=REDIS_EPOCH_TTL_S)
     except RedisError:
         # Other processes cannot read the epoch either while Redis is down, so they ask the
         # database; the entry backstop (ENTRY_TTL_S) covers a blip that only this call met.

@@ -75,10 +75,10 @@ class IdMixin:
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
 RETRY_AFTER_S = 5
 RECYCLE_S = 1800
-#: connections kept open: as many as the requests a process serves at once. A connection past
-#: them (overflow) is closed when returned, so a smaller pool reconnects all the time under
-#: load (a PostgreSQL backend forked, or an aiosqlite thread started and its PRAGMAs run,
-#: per request); no request holds two at once, so the pool cannot deadlock on itself.
+#: connections kept open: as many as the requests one process serves at once. A connection
+#: past them (overflow) is closed when returned, so a smaller pool reconnected all the time
+#: under load (a PostgreSQL backend forked, or an aiosqlite thread started and its PRAGMAs
+#: run, per overflow). Grown, never shrunk: no nested-session audit is needed.
 POOL_SIZE = 16
 POOL_OVERFLOW = 4
 

@@ -284,7 +284,7 @@ def main() -> None:
         for _ in range(args.rounds):
             paired = measure(hello + "/", {}, min(args.seconds, 4), args.connections)
             result = measure(url, headers, args.seconds, args.connections)
-            runs.append({**result, "hello_rps": paired["rps"]})
+            runs.append({**result, "hello_rps": paired["rps"], "hello_p99": paired["p99"]})
         return max(runs, key=lambda result: result["rps"])
 
     results: dict[tuple[str, int], tuple[str, dict]] = {}
@@ -293,9 +293,10 @@ def main() -> None:
         hello = stack.enter_context(hello_world(workdir))
         print(
             f"\n{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× hello':>9}"
-            f"{'hello':>8}  errors"
+            f"{'hello':>8}{'hello p99':>10}  errors"
         )
         row("bare FastAPI hello world", best(hello + "/", {}))
+        print("(hello p99: the paired hello-world run's p99 under the same load)")
         for database in databases:
             print(f"-- draftsmith serve on {database}")
             with draftsmith(workdir / database, database) as (base, pid, url):
@@ -419,7 +420,8 @@ def row(label: str, result: dict) -> None:
     errors = result["errors"] + result["socket_errors"]
     print(
         f"{label:<28}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
-        f"{result['rps'] / result['hello_rps']:>9.2f}{result['hello_rps']:>8.0f}  {errors}"
+        f"{result['rps'] / result['hello_rps']:>9.2f}{result['hello_rps']:>8.0f}"
+        f"{result['hello_p99']:>10.1f}  {errors}"
     )
 
 

@@ -75,6 +75,12 @@ class IdMixin:
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError)
 RETRY_AFTER_S = 5
 RECYCLE_S = 1800
+#: connections kept open: as many as the requests one process serves at once. A connection
+#: past them (overflow) is closed when returned, so a smaller pool reconnected all the time
+#: under load (a PostgreSQL backend forked, or an aiosqlite thread started and its PRAGMAs
+#: run, per overflow). Grown, never shrunk: no nested-session audit is needed.
+POOL_SIZE = 16
+POOL_OVERFLOW = 4
 
 
 def install_unavailable_handler(app: FastAPI) -> None:
@@ -100,13 +106,17 @@ def install_unavailable_handler(app: FastAPI) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No ping per checkout (a round trip per request): connections are recycled after
     # RECYCLE_S, and the first use of a dead one (after a database restart) answers 503 and
     # invalidates the whole pool, so the requests after it get fresh connections.
-    return create_async_engine(url, pool_recycle=RECYCLE_S, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, pool_recycle=RECYCLE_S, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

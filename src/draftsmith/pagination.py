@@ -8,14 +8,16 @@ page; the schema states that format, and every value it allows is a valid cursor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.errors import ApiError
+from draftsmith.reads import Reads
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CURSOR_PATTERN = r"^[0-9]{1,16}\.[0-9A-Za-z-]{1,64}$"
@@ -92,3 +94,44 @@ async def sorted_page(
         last, last_key = rows[limit - 1]
         next_cursor = encode_cursor(last_key if is_time else last.created_at, last.id)
     return [row[0] for row in rows[:limit]], next_cursor
+
+
+def keyset_pages(query: Select, created_at: Any, row_id: Any) -> tuple[Select, Select]:
+    """``query`` newest first as two statements built once: the first page and the pages
+    after a cursor (bound: ``limit``; ``after_created`` and ``after_id``)."""
+    after = bindparam("after_created", type_=created_at.type)
+    following = query.where(
+        (created_at < after) | ((created_at == after) & (row_id < bindparam("after_id")))
+    )
+    order = (created_at.desc(), row_id.desc())
+    limit = bindparam("limit")
+    return query.order_by(*order).limit(limit), following.order_by(*order).limit(limit)
+
+
+async def newest_first_rows(
+    reads: Reads,
+    pages: tuple[Select, Select],
+    params: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of ``keyset_pages`` rows as plain dicts (validated once, by the response model)
+    and the cursor of the next page."""
+    statement, params = pages[0], {**params, "limit": limit + 1}
+    if cursor:
+        created_at, row_id = decode_cursor(cursor)
+        statement = pages[1]
+        params.update(after_created=created_at, after_id=row_id)
+    rows = await reads.all(statement, params)
+    next_cursor = (
+        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    )
+    return as_dicts(rows[:limit]), next_cursor
+
+
+def as_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Rows as plain dicts (what the response models validate fastest)."""
+    if not rows:
+        return []
+    names = rows[0]._fields
+    return [dict(zip(names, row, strict=True)) for row in rows]

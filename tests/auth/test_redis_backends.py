@@ -88,11 +88,13 @@ async def test_session_check_logs_a_redis_outage_once_not_per_request(app, clien
     sessions = LiveSessions(Redis(port=port, socket_connect_timeout=0.2), None, remember=True)
     statements = []
     event.listen(
-        app.state.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a)
+        app.state.reads.sync_engine, "before_cursor_execute", lambda *a: statements.append(a)
     )
     with caplog.at_level(logging.INFO, logger="draftsmith.outage"):
         for _ in range(20):
-            account = await sessions.user(app.state.db, claims["sub"], claims["sid"], claims["jti"])
+            account = await sessions.user(
+                app.state.reads, claims["sub"], claims["sid"], claims["jti"]
+            )
             assert account is not None and account.email == "ada@example.com"
     assert len(statements) == 20
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

@@ -11,9 +11,11 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import event
 
 from draftsmith.app import create_app
+from draftsmith.auth import live
 from tests.conftest import PASSWORD, _wipe_url, client_for, login, make_settings, register, run_sync
 from tests.test_config_cli import cli, closed_port
 
@@ -25,9 +27,12 @@ async def me(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
 
 
-def count_statements(engine) -> list[str]:
+def count_statements(app) -> list[str]:
+    """Every statement the app sends from now on (its engine's, and the hot reads')."""
     statements: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    engines = {app.state.engine.sync_engine, app.state.reads.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     return statements
 
 
@@ -35,7 +40,7 @@ async def test_a_remembered_session_costs_no_query(app, client, database_url):
     await register(client)
     token = (await login(client))["access_token"]
     assert (await me(client, token)).status_code == 200
-    statements = count_statements(app.state.engine)
+    statements = count_statements(app)
     assert (await me(client, token)).status_code == 200
     if database_url.startswith("sqlite"):
         assert statements == []
@@ -95,30 +100,71 @@ async def test_revocation_is_refused_on_the_next_request(app, client, kind, tmp_
     assert refused.json()["code"] == "token_revoked"
 
 
+async def two_apps(stack: AsyncExitStack, tmp_path, postgres_url, redis_url):
+    """Two apps sharing PostgreSQL and Redis, nothing else (as two web processes do), and a
+    client of each."""
+    apps = []
+    for name in ("first", "second"):
+        app = create_app(make_settings(tmp_path / name, postgres_url, redis_url=redis_url))
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        apps.append(app)
+    stack.push_async_callback(_wipe_url, postgres_url)
+    clients = [await stack.enter_async_context(client_for(app)) for app in apps]
+    await _wipe_url(postgres_url)
+    return apps, clients
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_revocation_reaches_another_web_process(tmp_path, postgres_url, redis_url, kind):
-    """Two apps share PostgreSQL and Redis, nothing else (as two web processes do): a
-    revocation through the first (or the CLI) is refused by the second, which remembered
-    the session."""
+    """A revocation through the first app (or the CLI) is refused by the second, which
+    remembered the session."""
     async with AsyncExitStack() as stack:
-        apps = []
-        for name in ("first", "second"):
-            app = create_app(make_settings(tmp_path / name, postgres_url, redis_url=redis_url))
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            apps.append(app)
-        stack.push_async_callback(_wipe_url, postgres_url)
-        first = await stack.enter_async_context(client_for(apps[0]))
-        second = await stack.enter_async_context(client_for(apps[1]))
-        await _wipe_url(postgres_url)
+        apps, (first, second) = await two_apps(stack, tmp_path, postgres_url, redis_url)
         await register(first)
         token = (await login(first))["access_token"]
-        statements = count_statements(apps[1].state.engine)
+        statements = count_statements(apps[1])
         for _ in range(2):
             assert (await me(second, token)).status_code == 200
         assert len(statements) == 1  # the second answer came from the second app's memory
         await revoke(kind, first, token, apps[0].state.settings, tmp_path)
         refused = await me(second, token)
         assert refused.status_code == 401, (kind, refused.text)
+
+
+async def test_a_revocation_after_redis_lost_the_epochs_reaches_another_process(
+    tmp_path, postgres_url, redis_url
+):
+    """The epoch a process remembered must never come back: after Redis loses its keys (a
+    flush by another test run on the same database, a restart without persistence), the
+    CLI's next revocation must not publish the value an earlier one had (a counter would
+    start again at 1, and the second app would keep trusting its memory)."""
+    async with AsyncExitStack() as stack:
+        apps, (first, second) = await two_apps(stack, tmp_path, postgres_url, redis_url)
+        await register(first)
+        kept, other = [(await login(first))["access_token"] for _ in range(2)]
+        signed_out = await first.post(
+            "/api/v1/auth/logout", headers={"Authorization": f"Bearer {other}"}
+        )
+        assert signed_out.status_code == 204  # the user's epoch is now the logout's
+        for _ in range(2):  # remembered by the second app under that epoch
+            assert (await me(second, kept)).status_code == 200
+        redis = Redis.from_url(redis_url)
+        await redis.flushdb()
+        await redis.aclose()
+        await revoke("disable", first, kept, apps[0].state.settings, tmp_path)
+        refused = await me(second, kept)
+        assert refused.status_code == 401, refused.text
+
+
+def test_two_revocations_in_one_tick_of_the_file_clock_change_the_epoch(tmp_path, monkeypatch):
+    """On a file system whose clock is coarser than the revocations (or two processes in one
+    tick), the modification time alone would not change; the epoch must."""
+    path = tmp_path / "draftsmith.db.auth-epoch"
+    monkeypatch.setattr(live.time, "time_ns", lambda: 1_790_000_000_000_000_000)
+    live.touch_epoch_file(path)
+    before = live._file_epoch(path)
+    live.touch_epoch_file(path)
+    assert live._file_epoch(path) != before
 
 
 def _serve(env: dict[str, str], port: int, log) -> subprocess.Popen:

@@ -52,9 +52,9 @@ async def _live_user(
     request: Request, user_id: str, session_id: str, jti: str | None = None
 ) -> Account | None:
     """The caller's account if the session is live: from the process's memory, or one query
-    in a session of its own (opened only then)."""
+    (no session of the request's is opened for it)."""
     state = request.app.state
-    return await state.sessions.user(state.read_db, user_id, session_id, jti)
+    return await state.sessions.user(state.reads, user_id, session_id, jti)
 
 
 async def _from_access_token(request: Request, token: str, via: str) -> Caller:

@@ -5,10 +5,10 @@ A remembered session is trusted only while the user's *revocation epoch* is unch
 Every logout, logout-all, password change, disable and deletion bumps it after committing:
 
 - in this process (always);
-- in a file beside a SQLite database, which ``draftsmith user ...`` in another process touches
-  (one ``stat`` per request);
-- in Redis when configured (read in the same round trip as the access-token denylist), so
-  every web process sees it.
+- in a file beside a SQLite database, which ``draftsmith user ...`` in another process grows
+  by a byte (one ``stat`` per request: its size and modification time);
+- in Redis when configured (a fresh random value, read in the same round trip as the
+  access-token denylist), so every web process sees it.
 
 The epoch is read *before* the database is asked, so a revocation that commits meanwhile
 invalidates what that query found. On PostgreSQL without Redis nothing would tell this
@@ -20,20 +20,21 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, select
 
 from draftsmith.auth import tokens
 from draftsmith.auth.models import RefreshFamily, User
 from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.outage import Outage
+from draftsmith.reads import Reads
 
 log = logging.getLogger(__name__)
 
@@ -67,45 +68,51 @@ def epoch_file(settings: Settings) -> Path | None:
 
 
 def touch_epoch_file(path: Path | None) -> None:
+    """Change the file's epoch: one byte appended (its size never repeats, even when two
+    revocations land in one tick of a coarse file clock) and the modification time set."""
     if path is None:
         return
     try:
-        path.touch()
-        os.utime(path, ns=(time.time_ns(), time.time_ns()))
+        with path.open("ab") as file:
+            file.write(b".")
+        now = time.time_ns()
+        os.utime(path, ns=(now, now))
     except OSError:
         log.warning("could not touch the revocation epoch file %s", path, exc_info=True)
 
 
-def _file_epoch(path: Path | None) -> int:
+def _file_epoch(path: Path | None) -> tuple[int, int]:
     if path is None:
-        return 0
+        return 0, 0
     try:
-        return os.stat(path).st_mtime_ns
+        stat = os.stat(path)
     except FileNotFoundError:
-        return 0
+        return 0, 0
+    return stat.st_size, stat.st_mtime_ns
 
 
+#: built once: the statement cache knows it, nothing is composed per request
 _LIVE_USER = (
     select(User.id, User.email, User.display_name, User.created_at, RefreshFamily.expires_at)
     .join(RefreshFamily, RefreshFamily.user_id == User.id)
-    .where(User.disabled_at.is_(None), RefreshFamily.revoked_at.is_(None))
+    .where(
+        User.id == bindparam("user_id"),
+        RefreshFamily.id == bindparam("family_id"),
+        User.disabled_at.is_(None),
+        RefreshFamily.revoked_at.is_(None),
+        RefreshFamily.expires_at > bindparam("now", type_=RefreshFamily.expires_at.type),
+    )
 )
 
 
 async def query_live_user(
-    db: AsyncSession, user_id: str, family_id: str
+    reads: Reads, user_id: str, family_id: str
 ) -> tuple[Account, datetime] | None:
     """The enabled user of a sign-in session neither revoked nor expired, with the session's
     expiry; one indexed query."""
-    row = (
-        await db.execute(
-            _LIVE_USER.where(
-                User.id == user_id,
-                RefreshFamily.id == family_id,
-                RefreshFamily.expires_at > utcnow(),
-            )
-        )
-    ).first()
+    row = await reads.first(
+        _LIVE_USER, {"user_id": user_id, "family_id": family_id, "now": utcnow()}
+    )
     if row is None:
         return None
     return Account(row[0], row[1], row[2], row[3]), row[4]
@@ -162,7 +169,7 @@ class LiveSessions:
 
     async def user(
         self,
-        db_sessions: async_sessionmaker[AsyncSession],
+        reads: Reads,
         user_id: str,
         family_id: str,
         jti: str | None,
@@ -178,8 +185,7 @@ class LiveSessions:
             seen, account, expires_at, stored = entry
             if seen == epoch and time.monotonic() - stored < ENTRY_TTL_S and expires_at > utcnow():
                 return account
-        async with db_sessions() as db:
-            found = await query_live_user(db, user_id, family_id)
+        found = await query_live_user(reads, user_id, family_id)
         if found is None:
             self._entries.pop(key, None)
             return None
@@ -217,10 +223,10 @@ async def bump_shared_epochs(redis: Redis | None, epoch_path: Path | None, user_
     if redis is None:
         return
     try:
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.incr(EPOCH_KEY.format(user_id))
-            pipe.expire(EPOCH_KEY.format(user_id), REDIS_EPOCH_TTL_S)
-            await pipe.execute()
+        # A value never used before, not a counter: a counter restarts at 1 when its key is
+        # lost (a flush, a Redis restart without persistence, eviction), and a process that
+        # remembered "1" from an earlier revocation would take the new "1" for no change.
+        await redis.set(EPOCH_KEY.format(user_id), uuid.uuid4().hex, ex=REDIS_EPOCH_TTL_S)
     except RedisError:
         # Other processes cannot read the epoch either while Redis is down, so they ask the
         # database; the entry backstop (ENTRY_TTL_S) covers a blip that only this call met.

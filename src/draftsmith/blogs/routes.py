@@ -12,7 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from draftsmith.auth.access import router
 from draftsmith.auth.deps import CurrentCaller, settings_of
 from draftsmith.auth.usage import documented
-from draftsmith.blogs import events, listing, sections, service
+from draftsmith.blogs import events, listing, reads, sections, service
 from draftsmith.blogs.listing import BlogSort
 from draftsmith.blogs.models import Blog
 from draftsmith.blogs.schemas import (
@@ -144,11 +144,11 @@ async def list_blogs(
 
 
 @routes.get("/{blog_id}", response_model=BlogOut, responses={404: {}})
-async def get_blog(blog_id: str, caller: CurrentCaller, db: Db):
+async def get_blog(blog_id: str, request: Request, caller: CurrentCaller):
     """One blog.
 
     Its status, title, Markdown, citations, grounding and current revision."""
-    return await get_owned(db, Blog, blog_id, caller.user.id)
+    return await reads.blog(request.app.state.reads, caller.user.id, blog_id)
 
 
 @routes.patch("/{blog_id}", response_model=BlogOut, responses={404: {}, 409: {}})
@@ -162,12 +162,11 @@ async def edit_blog(blog_id: str, body: BlogPatch, caller: CurrentCaller, db: Db
 
 
 @routes.get("/{blog_id}/revisions", response_model=RevisionList, responses={404: {}})
-async def list_revisions(blog_id: str, caller: CurrentCaller, db: Db):
+async def list_revisions(blog_id: str, request: Request, caller: CurrentCaller):
     """A blog's revisions.
 
-    Every saved revision, oldest first."""
-    blog = await get_owned(db, Blog, blog_id, caller.user.id)
-    return {"items": await service.revisions(db, blog)}
+    Every saved revision, newest first."""
+    return {"items": await reads.revisions(request.app.state.reads, caller.user.id, blog_id)}
 
 
 @routes.get("/{blog_id}/revisions/{revision}", response_model=RevisionOut, responses={404: {}})

@@ -6,7 +6,6 @@ from __future__ import annotations
 from anyio import to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from draftsmith.auth.usage import lock_account, seconds_until_room, too_many
 from draftsmith.blogs import events, export, sections
@@ -91,12 +90,6 @@ async def start_generation(
     db.add(events.event_row(blog, "status", queued))
     await db.commit()
     return blog
-
-
-async def revisions(db: AsyncSession, blog: Blog) -> list[BlogRevision]:
-    query = select(BlogRevision).options(defer(BlogRevision.markdown))  # listed without text
-    query = query.where(BlogRevision.blog_id == blog.id)
-    return list(await db.scalars(query.order_by(BlogRevision.revision.desc())))
 
 
 async def revision(db: AsyncSession, blog: Blog, number: int) -> BlogRevision:

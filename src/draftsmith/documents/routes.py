@@ -80,8 +80,8 @@ async def upload(request: Request, caller: CurrentCaller, db: Db):
 
 @routes.get("", response_model=DocumentPage, responses={422: {}})
 async def list_documents(
+    request: Request,
     caller: CurrentCaller,
-    db: Db,
     q: Annotated[str | None, Query(max_length=500)] = None,
     status: DocumentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -92,7 +92,7 @@ async def list_documents(
     Filter by `status`, or search with `q` (then ranked by relevance). Page with `limit` and the
     `next_cursor` of the previous page."""
     items, next_cursor = await service.list_documents(
-        db, caller.user.id, q=q, status=status, limit=limit, cursor=cursor
+        request.app.state, caller.user.id, q=q, status=status, limit=limit, cursor=cursor
     )
     return {"items": items, "next_cursor": next_cursor}
 

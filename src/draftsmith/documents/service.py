@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -21,7 +22,7 @@ from draftsmith.documents.sniff import EmptyFile, UnsupportedType, detect_type
 from draftsmith.documents.upload import ReceivedFile
 from draftsmith.errors import ApiError
 from draftsmith.jobs.service import Jobs
-from draftsmith.pagination import newest_first
+from draftsmith.pagination import keyset_pages, newest_first_rows
 
 log = logging.getLogger(__name__)
 
@@ -174,20 +175,39 @@ LISTED = (defer(Document.markdown), defer(Document.sections), defer(Document.war
 
 
 async def list_documents(
-    db: AsyncSession,
+    state: Any,
     user_id: str,
     *,
     q: str | None,
     status: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Document], str | None]:
+) -> tuple[list[Document] | list[dict[str, Any]], str | None]:
+    """A page of the user's documents, newest first (as dicts: the response model validates
+    them once) or, with ``q``, by relevance. ``state`` is the app's: its ``reads``, and a
+    read session for a search only."""
     if q and q.strip():
-        return await _search_documents(db, user_id, q, status, limit, cursor)
-    query = select(Document).options(*LISTED).where(Document.user_id == user_id)
-    if status:
-        query = query.where(Document.status == status)
-    return await newest_first(db, query, Document, limit, cursor)
+        async with state.read_db() as db:
+            return await _search_documents(db, user_id, q, status, limit, cursor)
+    params = {"user_id": user_id, **({"status": status} if status else {})}
+    return await newest_first_rows(state.reads, _PAGES[bool(status)], params, limit, cursor)
+
+
+# the listed columns (no content: the extracted text stays in the database), by status filter
+_LISTED_COLUMNS = [
+    Document.__table__.c[name] for name in DocumentOut.model_fields if name != "duplicate"
+]
+_PAGES = {
+    filtered: keyset_pages(
+        select(*_LISTED_COLUMNS).where(
+            Document.user_id == bindparam("user_id"),
+            *([Document.status == bindparam("status")] if filtered else []),
+        ),
+        Document.created_at,
+        Document.id,
+    )
+    for filtered in (False, True)
+}
 
 
 async def _search_documents(

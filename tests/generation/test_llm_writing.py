@@ -382,3 +382,38 @@ async def test_a_single_slot_server_that_cuts_off_streams_gets_one_call_at_a_tim
     assert draft.citations
     calls = sorted(openai_server.chat_requests, key=lambda r: r.at)
     assert all(b.at >= a.answered_at for a, b in zip(calls, calls[1:], strict=False))
+
+
+async def test_a_post_too_long_for_one_call_is_polished_in_windows(openai_server):
+    from draftsmith.generation.llm.client import LLMClient
+    from draftsmith.generation.llm.polish import polish, polish_windows
+
+    facts = [
+        "Worker bees build wax combs from glands under their bellies",
+        "The queen lays up to two thousand eggs on a summer day",
+        "Foragers dance to tell their sisters where the flowers are",
+        "Drones leave the hive to mate and are pushed out in autumn",
+    ]
+    sources = {i + 1: f"{fact}. " * 3 for i, fact in enumerate(facts)}
+    parts = [(None, " ".join(f"{facts[0]} [1]." for _ in range(12)))] + [
+        (f"Part {i}", " ".join(f"{facts[i]} [{i + 1}]." for _ in range(12))) for i in (1, 2, 3)
+    ]
+    windows_at = {b: polish_windows(BRIEF, parts, b) for b in range(300, 4000, 50)}
+    budget = next(b for b, w in windows_at.items() if len(w) == 2)
+    assert polish_windows(BRIEF, parts, 100) == []  # not even one part fits
+    openai_server.answer = _polisher(lambda d: re.sub(r"(?m)^(## .+\n\n)", r"\1Meanwhile, ", d))
+    eng = engine(openai_server, context_budget_tokens=budget)
+    async with LLMClient(eng.settings) as client:
+        polished, why = await polish(client, BRIEF, parts, sources, lambda: False)
+    assert why is None
+    requests = by_kind(openai_server, "polish")
+    assert len(requests) == 2
+    for request in requests:  # each stretch is told what the rest of the post covers
+        prompt = user_message(request)
+        assert "The rest of the post covers:" in prompt
+        mine = prompt.split("DRAFT:\n\n", 1)[1]
+        others = [h for h, _ in parts if h and f"## {h}" not in mine]
+        assert all(f"- {h}:" in prompt for h in others)
+    assert [h for h, _ in polished] == [h for h, _ in parts]
+    assert all(md.startswith("Meanwhile, ") for h, md in polished if h)
+    assert polished[0] == parts[0]

@@ -71,18 +71,88 @@ async def polish(
     sources: Mapping[int, str],
     cancelled,
 ) -> tuple[Parts, str | None]:
-    """``(parts, None)`` polished, or ``(the original parts, why not)``."""
-    draft = join_parts(parts)
-    user = prompts.polish_prompt(req, draft)
-    max_tokens = int(estimate_tokens(draft) * 1.3) + 100
+    """``(parts, None)`` polished, or ``(parts, why)`` with every window that could not be
+    used left as it was. A post too long for one call within the context budget is
+    polished in windows of consecutive parts, each told what the others cover."""
     budget = client.settings.context_budget_tokens
-    if estimate_tokens(prompts.POLISH_SYSTEM) + estimate_tokens(user) + max_tokens > budget:
-        return parts, "the post is too long for one call within the context budget"
+    windows = polish_windows(req, parts, budget)
+    if not windows:
+        return parts, "a single part is too long for one call within the context budget"
+    out = list(parts)
+    problems: list[str] = []
+    for lo, hi in windows:
+        context = _others(parts, lo, hi) if len(windows) > 1 else ""
+        window, why = await _polish_window(client, req, parts[lo:hi], context, sources, cancelled)
+        if why:
+            problems.append(why if len(windows) == 1 else f"{_name(parts, lo, hi)}: {why}")
+        else:
+            out[lo:hi] = window
+    return out, "; ".join(problems) or None
+
+
+def _cost(req: GenerationRequest, window: Parts, context: str) -> int:
+    """Tokens of the polishing call for ``window``: prompt plus room for the answer."""
+    draft = join_parts(window)
+    user = prompts.polish_prompt(req, draft, context)
+    return estimate_tokens(prompts.POLISH_SYSTEM) + estimate_tokens(user) + _max_tokens(draft)
+
+
+def _max_tokens(draft: str) -> int:
+    return int(estimate_tokens(draft) * 1.3) + 100
+
+
+def polish_windows(req: GenerationRequest, parts: Parts, budget: int) -> list[tuple[int, int]]:
+    """Consecutive ``(lo, hi)`` ranges of ``parts`` each fitting one call (the whole post
+    when it fits); empty when a single part does not fit."""
+    if _cost(req, parts, "") <= budget:
+        return [(0, len(parts))]
+    windows: list[tuple[int, int]] = []
+    lo = 0
+    while lo < len(parts):
+        hi = lo + 1
+        if _cost(req, parts[lo:hi], _others(parts, lo, hi)) > budget:
+            return []
+        while hi < len(parts) and _cost(req, parts[lo : hi + 1], _others(parts, lo, hi + 1)) <= (
+            budget
+        ):
+            hi += 1
+        windows.append((lo, hi))
+        lo = hi
+    return windows
+
+
+def _others(parts: Parts, lo: int, hi: int) -> str:
+    """What the parts outside ``lo:hi`` cover: heading and first sentence of each."""
+    lines = []
+    for i, (heading, md) in enumerate(parts):
+        if lo <= i < hi:
+            continue
+        first = re.split(r"(?<=[.!?])\s", strip_markers(md).strip(), maxsplit=1)[0]
+        lines.append(f"- {heading or 'Introduction'}: {first[:200]}")
+    return "\n".join(lines)
+
+
+def _name(parts: Parts, lo: int, hi: int) -> str:
+    names = [h or "the introduction" for h, _ in parts[lo:hi]]
+    return f'"{names[0]}"' if len(names) == 1 else f'"{names[0]}" to "{names[-1]}"'
+
+
+async def _polish_window(
+    client: LLMClient,
+    req: GenerationRequest,
+    window: Parts,
+    context: str,
+    sources: Mapping[int, str],
+    cancelled,
+) -> tuple[Parts, str | None]:
+    draft = join_parts(window)
     messages = [
         {"role": "system", "content": prompts.POLISH_SYSTEM},
-        {"role": "user", "content": user},
+        {"role": "user", "content": prompts.polish_prompt(req, draft, context)},
     ]
-    answer = await client.chat(messages, max_tokens, cancelled)
+    answer = await client.chat(messages, _max_tokens(draft), cancelled)
     polished = [(h, clean_section_text(md) if md else md) for h, md in split_parts(answer)]
-    why = check_polished(parts, polished, sources)
-    return (parts, why) if why else (polished, None)
+    if window[0][0] is not None and polished and polished[0] == (None, ""):
+        polished = polished[1:]  # a window that starts at a heading has no introduction
+    why = check_polished(window, polished, sources)
+    return (window, why) if why else (polished, None)

@@ -126,20 +126,33 @@ def body_context(kind: str, body: str) -> str:
     return f"The body of the post, already written. {what}:\n\n<<<BODY\n{body}\nBODY>>>"
 
 
-def polish_prompt(req: GenerationRequest, draft: str) -> str:
-    """The user message asking for the whole post back, de-duplicated and smoothed."""
+def polish_prompt(req: GenerationRequest, draft: str, others: str = "") -> str:
+    """The user message asking for the whole post (or, with ``others`` — what the rest of
+    the post covers — one stretch of it) back, de-duplicated and smoothed."""
+    rest = (
+        [
+            "This is one stretch of a longer post. The rest of the post covers:",
+            others,
+            "- remove facts here that the rest of the post already gives;",
+        ]
+        if others
+        else []
+    )
     return "\n".join(
         [
             "Revise this blog post draft:",
             "- remove facts repeated across sections (keep each where it fits best);",
             "- smooth the transitions between sections;",
-            "- keep every line starting with ## exactly as it is, in the same order, and the "
+            "- keep every line starting with ## exactly as it is, in the same order, and any "
             "text before the first ## as the introduction;",
             "- keep every citation marker such as [3] with the claim it supports: do not remove, "
             "renumber or add markers, and do not add facts;",
             "- keep the brief:",
             *[f"  {line}" for line in style_lines(req)],
-            "Reply with the whole revised post and nothing else.",
+            *rest,
+            "Reply with the whole revised post and nothing else."
+            if not others
+            else "Reply with the whole revised stretch and nothing else.",
             "",
             "DRAFT:",
             "",

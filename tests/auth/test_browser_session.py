@@ -177,7 +177,7 @@ async def test_parallel_renewals_do_not_sign_the_user_out(app, registered):
 async def test_web_sign_out(app, registered):
     browser = await browser_login(app)
     response = await browser.post("/logout", data={"csrf_token": browser.cookies["ds_csrf"]})
-    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert response.status_code == 303 and response.headers["location"] == "/login?signed_out=1"
     assert "ds_access" not in browser.cookies
     after = await browser.get("/dashboard")
     assert after.status_code == 303 and after.headers["location"].startswith("/login?next=")

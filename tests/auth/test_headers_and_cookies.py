@@ -38,7 +38,7 @@ async def test_api_logout_clears_site_data(client, user):
 async def test_browser_logout_clears_site_data_and_cookies(app, client, user):
     browser = await browser_login(app)
     response = await browser.post("/logout", data={"csrf_token": browser.cookies["ds_csrf"]})
-    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert response.status_code == 303 and response.headers["location"] == "/login?signed_out=1"
     assert response.headers["clear-site-data"] == SIGNED_OUT
     cleared = [c.split("=")[0] for c in response.headers.get_list("set-cookie")]
     assert sorted(cleared) == ["ds_access", "ds_csrf", "ds_refresh"]

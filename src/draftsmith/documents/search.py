@@ -152,17 +152,23 @@ scored AS (
     ) AS score
     FROM matches m JOIN df USING (lexeme) CROSS JOIN stats
     GROUP BY m.id
-    ORDER BY score DESC
-    LIMIT :k
+    {{scored_limit}}
 )
+"""
+_PG_TOP_CHUNKS = f"""
 SELECT {_HIT_COLUMNS}, scored.score FROM scored JOIN chunks c ON c.id = scored.id
 ORDER BY scored.score DESC, c.id
+"""
+#: documents by their best chunk's score (ids only: no text leaves the database)
+_PG_TOP_DOCUMENTS = """
+SELECT c.document_id, max(scored.score) AS score FROM scored JOIN chunks c ON c.id = scored.id
+GROUP BY c.document_id ORDER BY score DESC, c.document_id LIMIT :k
 """
 
 
 async def _retrieve_postgres(
-    db, user_id, terms, document_ids, k, match_all, doc_filter
-) -> list[SearchHit]:
+    db, user_id, terms, document_ids, k, match_all, doc_filter, by_document=False
+) -> list:
     # Lexemes as the index's configuration (stemmed) sees them, each quoted as a tsquery literal.
     lexemes = (
         (
@@ -181,26 +187,45 @@ async def _retrieve_postgres(
     tsquery = (" & " if match_all else " | ").join(
         "'" + x.replace("'", "''") + "'" for x in lexemes
     )
-    statement = text(
-        _PG_BM25.format(
-            doc_filter=doc_filter,
-            doc_filter_documents="AND d.id IN :document_ids" if document_ids is not None else "",
-        )
+    scored = _PG_BM25.format(
+        doc_filter=doc_filter,
+        doc_filter_documents="AND d.id IN :document_ids" if document_ids is not None else "",
+        scored_limit="" if by_document else "ORDER BY score DESC LIMIT :k",
     )
+    statement = text(scored + (_PG_TOP_DOCUMENTS if by_document else _PG_TOP_CHUNKS))
     params = {"query": " ".join(terms), "tsquery": tsquery, "user_id": user_id, "k": k}
     if document_ids is not None:
         statement = statement.bindparams(bindparam("document_ids", expanding=True))
         params["document_ids"] = list(document_ids)
     rows = await db.execute(statement, params)
+    if by_document:
+        return [(row[0], float(row[1])) for row in rows]
     return [_hit(row) for row in rows]
 
 
 async def rank_documents(
     db: AsyncSession, user_id: str, query: str, limit: int = 200
 ) -> list[tuple[str, float]]:
-    """The user's documents matching every query word, best first (score of the best chunk)."""
-    hits = await retrieve(db, user_id, query, None, k=limit * 10, match_all=True)
-    best: dict[str, float] = {}
-    for hit in hits:
-        best[hit.document_id] = max(best.get(hit.document_id, float("-inf")), hit.score)
-    return sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
+    """The user's documents matching every query word, best first (score of the best chunk).
+
+    Ranked in the database, document ids only: no chunk text is fetched."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    if db.bind.dialect.name != "sqlite":
+        return await _retrieve_postgres(
+            db, user_id, terms, None, limit, True, " AND NOT c.boilerplate", by_document=True
+        )
+    rank = f"bm25(chunks_fts, {HEADING_WEIGHT}, 1.0)"
+    # MATERIALIZED: bm25() only works in the full-text query itself, not once SQLite has
+    # flattened that query into the aggregate
+    statement = text(
+        "WITH s AS MATERIALIZED ("
+        f"  SELECT c.document_id AS document_id, -{rank} AS score "
+        "  FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+        "  WHERE chunks_fts MATCH :match AND c.user_id = :user_id AND NOT c.boilerplate"
+        ") SELECT document_id, max(score) AS best FROM s "
+        "GROUP BY document_id ORDER BY best DESC, document_id LIMIT :k"
+    )
+    params = {"match": _fts5_query(terms, True), "user_id": user_id, "k": limit}
+    return [(row[0], float(row[1])) for row in await db.execute(statement, params)]

@@ -216,16 +216,17 @@ async def _search_documents(
     """Ranked by full-text relevance; the cursor is ``<offset into the ranking>.rank``."""
     offset = int(cursor.partition(".")[0]) if cursor else 0
     ranked = [doc_id for doc_id, _ in await search.rank_documents(db, user_id, q)]
-    if ranked:
-        listed = select(Document).options(*LISTED).where(Document.id.in_(ranked))
+    if status and ranked:
+        having = select(Document.id).where(Document.id.in_(ranked), Document.status == status)
+        keep = set(await db.scalars(having))
+        ranked = [i for i in ranked if i in keep]
+    wanted = ranked[offset : offset + limit]
+    found: dict[str, Document] = {}
+    if wanted:  # only the page's documents are loaded
+        listed = select(Document).options(*LISTED).where(Document.id.in_(wanted))
         found = {d.id: d for d in await db.scalars(listed)}
-        ordered = [
-            found[i] for i in ranked if i in found and (not status or found[i].status == status)
-        ]
-    else:
-        ordered = []
-    page = ordered[offset : offset + limit]
-    more = offset + limit < len(ordered)
+    page = [found[i] for i in wanted if i in found]
+    more = offset + limit < len(ranked)
     return page, f"{offset + limit}.rank" if more else None
 
 

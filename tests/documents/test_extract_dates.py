@@ -77,6 +77,13 @@ def test_docx_created_date_else_modified(tmp_path: Path):
     assert extract(nonsense, "docx").date == "2022-03-04"
 
 
+def test_docx_keeping_python_docxs_template_stamp_has_no_date(tmp_path: Path):
+    d = docx.Document()  # its template says created = modified = 2013-12-23T23:15:00Z
+    d.add_paragraph("Lighthouses were lit with whale oil before kerosene.")
+    d.save(str(tmp_path / "t.docx"))
+    assert extract(tmp_path / "t.docx", "docx").date is None
+
+
 def test_docx_without_core_properties_has_no_date(tmp_path: Path):
     import zipfile
 

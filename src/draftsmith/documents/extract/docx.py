@@ -560,6 +560,9 @@ _DCTERMS = "{http://purl.org/dc/terms/}"
 #: where Word, LibreOffice and python-docx keep the core properties
 _CORE_PART = "docProps/core.xml"
 _CORE_MAX_BYTES = 1 << 20
+#: the timestamp of python-docx's own template, kept by every file it writes unless the
+#: program sets its own: the date of the template, not of the document
+_TEMPLATE_STAMP = "2013-12-23T23:15:00Z"
 
 
 def docx_date(path: Path) -> str | None:
@@ -574,7 +577,8 @@ def docx_date(path: Path) -> str | None:
             root = etree.fromstring(z.read(_CORE_PART), _safe_parser())
     except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return None
-    return first_date(*(root.findtext(_DCTERMS + tag) for tag in ("created", "modified")))
+    stamps = [(root.findtext(_DCTERMS + tag) or "").strip() for tag in ("created", "modified")]
+    return first_date(*(s for s in stamps if s != _TEMPLATE_STAMP))
 
 
 def _notes(root, tag) -> list:

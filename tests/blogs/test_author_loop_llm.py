@@ -1,14 +1,18 @@
 """The author in the loop with the LLM engine, through the API and a real loopback
 OpenAI-compatible server: the approved outline is written as approved (no planning call),
-and a section rewrite passes the author's instructions and changes only that section."""
+and a section rewrite passes the author's instructions and changes only that section.
+A document's own date (from its metadata) reaches the passage headers of the prompts."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from tests.blogs.helpers import generate, new_session, ready_documents
 from tests.blogs.test_author_loop import SOURCES, TOPIC, sections_of, wait_rewrite
 from tests.blogs.test_generation_api import wait_blog
+from tests.fixtures.make import fixture_path
 
 
 @pytest.fixture
@@ -83,3 +87,18 @@ async def test_llm_section_rewrite_passes_the_instructions_and_keeps_the_rest(
     new_text = sections_of(after["markdown"])[index][1].strip()
     head, tail = old_body.split(old_text)
     assert new_body == head + new_text + tail
+
+
+async def test_passage_headers_carry_the_pdf_creation_date(app, user, openai_server):
+    # report.pdf's name has no date; fixtures/make.py writes CreationDate 2024-01-02
+    doc_ids = await ready_documents(user, fixture_path("report.pdf"))
+    session = await new_session(user, doc_ids, length="short", engine="llm")
+    started = await user.post(
+        f"/api/v1/sessions/{session['id']}/generate", json={"review_outline": True}
+    )
+    assert started.status_code == 202, started.text
+    blog = await wait_blog(user, started.json()["blog_id"])
+    assert blog["status"] == "outline_ready", blog
+    (outline,) = [r.prompt for r in openai_server.chat_requests if r.kind == "outline"]
+    headers = re.findall(r"^\[\d+\] \(report\.pdf[^\n]*\)$", outline, re.M)
+    assert headers and all("dated 2024-01-02" in h for h in headers), outline[:2000]

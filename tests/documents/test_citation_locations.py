@@ -64,7 +64,8 @@ def test_page_labels_survive_the_worker_process_and_the_two_halves():
     long = fixture_path("long.pdf")
     head, tail = read_pdf_half(long, 0), read_pdf_half(long, 1)
     assert head is not None and tail is not None
-    n, outline, labels, first = head
+    n, outline, labels, first, date = head
+    assert date == "2024-01-02" and tail[4] is None  # fixtures/make.py's creation date
     assert tail[2] is None  # labels come with the first half
     whole = assemble_pdf(n, outline, first + tail[3], labels)
     assert whole.page_count == n and whole.page_label(n) == str(n)

@@ -46,6 +46,8 @@ async def test_upload_process_and_read_back(app, user):
         and ready["chunk_count"] > 5
     )
     assert ready["processed_at"] is not None
+    assert docs[0]["source_date"] is None  # known once processed
+    assert ready["source_date"] == "2024-01-02"  # the PDF's CreationDate (tests/fixtures/make.py)
 
     content = (await user.get(f"/api/v1/documents/{docs[0]['id']}/content")).json()
     assert content["document_id"] == docs[0]["id"]
@@ -61,7 +63,9 @@ async def test_upload_process_and_read_back(app, user):
     assert (await wait_done(user, docs[1]["id"]))["status"] == "ready"
     later_note = ("later.md", b"# Later\n\nA note written afterwards.")
     later = (await upload(user, later_note))["documents"][0]  # a second request: strictly newer
-    listed = [d["id"] for d in (await user.get("/api/v1/documents")).json()["items"]]
+    items = (await user.get("/api/v1/documents")).json()["items"]
+    listed = [d["id"] for d in items]
+    assert {d["id"]: d["source_date"] for d in items}[docs[0]["id"]] == "2024-01-02"
     assert listed[0] == later["id"] and set(listed[1:]) == {docs[0]["id"], docs[1]["id"]}
 
 

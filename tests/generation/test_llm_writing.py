@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from tests.fakes.openai_server import default, ok, sleep, status, stream_forever
@@ -119,6 +120,13 @@ async def test_passage_headers_carry_the_documents_title_and_date():
     )
     _, block = fit_passages([p], 500)
     assert block.startswith('[1] (hive-report-2023-06.pdf, "Hive census", dated 2023-06, p. 3)')
+    # the date from the document's own metadata wins over the one in its name
+    dated = replace(p, document_date="2023-04-01")
+    _, block = fit_passages([dated], 500)
+    assert block.startswith('[1] (hive-report-2023-06.pdf, "Hive census", dated 2023-04-01, p. 3)')
+    # a name without a date: the metadata date alone
+    _, block = fit_passages([replace(dated, document_name="hives.pdf")], 500)
+    assert block.startswith('[1] (hives.pdf, "Hive census", dated 2023-04-01, p. 3)')
 
 
 async def test_body_sections_are_written_together(openai_server):

@@ -118,7 +118,11 @@ def retriever(ctx: JobContext, user_id: str, documents: dict[str, Document]) -> 
             hits = await embeddings.hybrid_retrieve(
                 db, ctx.settings, user_id, query, list(documents), k=k
             )
-        return [Passage.from_hit(h, documents[h.document_id].filename) for h in hits]
+        return [
+            Passage.from_hit(h, doc.filename, doc.source_date)
+            for h in hits
+            for doc in (documents[h.document_id],)
+        ]
 
     return retrieve
 

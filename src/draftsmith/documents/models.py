@@ -37,6 +37,8 @@ class Document(IdMixin, JobState, Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     page_count: Mapped[int | None] = mapped_column(Integer)
     word_count: Mapped[int | None] = mapped_column(Integer)
+    #: the document's own publication date from its metadata (ISO ``YYYY[-MM[-DD]]``)
+    source_date: Mapped[str | None] = mapped_column(String(10))
     chunk_count: Mapped[int | None] = mapped_column(Integer)
     markdown: Mapped[str | None] = mapped_column(Text)
     sections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

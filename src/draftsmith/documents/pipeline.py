@@ -76,6 +76,7 @@ async def save_extraction(
             warnings=list(extraction.warnings) or None,
             page_count=extraction.page_count,
             word_count=extraction.word_count,
+            source_date=extraction.date,
             chunk_count=len(spans),
             processed_at=utcnow(),
             lease_expires_at=None,

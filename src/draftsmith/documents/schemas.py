@@ -27,6 +27,12 @@ class DocumentOut(BaseModel):
     page_count: int | None
     word_count: int | None
     chunk_count: int | None
+    source_date: str | None = Field(
+        None,
+        description="The document's own publication date from its metadata (PDF, DOCX, "
+        "HTML `<meta>`, Markdown front matter): `YYYY-MM-DD`, or `YYYY-MM`/`YYYY` when that "
+        "is all it says; null when unknown.",
+    )
     created_at: datetime
     processed_at: datetime | None
     duplicate: bool = Field(

@@ -42,13 +42,18 @@ class Passage:
     score: float = 0.0
     page_label: str | None = None
     section: str | None = None
+    #: the document's own publication date (ISO ``YYYY[-MM[-DD]]``), None when unknown
+    document_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_hit(cls, hit: ChunkHit, document_name: str) -> Passage:
-        """The passage of a search hit (``documents.search.SearchHit``) of that document."""
+    def from_hit(
+        cls, hit: ChunkHit, document_name: str, document_date: str | None = None
+    ) -> Passage:
+        """The passage of a search hit (``documents.search.SearchHit``) of that document
+        (dated ``document_date`` when its metadata says so)."""
         return cls(
             chunk_id=str(hit.chunk_id),
             document_id=hit.document_id,
@@ -61,6 +66,7 @@ class Passage:
             score=hit.score,
             page_label=hit.page_label,
             section=hit.section,
+            document_date=document_date,
         )
 
 
@@ -127,6 +133,8 @@ class Citation:
     quote: str
     page_label: str | None = None
     section: str | None = None
+    #: the document's own publication date (ISO ``YYYY[-MM[-DD]]``), None when unknown
+    document_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -161,8 +161,10 @@ def _extract_pdf_halves(path: Path, **limits) -> Extraction | None:
         halves = list(threads.map(read, (0, 1)))
     if None in halves:
         return None
-    (pages, outline, labels, head), (*_, tail) = halves
-    return assemble_pdf(pages, outline, head + tail, labels)
+    (pages, outline, labels, head, date), (*_, tail, _) = halves
+    whole = assemble_pdf(pages, outline, head + tail, labels)
+    whole.date = date
+    return whole
 
 
 def warm_up(workers: int = 1) -> None:

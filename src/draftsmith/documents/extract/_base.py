@@ -86,6 +86,8 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     #: the label printed on each page (PDF page labels), by page index; None if undefined
     page_labels: list[str] | None = None
+    #: the document's own publication date (ISO, ``YYYY[-MM[-DD]]``), None when unknown
+    date: str | None = None
 
     def page_label(self, page: int | None) -> str | None:
         """The printed label of 1-based ``page``, else its number as a string."""
@@ -107,11 +109,12 @@ class Extraction:
             self.word_count,
             list(self.warnings),
             self.page_labels,
+            self.date,
         )
 
     @classmethod
     def from_wire(cls, wire: tuple) -> Extraction:
-        markdown, secs, page_count, word_count, warnings, page_labels = wire
+        markdown, secs, page_count, word_count, warnings, page_labels, date = wire
         return cls(
             markdown=markdown,
             sections=[Section(h, p, markdown[s:e], s, e, path) for (h, p, s, e, path) in secs],
@@ -119,6 +122,7 @@ class Extraction:
             word_count=word_count,
             warnings=warnings,
             page_labels=page_labels,
+            date=date,
         )
 
 
@@ -226,6 +230,7 @@ class DocBuilder:
         page_count: int | None = None,
         warnings: list[str] | None = None,
         page_labels: list[str] | None = None,
+        date: str | None = None,
     ) -> Extraction:
         self._close()
         markdown = "".join(self._parts)
@@ -239,4 +244,5 @@ class DocBuilder:
             word_count=word_count(markdown),
             warnings=list(warnings or []),
             page_labels=page_labels,
+            date=date,
         )

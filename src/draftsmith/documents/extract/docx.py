@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._base import NO_TEXT, DocBuilder, Extraction, ExtractionError, one_line
+from .dates import first_date
 
 log = logging.getLogger(__name__)
 
@@ -555,6 +556,31 @@ def _open_raw(path: Path):
         return root, load("word/styles.xml"), load("word/numbering.xml"), extras
 
 
+_DCTERMS = "{http://purl.org/dc/terms/}"
+#: where Word, LibreOffice and python-docx keep the core properties
+_CORE_PART = "docProps/core.xml"
+_CORE_MAX_BYTES = 1 << 20
+#: the timestamp of python-docx's own template, kept by every file it writes unless the
+#: program sets its own: the date of the template, not of the document
+_TEMPLATE_STAMP = "2013-12-23T23:15:00Z"
+
+
+def docx_date(path: Path) -> str | None:
+    """The core properties' ``dcterms:created`` (else ``modified``) as ISO text; read from
+    the archive directly, so that it works whichever way the body was opened."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            if z.getinfo(_CORE_PART).file_size > _CORE_MAX_BYTES:
+                return None
+            root = etree.fromstring(z.read(_CORE_PART), _safe_parser())
+    except (KeyError, OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return None
+    stamps = [(root.findtext(_DCTERMS + tag) or "").strip() for tag in ("created", "modified")]
+    return first_date(*(s for s in stamps if s != _TEMPLATE_STAMP))
+
+
 def _notes(root, tag) -> list:
     out = []
     for note in root.iter(tag):
@@ -625,4 +651,4 @@ def extract_docx(path: Path) -> Extraction:
 
     if b.empty:
         raise ExtractionError("This Word document contains no text.", NO_TEXT)
-    return b.finish(page_count=None, warnings=warnings)
+    return b.finish(page_count=None, warnings=warnings, date=docx_date(path))

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from ._base import NO_TEXT, DocBuilder, Extraction, ExtractionError, one_line
+from .dates import first_date
 from .text import decode_bytes
 
 _DROP_TAGS = (
@@ -125,6 +126,30 @@ def _clean_tree(root) -> None:
             el.drop_tree()  # keeps the tail text
         except Exception:  # pragma: no cover - already detached with an ancestor
             pass
+
+
+#: <meta> names and properties that hold a page's publication date, best first
+_DATE_METAS = (
+    "article:published_time", "date", "dcterms.date", "dc.date", "dcterms.created",
+    "dc.date.created", "citation_publication_date", "datepublished",
+)  # fmt: skip
+
+
+def html_date(root) -> str | None:
+    """The page's publication date: a date <meta>, else the <time datetime> of the article's
+    header (or one marked ``itemprop="datePublished"``). Read before the head is dropped."""
+    metas: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
+        if key in _DATE_METAS and key not in metas:
+            metas[key] = meta.get("content") or ""
+    found = first_date(*(metas.get(key) for key in _DATE_METAS))
+    if found is not None:
+        return found
+    times = root.xpath(
+        "//time[@itemprop='datePublished'][@datetime] | //article//header//time[@datetime]"
+    )
+    return first_date(*(t.get("datetime") for t in times[:1]))
 
 
 def _text_len(el) -> int:
@@ -355,13 +380,14 @@ def html_to_markdown(data: bytes, encoding: str | None) -> Extraction:
         raise ExtractionError(
             "This HTML page could not be read (it contains no parsable content)."
         ) from None
+    date = html_date(root)
     _clean_tree(root)
     md = _Md()
     md.walk(_main_root(root))
     md.flush()
     if md.b.empty:
         raise ExtractionError("This HTML page contains no readable text.", NO_TEXT)
-    return md.b.finish(page_count=None)
+    return md.b.finish(page_count=None, date=date)
 
 
 def extract_html(path: Path, encoding: str | None = None) -> Extraction:

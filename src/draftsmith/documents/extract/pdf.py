@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ._base import ENCRYPTED, NO_TEXT_LAYER, DocBuilder, Extraction, ExtractionError, HeadingPath
+from .dates import first_date
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,16 @@ def _find_title(flat: str, flat_lower: str | None, title: str, pos: int) -> int:
                 return at
             start = at + 1
     return -1
+
+
+def pdf_date(pdf) -> str | None:
+    """The PDF's CreationDate (else ModDate) from its Info dictionary, as ISO text."""
+    try:
+        meta = pdf.get_metadata_dict(skip_empty=True)
+    except Exception:  # unreadable metadata must never break extraction
+        log.debug("ignoring unreadable PDF metadata", exc_info=True)
+        return None
+    return first_date(meta.get("CreationDate"), meta.get("ModDate"))
 
 
 def page_labels(pdf, n_pages: int) -> list[str] | None:
@@ -321,9 +332,12 @@ def extract_pdf(path: Path) -> Extraction:
         toc = _toc_by_page(pdf, n)
         labels = page_labels(pdf, n)
         texts = list(_page_texts(pdf, 0, n))
+        date = pdf_date(pdf)
     finally:
         pdf.close()
-    return assemble_pdf(n, toc, texts, labels)
+    ex = assemble_pdf(n, toc, texts, labels)
+    ex.date = date
+    return ex
 
 
 # A PDF at least this long is worth reading in two halves by two pool workers.
@@ -332,9 +346,9 @@ SPLIT_MIN_PAGES = 48
 
 def read_pdf_half(
     path: Path, half: int
-) -> tuple[int, dict[int, list[Bookmark]], list[str] | None, list] | None:
-    """Page count, outline, page labels and cleaned page texts of the first (0) or
-    second (1) half of a long PDF (outline and labels: first half only), for
+) -> tuple[int, dict[int, list[Bookmark]], list[str] | None, list, str | None] | None:
+    """Page count, outline, page labels, cleaned page texts and date of the first (0) or
+    second (1) half of a long PDF (outline, labels, date: first half only), for
     :func:`assemble_pdf`; None when the PDF is short or
     pypdfium2 cannot open it, so that the caller extracts it whole."""
     import pypdfium2 as pdfium
@@ -348,8 +362,9 @@ def read_pdf_half(
         if n < SPLIT_MIN_PAGES:
             return None
         if half == 0:
-            return n, _toc_by_page(pdf, n), page_labels(pdf, n), list(_page_texts(pdf, 0, n // 2))
-        return n, {}, None, list(_page_texts(pdf, n // 2, n))
+            texts = list(_page_texts(pdf, 0, n // 2))
+            return n, _toc_by_page(pdf, n), page_labels(pdf, n), texts, pdf_date(pdf)
+        return n, {}, None, list(_page_texts(pdf, n // 2, n)), None
     finally:
         pdf.close()
 

@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from draftsmith.text.words import word_count
 
 from ._base import NO_TEXT, Extraction, ExtractionError, HeadingPath, Section, drop_title
+from .dates import first_date
 
 _CTRL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")
 
@@ -86,6 +87,21 @@ def markdown_sections(md: str) -> list[Section]:
     return drop_title(sections)
 
 
+# YAML front matter: "---" on the first line, closed by "---" (or "...") within a few KB
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.{0,4000}?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_FRONT_DATE_RE = re.compile(
+    r"^(?:date|published|pubdate)[ \t]*:[ \t]*[\"']?([^\"'\n]+)", re.M | re.I
+)
+
+
+def front_matter_date(md: str) -> str | None:
+    """The ``date:`` line of a Markdown file's YAML front matter, as ISO text."""
+    fm = _FRONT_MATTER_RE.match(md)
+    if fm is None:
+        return None
+    return first_date(*(m.group(1) for m in _FRONT_DATE_RE.finditer(fm.group(1))))
+
+
 def extract_markdown(path: Path, encoding: str | None = None) -> Extraction:
     data = Path(path).read_bytes()
     if not data:
@@ -93,7 +109,9 @@ def extract_markdown(path: Path, encoding: str | None = None) -> Extraction:
     md = normalise_text(decode_bytes(data, encoding))
     if not md.strip():
         raise ExtractionError("This file contains no text.", NO_TEXT)
-    return Extraction(md, markdown_sections(md), None, word_count(md), [])
+    return Extraction(
+        md, markdown_sections(md), None, word_count(md), [], date=front_matter_date(md)
+    )
 
 
 # --- plain text ------------------------------------------------------------------------

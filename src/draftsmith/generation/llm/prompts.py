@@ -182,7 +182,10 @@ def document_title(p: Passage) -> str | None:
 
 
 def document_date(p: Passage) -> str | None:
-    """A date the document's name carries ("report-2023-04.pdf"), if any."""
+    """The document's own date (from its metadata), else one its name carries
+    ("report-2023-04.pdf"), if any."""
+    if p.document_date:
+        return p.document_date
     m = _DATE_RE.search(p.document_name)
     return m.group(1) if m else None
 

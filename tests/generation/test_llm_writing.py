@@ -425,3 +425,29 @@ async def test_a_post_too_long_for_one_call_is_polished_in_windows(openai_server
     assert [h for h, _ in polished] == [h for h, _ in parts]
     assert all(md.startswith("Meanwhile, ") for h, md in polished if h)
     assert polished[0] == parts[0]
+
+
+async def test_what_a_weak_model_copies_from_its_prompt_never_reaches_the_draft(openai_server):
+    """What gemma3-270m wrote on llama-cpp-python without its chat template: the template's
+    tokens, the system prompt, passage headers, and one paragraph over and over."""
+    fact = "In winter the colony forms a tight cluster to keep the queen warm. [1]"
+    echo = "\n\n".join(
+        [
+            "<</SYS>>",
+            WRITE_SYSTEM,
+            "<</SYS>>",
+            f"Topic: {BRIEF.topic}",
+            f'[1] (winter.md, "Winter")\n{fact}',
+            f' (winter.md, "Winter")\n{fact}',
+            f"{fact}\n<<SYS>>",
+            "Cite only the numbers given. Do not invent facts that the sources do not state.",
+        ]
+    )
+    openai_server.push(ok(outline_json(2)), ok(echo))
+    draft = await engine(openai_server, concurrency=1, polish=False).generate(BRIEF, PASSAGES)
+    first = _parts(draft.markdown)[0][1]
+    assert strip_markers(first).strip() == strip_markers(fact).strip()
+    assert markers_in(first)
+    body = draft.markdown.split("\n## Sources")[0]
+    for debris in ("SYS", "Cite only", "Topic:", "winter.md", "grounded strictly"):
+        assert debris not in body

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from draftsmith.text.blocks import markdown_blocks
+from draftsmith.text.sentences import split_sentences
 
 from ..citations import SourceRegistry, markers_in, rewrite_markers, strip_markers
 from ..support import support_score
@@ -19,6 +20,14 @@ _REFUSAL = re.compile(
 )
 _TRAILING_SOURCES = re.compile(
     r"(?im)^\s*(?:#{1,6}\s*)?(?:\*\*)?(?:sources|references|citations|bibliography)(?:\*\*)?\s*:?\s*$"
+)
+
+
+#: chat-template tokens a server without the model's template leaks into the answer
+_TEMPLATE_TOKENS = re.compile(
+    r"<<\s*/?\s*SYS\s*>>|\[/?INST\]|<\|[a-z_]{2,20}\|>|</?(?:start_of_turn|end_of_turn|s)>"
+    r"(?:user|model|assistant|system)?",
+    re.IGNORECASE,
 )
 
 
@@ -48,6 +57,41 @@ def clean_section_text(text: str) -> str:
     return t.strip()
 
 
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", strip_markers(text).lower()))
+
+
+def strip_echo(text: str, prompt: str, passages: Sequence[Passage]) -> str:
+    """``text`` without what a weak model copies from its prompt instead of writing: chat
+    template tokens, lines of the instructions, the passages' headers, and paragraphs
+    repeated word for word (a model stuck in a loop)."""
+    t = _TEMPLATE_TOKENS.sub("", text)
+    echoed = {_norm(line) for line in prompt.split("\n") if len(_norm(line).split()) >= 3}
+    echoed |= {_norm(s.text) for s in split_sentences(prompt) if len(s.text.split()) >= 4}
+    names = tuple(f"({p.document_name}".lower() for p in passages)
+    kept_paras: list[str] = []
+    seen: set[str] = set()
+    for para in re.split(r"\n\s*\n", t):
+        lines = []
+        for line in para.split("\n"):
+            bare = line.strip().lower()
+            if bare.startswith(names) or re.match(r"^\[\d+\]\s*\(", bare):
+                continue  # a passage header, "(doc.pdf, "Title", p. 3)"
+            if _norm(line) in echoed:
+                continue
+            lines.append(line)
+        kept = "\n".join(lines).strip("\n")
+        sents = [s.text for s in split_sentences(kept)]
+        if sents and all(_norm(s) in echoed for s in sents):
+            continue
+        key = _norm(kept)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        kept_paras.append(kept)
+    return "\n\n".join(kept_paras)
+
+
 class _LazyMap:
     """Local passage number -> global citation number, assigned on first use
     (so global numbers follow the order of appearance in the draft)."""
@@ -63,12 +107,18 @@ class _LazyMap:
 
 
 def accept_answer(
-    text: str, used: list[Passage], registry: SourceRegistry, *, weak_threshold: float
+    text: str,
+    used: list[Passage],
+    registry: SourceRegistry,
+    *,
+    weak_threshold: float,
+    prompt: str = "",
 ) -> str:
     """The answer with global citation numbers; a paragraph without a marker cites the
     passage that supports it best, if one does well enough (so an answer without any
-    marker is usable when its passages support some of it). Raises :class:`Unusable`."""
-    t = clean_section_text(text)
+    marker is usable when its passages support some of it). ``prompt`` (the instructions,
+    without the passages) is what an echo of it is recognised by. Raises :class:`Unusable`."""
+    t = clean_section_text(strip_echo(text, prompt, used))
     if not t or not re.search(r"\w", strip_markers(t)):
         raise Unusable("the answer was empty")
     if _REFUSAL.match(t):

@@ -202,6 +202,9 @@ class PostWriter:
         s = self.settings
         label = heading or kind
         head, tail = prompts.write_prompt(self.req, kind, heading, points, words, context)
+        # what an answer must not echo: the fixed instructions, not the points or the body
+        bare_head, _ = prompts.write_prompt(self.req, kind, heading, [], words)
+        instructions = "\n".join((prompts.WRITE_SYSTEM, bare_head, tail))
         max_tokens = min(int(words * 2.0) + 150, max(300, s.context_budget_tokens // 2))
         messages, used = prompts.budget_messages(
             prompts.WRITE_SYSTEM,
@@ -232,7 +235,13 @@ class PostWriter:
                     messages, max_tokens, self.prog.cancelled, on_text=on_text
                 )
             try:
-                md = accept_answer(text, used, self.registry, weak_threshold=s.weak_threshold)
+                md = accept_answer(
+                    text,
+                    used,
+                    self.registry,
+                    weak_threshold=s.weak_threshold,
+                    prompt=instructions,
+                )
             except Unusable as e:
                 problem = str(e)
                 log.warning("unusable LLM answer for %s: %s", label, problem)

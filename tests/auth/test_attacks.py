@@ -173,6 +173,7 @@ async def test_unknown_email_and_wrong_password_answer_alike(client, user):
     )
 
 
+@pytest.mark.full_hash_cost
 async def test_unknown_email_costs_a_full_hash_check():
     from draftsmith.auth import passwords
 

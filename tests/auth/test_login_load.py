@@ -15,6 +15,8 @@ from tests.conftest import PASSWORD, register
 
 WRONG = {"email": "ada@example.com", "password": "not the password"}
 
+pytestmark = pytest.mark.full_hash_cost  # these measure what hashing costs the server
+
 
 @pytest.fixture
 def database_url(sqlite_url):

@@ -4,6 +4,7 @@ token is refused on the very next request, by this process and by another one.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -82,7 +83,10 @@ async def revoke(kind: str, client: httpx.AsyncClient, victim: str, settings, tm
             "DELETE", "/api/v1/auth/me", headers=bearer, json={"password": PASSWORD}
         )
     else:
-        done = cli("user", "disable", "ada@example.com", cwd=tmp_path, env=cli_env(settings))
+        # in a thread: the app's loop keeps running (and finishes what it was writing)
+        done = await asyncio.to_thread(
+            cli, "user", "disable", "ada@example.com", cwd=tmp_path, env=cli_env(settings)
+        )
         assert done.returncode == 0, done.stderr
         return
     assert response.status_code == 204, response.text

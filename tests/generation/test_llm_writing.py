@@ -429,25 +429,54 @@ async def test_a_post_too_long_for_one_call_is_polished_in_windows(openai_server
 
 async def test_what_a_weak_model_copies_from_its_prompt_never_reaches_the_draft(openai_server):
     """What gemma3-270m wrote on llama-cpp-python without its chat template: the template's
-    tokens, the system prompt, passage headers, and one paragraph over and over."""
+    tokens, the system prompt (a word changed), HTML paragraphs, passage headers, and one
+    paragraph over and over, the last copy cut off."""
     fact = "In winter the colony forms a tight cluster to keep the queen warm. [1]"
+    heat = "Bees shiver their flight muscles to produce heat inside the cluster. [1]"
+    on_topic = "This is how honey bee colonies work in the cold months. [1]"
+    system = WRITE_SYSTEM.replace("[1] or [2][3]", "[1] or [2]")
     echo = "\n\n".join(
         [
-            "<</SYS>>",
-            WRITE_SYSTEM,
+            "<</SYS>",
+            system,
             "<</SYS>>",
             f"Topic: {BRIEF.topic}",
             f'[1] (winter.md, "Winter")\n{fact}',
-            f' (winter.md, "Winter")\n{fact}',
-            f"{fact}\n<<SYS>>",
+            f"<p>{on_topic}</p>",
+            f' (winter.md, "Winter")\n{fact}\n{heat}',
+            f"{fact}\n{heat}\n<<SYS>>",
+            f"{fact}\nBees shiver their",
             "Cite only the numbers given. Do not invent facts that the sources do not state.",
         ]
     )
     openai_server.push(ok(outline_json(2)), ok(echo))
     draft = await engine(openai_server, concurrency=1, polish=False).generate(BRIEF, PASSAGES)
-    first = _parts(draft.markdown)[0][1]
-    assert strip_markers(first).strip() == strip_markers(fact).strip()
-    assert markers_in(first)
+    first = strip_markers(_parts(draft.markdown)[0][1])
+    paragraphs = [" ".join(p.split()) for p in first.split("\n\n")]
+    assert paragraphs == [
+        strip_markers(fact).strip(),
+        strip_markers(on_topic).strip(),
+        " ".join(strip_markers(f"{fact}\n{heat}").split()),
+    ], first
     body = draft.markdown.split("\n## Sources")[0]
-    for debris in ("SYS", "Cite only", "Topic:", "winter.md", "grounded strictly"):
+    for debris in ("SYS", "Cite only", "Topic:", "winter.md", "grounded strictly", "<p>"):
         assert debris not in body
+
+
+async def test_an_outline_from_a_weak_model_is_cleaned_up():
+    from draftsmith.generation.llm.outline import parse_outline
+
+    outline = parse_outline(
+        json.dumps(
+            {
+                "title": "https://www.pypdf.org/docs/en-US/1005392478600018101.pdf",
+                "sections": [
+                    {"heading": "Section 1: The waggle dance"},
+                    {"heading": "section 2 - Life in the hive"},
+                    {"heading": "Life in the Hive"},
+                ],
+            }
+        )
+    )
+    assert outline.title == ""
+    assert [s.heading for s in outline.to_sections(5)] == ["The waggle dance", "Life in the hive"]

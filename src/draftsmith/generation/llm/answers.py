@@ -25,10 +25,12 @@ _TRAILING_SOURCES = re.compile(
 
 #: chat-template tokens a server without the model's template leaks into the answer
 _TEMPLATE_TOKENS = re.compile(
-    r"<<\s*/?\s*SYS\s*>>|\[/?INST\]|<\|[a-z_]{2,20}\|>|</?(?:start_of_turn|end_of_turn|s)>"
+    r"<<?\s*/?\s*SYS\s*>>?|\[/?INST\]|<\|[a-z_]{2,20}\|>|</?(?:start_of_turn|end_of_turn|s)>"
     r"(?:user|model|assistant|system)?",
     re.IGNORECASE,
 )
+#: HTML paragraph tags where Markdown was asked for
+_HTML_PARAGRAPH = re.compile(r"(?i)<p>|</p>|<p\s*$")
 
 
 class Unusable(Exception):
@@ -57,39 +59,66 @@ def clean_section_text(text: str) -> str:
     return t.strip()
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", strip_markers(text).lower())
+
+
 def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", strip_markers(text).lower()))
+    return " ".join(_words(text))
 
 
-def strip_echo(text: str, prompt: str, passages: Sequence[Passage]) -> str:
+def _pieces(text: str) -> list[list[str]]:
+    """The words of each line and each sentence of ``text``."""
+    return [_words(x) for x in text.split("\n")] + [_words(s.text) for s in split_sentences(text)]
+
+
+class _Echo:
+    """Recognises text copied from the prompt: a line or sentence of its fixed instructions,
+    word for word or nearly (a small model drops or changes a word or two), or a line of
+    the brief word for word (nearly would be a sentence on the topic)."""
+
+    def __init__(self, instructions: str, brief: str) -> None:
+        fixed = _pieces(instructions)
+        self.exact = {" ".join(w) for w in fixed + _pieces(brief) if len(w) >= 3}
+        self.sets = [set(w) for w in fixed if len(w) >= 6]
+
+    def __call__(self, text: str) -> bool:
+        words = _words(text)
+        if " ".join(words) in self.exact:
+            return True
+        if len(words) < 6:
+            return False
+        mine = set(words)
+        return any(len(mine & theirs) >= 0.85 * len(mine) for theirs in self.sets)
+
+
+def strip_echo(text: str, instructions: str, brief: str, passages: Sequence[Passage]) -> str:
     """``text`` without what a weak model copies from its prompt instead of writing: chat
-    template tokens, lines of the instructions, the passages' headers, and paragraphs
-    repeated word for word (a model stuck in a loop)."""
-    t = _TEMPLATE_TOKENS.sub("", text)
-    echoed = {_norm(line) for line in prompt.split("\n") if len(_norm(line).split()) >= 3}
-    echoed |= {_norm(s.text) for s in split_sentences(prompt) if len(s.text.split()) >= 4}
+    template tokens, HTML paragraph tags, sentences of the instructions, the passages'
+    headers, and paragraphs it repeats (a model stuck in a loop repeats one, or stops
+    in the middle of its copy)."""
+    t = _HTML_PARAGRAPH.sub("\n\n", _TEMPLATE_TOKENS.sub("", text))
+    echo = _Echo(instructions, brief)
     names = tuple(f"({p.document_name}".lower() for p in passages)
-    kept_paras: list[str] = []
-    seen: set[str] = set()
+    kept: list[str] = []
+    keys: list[str] = []
     for para in re.split(r"\n\s*\n", t):
         lines = []
         for line in para.split("\n"):
             bare = line.strip().lower()
-            if bare.startswith(names) or re.match(r"^\[\d+\]\s*\(", bare):
-                continue  # a passage header, "(doc.pdf, "Title", p. 3)"
-            if _norm(line) in echoed:
-                continue
+            if bare.startswith(names) or re.match(r"^\[\d+\]\s*\(", bare) or echo(line):
+                continue  # a passage header "(doc.pdf, "Title", p. 3)", or the instructions
             lines.append(line)
-        kept = "\n".join(lines).strip("\n")
-        sents = [s.text for s in split_sentences(kept)]
-        if sents and all(_norm(s) in echoed for s in sents):
+        para = "\n".join(lines).strip("\n")
+        for sent in reversed(split_sentences(para)):
+            if echo(sent.text):
+                para = (para[: sent.start].rstrip() + " " + para[sent.end :].lstrip()).strip()
+        key = _norm(para)
+        if not key or any(key == k or (len(key) >= 40 and k.startswith(key)) for k in keys):
             continue
-        key = _norm(kept)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        kept_paras.append(kept)
-    return "\n\n".join(kept_paras)
+        keys.append(key)
+        kept.append(para)
+    return "\n\n".join(kept)
 
 
 class _LazyMap:
@@ -112,13 +141,15 @@ def accept_answer(
     registry: SourceRegistry,
     *,
     weak_threshold: float,
-    prompt: str = "",
+    instructions: str = "",
+    brief: str = "",
 ) -> str:
     """The answer with global citation numbers; a paragraph without a marker cites the
     passage that supports it best, if one does well enough (so an answer without any
-    marker is usable when its passages support some of it). ``prompt`` (the instructions,
-    without the passages) is what an echo of it is recognised by. Raises :class:`Unusable`."""
-    t = clean_section_text(strip_echo(text, prompt, used))
+    marker is usable when its passages support some of it). ``instructions`` and ``brief``
+    (the prompt without the passages) are what an echo of it is recognised by. Raises
+    :class:`Unusable`."""
+    t = clean_section_text(strip_echo(text, instructions, brief, used))
     if not t or not re.search(r"\w", strip_markers(t)):
         raise Unusable("the answer was empty")
     if _REFUSAL.match(t):

@@ -38,7 +38,17 @@ def _as_list(value: Any) -> list[Any]:
 
 
 Text = Annotated[str, BeforeValidator(_text)]
-Heading = Annotated[Text, AfterValidator(lambda h: h.strip("# ")[:_MAX_HEADING_CHARS])]
+#: a label small models put before the heading itself: "Section 2: ", "Part II - "
+_LABEL = re.compile(r"(?i)^(?:section|part|chapter|step)\s*(?:\d+|[ivx]+)\s*[:.)\-–—]\s*(?=\S)")
+#: what is not a title: a URL, a path or a file name
+_NOT_A_TITLE = re.compile(r"(?i)^(?:[a-z][a-z0-9+.-]*://|/)\S*$|^\S+\.[a-z0-9]{2,5}$")
+
+
+def _heading(text: str) -> str:
+    return _LABEL.sub("", text.strip("# "))[:_MAX_HEADING_CHARS]
+
+
+Heading = Annotated[Text, AfterValidator(_heading)]
 Points = Annotated[
     list[Text],
     BeforeValidator(_as_list),
@@ -77,7 +87,9 @@ class Outline(BaseModel):
     @field_validator("title", mode="before")
     @classmethod
     def _title_text_only(cls, value: Any) -> Any:
-        return value if isinstance(value, str) else ""
+        if not isinstance(value, str) or _NOT_A_TITLE.match(value.strip()):
+            return ""
+        return value
 
     @field_validator("sections", mode="before")
     @classmethod
@@ -87,7 +99,12 @@ class Outline(BaseModel):
     @field_validator("sections")
     @classmethod
     def _usable(cls, value: list[OutlineItem]) -> list[OutlineItem]:
-        value = [s for s in value if s.heading]
+        seen: set[str] = set()
+        value = [
+            s
+            for s in value
+            if s.heading and s.heading.lower() not in seen and not seen.add(s.heading.lower())
+        ]
         if not value:
             raise ValueError("no usable sections")
         return value

@@ -202,9 +202,9 @@ class PostWriter:
         s = self.settings
         label = heading or kind
         head, tail = prompts.write_prompt(self.req, kind, heading, points, words, context)
-        # what an answer must not echo: the fixed instructions, not the points or the body
-        bare_head, _ = prompts.write_prompt(self.req, kind, heading, [], words)
-        instructions = "\n".join((prompts.WRITE_SYSTEM, bare_head, tail))
+        # what an answer must not echo: the instructions and the brief (not the points or
+        # the body, which it may well restate)
+        brief, _ = prompts.write_prompt(self.req, kind, heading, [], words)
         max_tokens = min(int(words * 2.0) + 150, max(300, s.context_budget_tokens // 2))
         messages, used = prompts.budget_messages(
             prompts.WRITE_SYSTEM,
@@ -240,7 +240,8 @@ class PostWriter:
                     used,
                     self.registry,
                     weak_threshold=s.weak_threshold,
-                    prompt=instructions,
+                    instructions=f"{prompts.WRITE_SYSTEM}\n{tail}",
+                    brief=brief,
                 )
             except Unusable as e:
                 problem = str(e)

@@ -132,6 +132,11 @@ def test_the_outline_editor_works_by_keyboard(page, browser_context, live):
     assert (
         page.locator("#outline-list .outline-points").nth(2).input_value() == "sea stars\nlimpets"
     )
+    # each points box is as tall as its points: none hides behind a scroll bar
+    for box in page.locator("#outline-list .outline-points").all():
+        lines = box.input_value().count("\n") + 1
+        assert box.evaluate("b => b.rows") == min(8, max(2, lines))
+        assert box.evaluate("b => b.scrollHeight <= b.clientHeight + 2")
 
     # a blank heading is refused, clearly
     page.get_by_role("button", name="Add a section").click()

@@ -473,10 +473,17 @@ async def test_an_outline_from_a_weak_model_is_cleaned_up():
                 "sections": [
                     {"heading": "Section 1: The waggle dance"},
                     {"heading": "section 2 - Life in the hive"},
+                    {"heading": "3. Winter cluster"},
+                    {"heading": "10 things bees do"},
                     {"heading": "Life in the Hive"},
                 ],
             }
         )
     )
     assert outline.title == ""
-    assert [s.heading for s in outline.to_sections(5)] == ["The waggle dance", "Life in the hive"]
+    assert [s.heading for s in outline.to_sections(5)] == [
+        "The waggle dance",
+        "Life in the hive",
+        "Winter cluster",
+        "10 things bees do",
+    ]

@@ -38,8 +38,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 Text = Annotated[str, BeforeValidator(_text)]
-#: a label small models put before the heading itself: "Section 2: ", "Part II - "
-_LABEL = re.compile(r"(?i)^(?:section|part|chapter|step)\s*(?:\d+|[ivx]+)\s*[:.)\-–—]\s*(?=\S)")
+#: a label small models put before the heading itself: "Section 2: ", "Part II - ", "3. "
+_LABEL = re.compile(
+    r"(?i)^(?:(?:section|part|chapter|step)\s*(?:\d+|[ivx]+)\s*[:.)\-–—]|\d{1,2}[.)])\s*(?=\S)"
+)
 #: what is not a title: a URL, a path or a file name
 _NOT_A_TITLE = re.compile(r"(?i)^(?:[a-z][a-z0-9+.-]*://|/)\S*$|^\S+\.[a-z0-9]{2,5}$")
 

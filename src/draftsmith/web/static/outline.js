@@ -54,6 +54,9 @@ function sectionItem(section) {
   const heading = el("input", { type: "text", class: "outline-heading", maxlength: "200", value: section.heading, required: true });
   const points = el("textarea", { class: "outline-points", rows: "2", placeholder: "Points to cover, one per line (optional)" });
   points.value = (section.points || []).join("\n");
+  // as tall as its points (2 to 8 lines), so none hides behind a scroll bar
+  const fit = () => { points.rows = Math.min(8, Math.max(2, points.value.split("\n").length)); };
+  fit();
   const handle = el("span", { class: "outline-handle", draggable: "true", title: "Drag to reorder", "aria-hidden": "true" }, "⋮⋮");
   const button = (act, text) => el("button", { type: "button", class: "btn btn-ghost btn-sm btn-icon", "data-act": act }, text);
   const item = el("li", { class: "outline-item" },
@@ -62,7 +65,7 @@ function sectionItem(section) {
     el("div", { class: "outline-fields" }, heading, points),
     el("div", { class: "outline-tools" }, button("up", "↑"), button("down", "↓"), button("delete", "✕")));
   heading.addEventListener("input", () => { relabel(); changed(); });
-  points.addEventListener("input", changed);
+  points.addEventListener("input", () => { fit(); changed(); });
   item.addEventListener("keydown", (e) => {
     if (e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
       e.preventDefault();

@@ -3,6 +3,9 @@ every query word required, pages of the ranking, a status filter."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
+from draftsmith.documents import search as search_module
 from tests.documents.helpers import upload, wait_done
 
 
@@ -39,3 +42,23 @@ async def test_documents_are_ranked_by_their_best_passage_and_paged(app, user):
         "weak.md",
     ]
     assert (await search(q="lens", status="failed"))["items"] == []
+
+
+async def test_sqlite_ranks_from_the_full_text_index_not_from_every_chunk(app, user):
+    """The plan walks the full-text matches and looks each chunk up by its key (walking the
+    user's chunks and asking the index about each made search 20x slower)."""
+    if not app.state.settings.is_sqlite:
+        return
+    body = await upload(user, ("a.md", _doc("Lighthouse", "The lighthouse lens.", 3)))
+    await wait_done(user, body["documents"][0]["id"])
+    async with app.state.engine.connect() as connection:
+        plan = [
+            row[3]
+            for row in await connection.execute(
+                text("EXPLAIN QUERY PLAN " + search_module._SQLITE_RANK_DOCUMENTS),
+                {"match": '"lighthouse"', "user_id": "u", "k": 10},
+            )
+        ]
+    scans = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+    assert scans[0].startswith("SCAN chunks_fts"), plan
+    assert "PRIMARY KEY" in scans[1], plan

@@ -108,7 +108,7 @@ async def retrieve(
 async def _retrieve_sqlite(
     db, user_id, terms, document_ids, k, match_all, doc_filter
 ) -> list[SearchHit]:
-    rank = f"bm25(chunks_fts, {HEADING_WEIGHT}, 1.0)"
+    rank = _SQLITE_RANK
     statement = text(
         f"SELECT {_HIT_COLUMNS}, -{rank} AS score "
         "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
@@ -152,23 +152,18 @@ scored AS (
     ) AS score
     FROM matches m JOIN df USING (lexeme) CROSS JOIN stats
     GROUP BY m.id
-    {{scored_limit}}
+    ORDER BY score DESC LIMIT :k
 )
 """
 _PG_TOP_CHUNKS = f"""
 SELECT {_HIT_COLUMNS}, scored.score FROM scored JOIN chunks c ON c.id = scored.id
 ORDER BY scored.score DESC, c.id
 """
-#: documents by their best chunk's score (ids only: no text leaves the database)
-_PG_TOP_DOCUMENTS = """
-SELECT c.document_id, max(scored.score) AS score FROM scored JOIN chunks c ON c.id = scored.id
-GROUP BY c.document_id ORDER BY score DESC, c.document_id LIMIT :k
-"""
 
 
 async def _retrieve_postgres(
-    db, user_id, terms, document_ids, k, match_all, doc_filter, by_document=False
-) -> list:
+    db, user_id, terms, document_ids, k, match_all, doc_filter
+) -> list[SearchHit]:
     # Lexemes as the index's configuration (stemmed) sees them, each quoted as a tsquery literal.
     lexemes = (
         (
@@ -190,17 +185,44 @@ async def _retrieve_postgres(
     scored = _PG_BM25.format(
         doc_filter=doc_filter,
         doc_filter_documents="AND d.id IN :document_ids" if document_ids is not None else "",
-        scored_limit="" if by_document else "ORDER BY score DESC LIMIT :k",
     )
-    statement = text(scored + (_PG_TOP_DOCUMENTS if by_document else _PG_TOP_CHUNKS))
+    statement = text(scored + _PG_TOP_CHUNKS)
     params = {"query": " ".join(terms), "tsquery": tsquery, "user_id": user_id, "k": k}
     if document_ids is not None:
         statement = statement.bindparams(bindparam("document_ids", expanding=True))
         params["document_ids"] = list(document_ids)
     rows = await db.execute(statement, params)
-    if by_document:
-        return [(row[0], float(row[1])) for row in rows]
     return [_hit(row) for row in rows]
+
+
+_SQLITE_RANK = f"bm25(chunks_fts, {HEADING_WEIGHT}, 1.0)"
+#: MATERIALIZED: bm25() only works in the full-text query itself, not once SQLite has
+#: flattened that query into the aggregate. CROSS JOIN: the full-text index first, then
+#: each match's chunk by its key; left to itself, SQLite walks every chunk of the user
+#: and asks the index about each (20x slower for 1,800 chunks).
+_SQLITE_RANK_DOCUMENTS = (
+    "WITH s AS MATERIALIZED ("
+    f"  SELECT c.document_id AS document_id, -{_SQLITE_RANK} AS score "
+    "  FROM chunks_fts CROSS JOIN chunks c ON c.id = chunks_fts.rowid "
+    "  WHERE chunks_fts MATCH :match AND c.user_id = :user_id AND NOT c.boilerplate"
+    ") SELECT document_id, max(score) AS best FROM s "
+    "GROUP BY document_id ORDER BY best DESC, document_id LIMIT :k"
+)
+
+
+#: On PostgreSQL the list is ranked by ts_rank, computed in C from the index's own vectors
+#: (the heading's weight A against the text's as in retrieval, length-normalised): BM25
+#: there means unnesting every matching chunk's vector, 5-10x the cost, which retrieval
+#: for a draft pays and a search box as you type should not.
+_TS_RANK_WEIGHTS = "{{{0},{0},{0},1}}".format(round(1 / HEADING_WEIGHT, 3))  # D, C, B, A
+_PG_RANK_DOCUMENTS = f"""
+WITH q AS (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' & ')) AS tsq
+           FROM unnest(to_tsvector('draftsmith_english', :query)))
+SELECT c.document_id, max(ts_rank('{_TS_RANK_WEIGHTS}', c.tsv, q.tsq, 1)) AS score
+FROM chunks c CROSS JOIN q
+WHERE q.tsq IS NOT NULL AND c.tsv @@ q.tsq AND c.user_id = :user_id AND NOT c.boilerplate
+GROUP BY c.document_id ORDER BY score DESC, c.document_id LIMIT :k
+"""
 
 
 async def rank_documents(
@@ -212,20 +234,10 @@ async def rank_documents(
     terms = query_terms(query)
     if not terms:
         return []
-    if db.bind.dialect.name != "sqlite":
-        return await _retrieve_postgres(
-            db, user_id, terms, None, limit, True, " AND NOT c.boilerplate", by_document=True
-        )
-    rank = f"bm25(chunks_fts, {HEADING_WEIGHT}, 1.0)"
-    # MATERIALIZED: bm25() only works in the full-text query itself, not once SQLite has
-    # flattened that query into the aggregate
-    statement = text(
-        "WITH s AS MATERIALIZED ("
-        f"  SELECT c.document_id AS document_id, -{rank} AS score "
-        "  FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-        "  WHERE chunks_fts MATCH :match AND c.user_id = :user_id AND NOT c.boilerplate"
-        ") SELECT document_id, max(score) AS best FROM s "
-        "GROUP BY document_id ORDER BY best DESC, document_id LIMIT :k"
-    )
-    params = {"match": _fts5_query(terms, True), "user_id": user_id, "k": limit}
+    if db.bind.dialect.name == "sqlite":
+        statement = text(_SQLITE_RANK_DOCUMENTS)
+        params = {"match": _fts5_query(terms, True), "user_id": user_id, "k": limit}
+    else:
+        statement = text(_PG_RANK_DOCUMENTS)
+        params = {"query": " ".join(terms), "user_id": user_id, "k": limit}
     return [(row[0], float(row[1])) for row in await db.execute(statement, params)]

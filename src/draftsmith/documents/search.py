@@ -4,8 +4,9 @@ SQLite uses FTS5 with the Porter stemmer over the heading and the text (its ``bm
 ranking); PostgreSQL uses a generated ``tsvector``
 ('draftsmith_english': English stemming, stopwords kept; heading weight A, text weight
 B) with a GIN index, and computes Okapi BM25 in SQL from the lexeme positions, so both
-rank the same way. Navigation and boilerplate chunks (``chunks.boilerplate``) are left
-out of results unless asked for.
+rank passages the same way (the documents list on PostgreSQL is ranked by the cheaper
+``ts_rank``: ``_PG_RANK_DOCUMENTS``). Navigation and boilerplate chunks
+(``chunks.boilerplate``) are left out of results unless asked for.
 """
 
 from __future__ import annotations
@@ -108,12 +109,11 @@ async def retrieve(
 async def _retrieve_sqlite(
     db, user_id, terms, document_ids, k, match_all, doc_filter
 ) -> list[SearchHit]:
-    rank = _SQLITE_RANK
     statement = text(
-        f"SELECT {_HIT_COLUMNS}, -{rank} AS score "
+        f"SELECT {_HIT_COLUMNS}, -{_SQLITE_RANK} AS score "
         "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
         f"WHERE chunks_fts MATCH :match AND c.user_id = :user_id {doc_filter} "
-        f"ORDER BY {rank} LIMIT :k"
+        f"ORDER BY {_SQLITE_RANK} LIMIT :k"
     )
     params = {"match": _fts5_query(terms, match_all), "user_id": user_id, "k": k}
     if document_ids is not None:

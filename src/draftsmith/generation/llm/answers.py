@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from draftsmith.text.blocks import markdown_blocks
 from draftsmith.text.sentences import split_sentences
+from draftsmith.text.tokens import tokenize
 
 from ..citations import SourceRegistry, markers_in, rewrite_markers, strip_markers
 from ..support import support_score
@@ -60,7 +61,7 @@ def clean_section_text(text: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", strip_markers(text).lower())
+    return tokenize(strip_markers(text))
 
 
 def _norm(text: str) -> str:

@@ -101,12 +101,11 @@ class Outline(BaseModel):
     @field_validator("sections")
     @classmethod
     def _usable(cls, value: list[OutlineItem]) -> list[OutlineItem]:
-        seen: set[str] = set()
-        value = [
-            s
-            for s in value
-            if s.heading and s.heading.lower() not in seen and not seen.add(s.heading.lower())
-        ]
+        unique: dict[str, OutlineItem] = {}
+        for s in value:
+            if s.heading:
+                unique.setdefault(s.heading.lower(), s)  # the first of duplicate headings
+        value = list(unique.values())
         if not value:
             raise ValueError("no usable sections")
         return value

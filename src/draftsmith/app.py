@@ -85,9 +85,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     app.state.engine = engine
     app.state.redis = await connect_redis(settings.redis_url) if settings.redis_url else None
-    app.state.sessions = LiveSessions.for_settings(settings, app.state.redis)
-    app.state.signals = Signals(settings.redis_url)
+    app.state.signals = Signals(settings.redis_url, settings.database)
     await app.state.signals.listen()
+    app.state.sessions = LiveSessions.for_settings(settings, app.state.redis, app.state.signals)
     app.state.db = session_factory(
         engine, live_sessions=app.state.sessions, signals=app.state.signals
     )

@@ -441,15 +441,18 @@ async def _with_db(settings: Settings, work):
 
     from draftsmith.auth.live import LiveSessions
     from draftsmith.db import create_engine, session_factory
+    from draftsmith.signals import Signals
 
     engine = create_engine(settings.database)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    signals = Signals(settings.redis_url, settings.database)  # sends, never listens
     try:
-        sessions = LiveSessions.for_settings(settings, redis)
+        sessions = LiveSessions.for_settings(settings, redis, signals)
         async with session_factory(engine, live_sessions=sessions)() as db:
             return await work(db)
     finally:
         await engine.dispose()
+        await signals.close()
         if redis is not None:
             await redis.aclose()
 

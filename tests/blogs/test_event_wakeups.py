@@ -118,20 +118,27 @@ async def test_a_commit_in_the_web_process_wakes_the_stream(tmp_path, sqlite_url
             run_sync(_wipe_url, sqlite_url)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
-async def test_a_commit_in_another_process_wakes_the_stream_through_redis(
-    request, tmp_path, redis_url, database
-):
+@pytest.mark.parametrize(
+    "database, broker", [("sqlite", "redis"), ("postgres", "redis"), ("postgres", "notify")]
+)
+async def test_a_commit_in_another_process_wakes_the_stream(request, tmp_path, database, broker):
+    """Through Redis pub/sub, or without Redis through PostgreSQL's NOTIFY (another web
+    process's in-process worker)."""
     database_url = request.getfixturevalue(f"{database}_url")
+    redis_url = request.getfixturevalue("redis_url") if broker == "redis" else None
     app, server = serve(tmp_path, database_url, redis_url=redis_url)
     with server:
         run_sync(_wipe_url, database_url)
         engine = create_engine(database_url)
-        worker_signals = Signals(redis_url)  # what a `draftsmith worker` process has
+        # what a `draftsmith worker` (or another web process) has
+        worker_signals = Signals(redis_url, database_url)
         worker_db = session_factory(engine, signals=worker_signals)
-        redis = Redis.from_url(redis_url)
+        redis = Redis.from_url(redis_url) if redis_url else None
         try:
-            await wait_for_subscriber(redis)
+            if redis is not None:
+                await wait_for_subscriber(redis)
+            else:
+                assert app.state.signals.listening
             client, _, session_id, blog_id, lines, stream = await open_quiet_stream(
                 server, app, worker_db
             )
@@ -148,7 +155,8 @@ async def test_a_commit_in_another_process_wakes_the_stream_through_redis(
             await client.aclose()
         finally:
             await worker_signals.close()
-            await redis.aclose()
+            if redis is not None:
+                await redis.aclose()
             await engine.dispose()
             run_sync(_wipe_url, database_url)
 

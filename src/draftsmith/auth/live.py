@@ -8,11 +8,15 @@ Every logout, logout-all, password change, disable and deletion bumps it after c
 - in a file beside a SQLite database, which ``draftsmith user ...`` in another process grows
   by a byte (one ``stat`` per request: its size and modification time);
 - in Redis when configured (a fresh random value, read in the same round trip as the
-  access-token denylist), so every web process sees it.
+  access-token denylist), so every web process sees it;
+- on PostgreSQL without Redis, by a ``NOTIFY`` that every web process ``LISTEN``s to
+  (``draftsmith.signals``): the revoking process waits until every listening process has
+  confirmed that it forgot (a second at most), so none trusts its memory after it answers.
+  While a process is not listening (connecting, or its connection lost) it trusts no memory
+  and asks the database each time.
 
 The epoch is read *before* the database is asked, so a revocation that commits meanwhile
-invalidates what that query found. On PostgreSQL without Redis nothing would tell this
-process about a revocation made elsewhere (the CLI), so every request asks the database.
+invalidates what that query found.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from draftsmith.config import Settings
 from draftsmith.db import utcnow
 from draftsmith.outage import Outage
 from draftsmith.reads import Reads
+from draftsmith.signals import Signals
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ MAX_ENTRIES = 20_000
 EPOCH_KEY = "draftsmith:auth-epoch:{}"
 DENIED_KEY = "draftsmith:denied-jti:{}"
 REDIS_EPOCH_TTL_S = 7 * 86400  # longer than any cache entry lives
+REVOKED_TOPIC = "auth-revoked:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +128,45 @@ class LiveSessions:
     """The per-process memory of live sessions, the Redis denylist, and the revocation
     epochs that keep the memory honest."""
 
-    def __init__(self, redis: Redis | None, epoch_path: Path | None, remember: bool) -> None:
+    def __init__(
+        self,
+        redis: Redis | None,
+        epoch_path: Path | None,
+        remember: bool,
+        signals: Signals | None = None,
+    ) -> None:
         self.redis = redis
         self.epoch_path = epoch_path
         self.remember = remember
+        #: PostgreSQL without Redis: revocations arrive as notifications
+        self.signals = signals
+        if signals is not None:
+            signals.on_receive(self._told)
         self._local: dict[str, int] = {}
+        self._remote: dict[str, int] = {}
+        self._restarts = 0
         self._entries: dict[tuple[str, str], tuple[tuple, Account, datetime, float]] = {}
         self._verified: dict[str, tokens.AccessClaims] = {}
         self.outage = Outage("Redis (the token denylist and session epochs)")
 
     @classmethod
-    def for_settings(cls, settings: Settings, redis: Redis | None) -> LiveSessions:
+    def for_settings(
+        cls, settings: Settings, redis: Redis | None, signals: Signals | None = None
+    ) -> LiveSessions:
         path = epoch_file(settings)
-        return cls(redis, path, remember=redis is not None or path is not None)
+        if redis is not None or signals is None or signals.via != "PostgreSQL":
+            signals = None
+        remember = redis is not None or path is not None or signals is not None
+        return cls(redis, path, remember=remember, signals=signals)
+
+    def _told(self, topic: str) -> None:
+        """Another process (or this one) revoked a user's sessions."""
+        if topic.startswith(REVOKED_TOPIC):
+            user_id = topic.removeprefix(REVOKED_TOPIC)
+            if len(self._remote) >= MAX_ENTRIES:  # counters restart: a new series of epochs
+                self._remote.clear()
+                self._restarts += 1
+            self._remote[user_id] = self._remote.get(user_id, 0) + 1
 
     def claims(self, secret: str, token: str) -> tokens.AccessClaims:
         """The verified claims of an access token (raises ``tokens.InvalidToken``); a token
@@ -165,6 +197,10 @@ class LiveSessions:
             self.outage.recovered()
             if denied:
                 return True, None
+        elif self.signals is not None:
+            if not self.signals.listening:
+                return False, None  # a notification may be missed: ask the database
+            remote = (self.signals.generation, self._restarts, self._remote.get(user_id, 0))
         return False, (self._local.get(user_id, 0), remote, _file_epoch(self.epoch_path))
 
     async def user(
@@ -215,6 +251,11 @@ class LiveSessions:
         for key in [key for key in self._entries if key[0] == user_id]:
             self._entries.pop(key, None)
         await bump_shared_epochs(self.redis, self.epoch_path, user_id)
+        if self.signals is not None and not await self.signals.tell_everywhere(
+            [REVOKED_TOPIC + user_id]
+        ):
+            # the other processes keep trusting their memory until the entry backstop
+            log.warning("could not notify the other processes of a session revocation")
 
 
 async def bump_shared_epochs(redis: Redis | None, epoch_path: Path | None, user_id: str) -> None:

@@ -33,7 +33,7 @@ browser:
 
 # The lint runs first: a fresh clone's `make test` fails on unformatted or unlinted code.
 test: lint browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 LOAD_USERS ?= 50
 LOAD_MINUTES ?= 5

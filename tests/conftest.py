@@ -23,7 +23,18 @@ from tests import corpus
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_DSN = os.environ.get("DRAFTSMITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("DRAFTSMITH_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    """Database 15, or under pytest-xdist one database per worker (15, 14, ...): the tests
+    flush it."""
+    base = os.environ.get("DRAFTSMITH_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    server, _, database = base.rpartition("/")
+    return f"{server}/{int(database or 15) - int(worker or 0)}"
+
+
+REDIS_URL = _redis_url()
 PASSWORD = "a sturdy test passphrase"
 
 

@@ -11,8 +11,9 @@ looks for the ways a sentence goes beyond its source:
   from elsewhere in the passage in place of the source's own ("descended from the
   Muscovy duck, apart from the mallard"), or an antonym of it ("hard" for "easy");
 - *coverage*: too small a share of the sentence's content words (Snowball stems, with
-  prefix matching for derived forms; rare words weigh more, by their frequency in
-  English from ``wordfreq``) occurs in the passage - a claim it doesn't make.
+  prefix matching for derived forms and the common synonyms of :mod:`.lexicon`; rare
+  words weigh more, by their frequency in English from ``wordfreq``) occurs in the
+  passage - a claim it doesn't make.
 
 Verbatim and near-verbatim sentences pass; faithful paraphrases mostly pass when
 they keep the source's names, numbers and key terms. ``borderline`` marks the
@@ -31,6 +32,8 @@ from wordfreq import zipf_frequency
 
 from draftsmith.text.tokens import STOPWORDS, is_content_token, tokenize
 from draftsmith.text.tokens import stem as _stem
+
+from .lexicon import ANTONYMS, synonyms
 
 
 @lru_cache(maxsize=65536)
@@ -53,48 +56,6 @@ BORDER_HIGH = 0.8
 NEGATIONS = frozenset(
     "not no never none nothing neither nor cannot without nobody nowhere rather instead".split()
 )
-#: word pairs whose swap reverses a claim (matched on stems, both directions)
-_ANTONYMS = {
-    ("easy", "hard"),
-    ("easy", "difficult"),
-    ("increas", "decreas"),
-    ("increase", "decrease"),
-    ("before", "after"),
-    ("more", "less"),
-    ("more", "fewer"),
-    ("larg", "small"),
-    ("large", "small"),
-    ("largest", "smallest"),
-    ("larger", "smaller"),
-    ("bigger", "smaller"),
-    ("big", "small"),
-    ("longer", "shorter"),
-    ("older", "younger"),
-    ("earlier", "later"),
-    ("better", "worse"),
-    ("high", "low"),
-    ("higher", "lower"),
-    ("always", "never"),
-    ("allow", "forbid"),
-    ("allow", "prevent"),
-    ("enabl", "disabl"),
-    ("enable", "disable"),
-    ("true", "false"),
-    ("male", "female"),
-    ("first", "last"),
-    ("minimum", "maximum"),
-    ("fast", "slow"),
-    ("faster", "slower"),
-    ("include", "exclude"),
-    ("accept", "reject"),
-    ("success", "failure"),
-    ("add", "remove"),
-    ("can", "cannot"),
-    ("must", "may"),
-    ("require", "optional"),
-}
-ANTONYMS = {frozenset(stem(w) for w in p) for p in _ANTONYMS}
-
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
@@ -337,7 +298,8 @@ def _weight(word: str) -> float:
 
 def coverage(sentence: str, passage_stems: set[str]) -> float:
     """Weighted share of the sentence's content words found in the passage (stems;
-    words of 6+ letters also match on their first 5 letters: "retrieval" ~ "retrieve")."""
+    words of 6+ letters also match on their first 5 letters: "retrieval" ~ "retrieve";
+    a synonym of the lexicon counts: "difficult" ~ "hard")."""
     words = {stem(t): t for t in tokenize(sentence) if is_content_token(t)}
     if not words:
         return 1.0
@@ -346,7 +308,11 @@ def coverage(sentence: str, passage_stems: set[str]) -> float:
     for s, word in words.items():
         w = _weight(word)
         total += w
-        if s in passage_stems or (len(s) >= 6 and s[:5] in prefixes):
+        if (
+            s in passage_stems
+            or (len(s) >= 6 and s[:5] in prefixes)
+            or not synonyms(s).isdisjoint(passage_stems)
+        ):
             hit += w
     return hit / total
 

@@ -6,7 +6,8 @@ looks for the ways a sentence goes beyond its source:
 - *critical tokens* the passages lack: numbers and dates, quoted strings, code
   identifiers, proper names and acronyms (one missing is enough to fail);
 - *negation*: a word negated in the sentence but not in the passage, or the reverse,
-  or a negative sentence whose closest passage sentence has no negation at all;
+  or a sentence with more negations than the passage sentence it follows closely
+  ("not", "never", "no longer", "fails to", "unable to", "un-" words);
 - *swaps*: in a sentence that follows one passage sentence closely, a word taken
   from elsewhere in the passage in place of the source's own ("descended from the
   Muscovy duck, apart from the mallard"), or an antonym of it ("hard" for "easy");
@@ -169,18 +170,26 @@ def _missing_critical(sentence: str, src: _Source) -> list[str]:
 
 
 def _tokens(text: str) -> list[str]:
-    """Lower-cased stemmed word tokens, negations kept, "n't" split off as "not"."""
+    """Lower-cased stemmed word tokens, negations kept: "n't" split off as "not",
+    "unprotected" as "not protected", "fails to" and "unable to" as "not"."""
     out: list[str] = []
-    for tok in tokenize(text):
+    tokens = tokenize(text)
+    for i, tok in enumerate(tokens):
         if tok.endswith("n't"):
             out.extend([tok[:-3], "not"])
         elif tok == "cannot":
             out.extend(["can", "not"])
+        elif tok in _NEGATIVE_VERBS and tokens[i + 1 : i + 2] == ["to"]:
+            out.append("not")
         elif len(tok) >= 7 and tok.startswith("un") and zipf_frequency(tok[2:], "en") >= 3:
             out.extend(["not", stem(tok[2:])])  # "unprotected" = "not protected"
         else:
             out.append(stem(tok))
     return out
+
+
+#: words that negate the verb after their "to" ("fails to start")
+_NEGATIVE_VERBS = frozenset("fail fails failed failing unable".split())
 
 
 def _negated_spans(tokens: list[str], width: int = 2, reach: int = 5) -> set[str]:
@@ -196,6 +205,10 @@ def _negated_spans(tokens: list[str], width: int = 2, reach: int = 5) -> set[str
             ]
             heads.update(span[:width])
     return heads
+
+
+def _negations(tokens: list[str]) -> int:
+    return sum(t in NEGATIONS for t in tokens)
 
 
 def _passage_sentences(passages: Sequence[str]) -> list[list[str]]:
@@ -233,15 +246,15 @@ def _negation_mismatch(sentence: list[str], passage: list[list[str]]) -> str:
     s_negated = _negated_spans(sentence, width=1)
     p_negated = set().union(*(_negated_spans(p) for p in passage)) if passage else set()
     everywhere = {t for p in passage for t in p}
-    if s_negated and s_negated & everywhere and not s_negated & p_negated:
-        return f"the sentence negates “{sorted(s_negated & everywhere)[0]}”, the source does not"
+    if lone := sorted(s_negated & everywhere - p_negated):
+        return f"the sentence negates “{lone[0]}”, the source does not"
     if not words:
         return ""
-    if any(t in NEGATIONS for t in sentence):
-        # the passage sentence that says nearly the same thing has no negation at all
+    if negations := _negations(sentence):
+        # the passage sentence that says nearly the same thing has fewer negations
         closest = max(passage, key=lambda p: len(words & set(p)), default=[])
-        if len(words & set(closest)) >= 0.7 * len(words) and not NEGATIONS & set(closest):
-            return "the sentence is negative, the source sentence it follows is not"
+        if len(words & set(closest)) >= 0.7 * len(words) and negations > _negations(closest):
+            return "the sentence negates more than the source sentence it follows"
         return ""
     for sent in passage:
         shared = words & set(sent)

@@ -41,6 +41,7 @@ def test_verbatim_near_verbatim_and_faithful_sentences_pass(sentence):
         ("Ducks are not smaller than swans and geese.", "negates"),
         ("Setting `quack_mode=True` in `ducks.cfg` fails to make the simulator quack.", "negates"),
         ("It is a common legend that a duck's quack does not echo and never fades.", "more"),
+        ("Nobody at the University of Salford debunked the myth in 2003.", "negates"),
         (
             "Almost all the varieties of domestic ducks are descended from the Muscovy duck, "
             "apart from the mallard.",

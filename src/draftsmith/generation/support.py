@@ -53,10 +53,12 @@ MIN_COVERAGE = 0.55
 #: a supported sentence under this coverage is borderline (as is one failed on coverage alone)
 BORDER_HIGH = 0.8
 
-#: negation cues; "rather (than)" and "instead (of)" negate their complement too
-NEGATIONS = frozenset(
-    "not no never none nothing neither nor cannot without nobody nowhere rather instead".split()
+_NEGATION_CUES = (
+    "not no never none nothing neither nor cannot without nobody nowhere rather instead"
 )
+#: negation cues, as written and as stemmed (tokens are stems: "nothing" is "noth");
+#: "rather (than)" and "instead (of)" negate their complement too
+NEGATIONS = frozenset(w for cue in _NEGATION_CUES.split() for w in (cue, stem(cue)))
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from draftsmith.generation.grounding import check, is_framing
-from draftsmith.generation.support import assess, content_words, coverage
+from draftsmith.generation.lexicon import opposite
+from draftsmith.generation.support import assess, content_words, coverage, stem
 
 PASSAGE = (
     "Duck is the common name for numerous species of waterfowl in the family Anatidae. "
@@ -62,6 +63,15 @@ def test_coverage_counts_common_synonyms_as_the_sources_words():
     sentence = "Spotting errors is difficult."
     assert coverage(sentence, set(content_words("Finding mistakes is hard."))) == 1
     assert coverage(sentence, {"spot"}) < 0.5
+
+
+def test_opposites_are_antonyms_or_a_word_and_its_negative_prefix():
+    def opposed(a, b):
+        return opposite(stem(a), stem(b))
+
+    assert opposed("invalid", "valid") and opposed("possible", "impossible")
+    assert opposed("west", "east") and opposed("reduces", "increased")
+    assert not opposed("valid", "value") and not opposed("possible", "likely")
 
 
 def test_a_draft_is_checked_sentence_by_sentence_with_offsets():

@@ -2,8 +2,9 @@
 
 ``SYNONYMS``: words a writer swaps for one another when rephrasing a source in most
 contexts ("difficult" for "hard", "roughly" for "about"); a faithful paraphrase uses
-them, so they count as the source's own words. ``ANTONYMS``: pairs whose swap reverses
-a claim ("hard" for "easy"). General English, small on purpose; matched on stems.
+them, so they count as the source's own words. :func:`opposite`: pairs whose swap
+reverses a claim, antonyms ("hard" for "easy") or a negative prefix ("invalid" for
+"valid"). General English, small on purpose; matched on stems.
 """
 
 from __future__ import annotations
@@ -121,9 +122,68 @@ _ANTONYMS = {
     ("can", "cannot"),
     ("must", "may"),
     ("require", "optional"),
+    ("increase", "reduce"),
+    ("rise", "fall"),
+    ("gain", "loss"),
+    ("win", "lose"),
+    ("open", "close"),
+    ("strong", "weak"),
+    ("stronger", "weaker"),
+    ("safe", "dangerous"),
+    ("cheap", "expensive"),
+    ("public", "private"),
+    ("internal", "external"),
+    ("input", "output"),
+    ("positive", "negative"),
+    ("north", "south"),
+    ("east", "west"),
+    ("left", "right"),
+    ("upper", "lower"),
+    ("begin", "end"),
+    ("start", "end"),
+    ("start", "finish"),
+    ("rare", "common"),
+    ("same", "different"),
+    ("simple", "complex"),
+    ("light", "heavy"),
+    ("major", "minor"),
+    ("early", "late"),
+    ("long", "short"),
+    ("wide", "narrow"),
+    ("deep", "shallow"),
+    ("hot", "cold"),
+    ("young", "old"),
+    ("best", "worst"),
+    ("lowest", "highest"),
+    ("buy", "sell"),
+    ("import", "export"),
+    ("send", "receive"),
+    ("inside", "outside"),
+    ("present", "absent"),
+    ("approve", "reject"),
+    ("confirm", "deny"),
+    ("support", "oppose"),
+    ("advance", "retreat"),
+    ("attack", "defend"),
+    ("online", "offline"),
+    ("encrypt", "decrypt"),
+    ("compress", "decompress"),
 }
 #: word pairs whose swap reverses a claim (as stem pairs, either way round)
 ANTONYMS = {frozenset(stem(w) for w in p) for p in _ANTONYMS}
+_NEGATIVE_PREFIXES = ("un", "in", "im", "il", "ir", "non")
+
+
+def opposite(a: str, b: str) -> bool:
+    """Whether stems ``a`` and ``b`` say opposite things: antonyms, or one is the other
+    with a negative prefix ("invalid" and "valid", "imposs" and "possibl")."""
+    if frozenset((a, b)) in ANTONYMS:
+        return True
+    for long, short in ((a, b), (b, a)):
+        base = next((long[len(p) :] for p in _NEGATIVE_PREFIXES if long.startswith(p)), "")
+        if min(len(base), len(short)) >= 4 and (short.startswith(base) or base.startswith(short)):
+            return True
+    return False
 
 
 def synonyms(word_stem: str) -> frozenset[str]:

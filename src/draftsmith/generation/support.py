@@ -34,7 +34,7 @@ from wordfreq import zipf_frequency
 from draftsmith.text.tokens import STOPWORDS, is_content_token, tokenize
 from draftsmith.text.tokens import stem as _stem
 
-from .lexicon import ANTONYMS, synonyms
+from .lexicon import opposite, synonyms
 
 
 @lru_cache(maxsize=65536)
@@ -288,7 +288,7 @@ def _swap(
         p_gap = [t for t in aligned[j1:j2] if t not in STOPWORDS and not t.isdigit()]
         for s_word in s_gap:
             for p_word in p_gap:
-                if frozenset((s_word, p_word)) in ANTONYMS:
+                if opposite(s_word, p_word):
                     return f"“{s_word}” where the source says “{p_word}”"
         if not p_gap or len(s_gap) > 6:
             continue

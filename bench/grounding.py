@@ -4,12 +4,14 @@ Each pair becomes a one-sentence draft "<sentence> [1]" with the passage as sour
 goes through `draftsmith.generation.grounding.check`, as a saved edit does; a pair counts
 as flagged when the sentence is flagged. Prints the precision and recall of "flagged"
 for the label `unsupported`, overall and per kind, for the labelled set and for the
-held-out pairs (tests/data/grounding_pairs_heldout.jsonl, written after the flagger was
-tuned). With DRAFTSMITH_LLM_BASE_URL set it also measures `VERIFY=llm` (a batched
-second opinion from the model). The pairs carry their passages: no corpus needed.
+held-out pairs (tests/data/grounding_pairs_heldout.jsonl, other documents, never tuned
+on). With DRAFTSMITH_LLM_BASE_URL set it also measures `VERIFY=llm` (a batched second
+opinion from the model). The pairs carry their passages: no corpus needed.
 
 Baseline before issue 9 (share of content words, threshold 0.4): precision 0.91,
-recall 0.17.
+recall 0.17. Before and after the synonyms and negation rules (labelled; held-out, 148
+pairs): precision 0.90 -> 0.94, recall 0.94 -> 0.95; precision 0.93 -> 0.93, recall
+0.85 -> 0.88 (bench/results/grounding.txt).
 """
 
 from __future__ import annotations

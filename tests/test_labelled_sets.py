@@ -89,24 +89,25 @@ def test_every_passage_and_answer_is_in_its_document():
 
 
 def test_grounding_flagger_meets_its_measured_precision_and_recall():
-    """bench/grounding.py measured precision 0.90 and recall 0.94 for `unsupported` on
-    the labelled set; a change that loses more than 0.02 of either fails here."""
+    """bench/grounding.py measured precision 0.94 and recall 0.95 for `unsupported` on
+    the labelled set (deterministic: the floors are what it measured)."""
     pairs = labelled.grounding_pairs()
     flags = labelled.grounding_flags(pairs)
     precision, recall = labelled.precision_recall(pairs, flags)
-    assert precision >= 0.88 and recall >= 0.92, (precision, recall)
+    assert precision >= 0.94 and recall >= 0.95, (precision, recall)
     by_kind = labelled.flagged_share_by_kind(pairs, flags)
-    assert by_kind["verbatim"] == 0 and by_kind["near_verbatim"] <= 0.04
-    assert by_kind["paraphrase"] <= 0.3
-    assert min(by_kind[k] for k in labelled.UNSUPPORTED_KINDS) >= 0.85, by_kind
+    assert by_kind["verbatim"] == 0 and by_kind["near_verbatim"] == 0
+    assert by_kind["paraphrase"] <= 0.15
+    assert min(by_kind[k] for k in labelled.UNSUPPORTED_KINDS) >= 0.88, by_kind
 
 
 def test_grounding_flagger_generalises_to_the_held_out_pairs():
-    """Pairs written from two other corpus documents after the flagger was tuned
-    (bench/grounding.py: precision 0.86, recall 0.86; weaker than on the labelled set)."""
+    """Pairs from seven other corpus documents, never tuned on: 39 written after the
+    flagger was first tuned, 109 before it was tuned again (bench/grounding.py: precision
+    0.93, recall 0.88 - recall short of the labelled set's, on absent claims and swaps)."""
     pairs = labelled.load(labelled.GROUNDING_HELDOUT)
-    assert len(pairs) >= 35 and len({p["id"] for p in pairs}) == len(pairs)
+    assert len(pairs) >= 148 and len({p["id"] for p in pairs}) == len(pairs)
     assert {p["kind"] for p in pairs} == labelled.SUPPORTED_KINDS | labelled.UNSUPPORTED_KINDS
     assert not {p["document"] for p in pairs} & {p["document"] for p in labelled.grounding_pairs()}
     precision, recall = labelled.precision_recall(pairs, labelled.grounding_flags(pairs))
-    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+    assert precision >= 0.93 and recall >= 0.87, (precision, recall)

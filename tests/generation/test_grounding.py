@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from draftsmith.generation.grounding import check, is_framing
-from draftsmith.generation.support import assess
+from draftsmith.generation.lexicon import opposite
+from draftsmith.generation.support import assess, content_words, coverage, stem
 
 PASSAGE = (
     "Duck is the common name for numerous species of waterfowl in the family Anatidae. "
@@ -39,6 +40,9 @@ def test_verbatim_near_verbatim_and_faithful_sentences_pass(sentence):
         ("The myth was debunked at the University of Manchester in 2003.", "Manchester"),
         ("Setting `quack_mode=False` in `ducks.cfg` makes the simulator quack.", "quack_mode"),
         ("Ducks are not smaller than swans and geese.", "negates"),
+        ("Setting `quack_mode=True` in `ducks.cfg` fails to make the simulator quack.", "negates"),
+        ("It is a common legend that a duck's quack does not echo and never fades.", "more"),
+        ("Nobody at the University of Salford debunked the myth in 2003.", "negates"),
         (
             "Almost all the varieties of domestic ducks are descended from the Muscovy duck, "
             "apart from the mallard.",
@@ -53,6 +57,21 @@ def test_unsupported_sentences_fail_with_a_reason(sentence, why):
     verdict = assess(sentence, [PASSAGE])
     assert not verdict.supported
     assert any(why in reason for reason in verdict.reasons), verdict.reasons
+
+
+def test_coverage_counts_common_synonyms_as_the_sources_words():
+    sentence = "Spotting errors is difficult."
+    assert coverage(sentence, set(content_words("Finding mistakes is hard."))) == 1
+    assert coverage(sentence, {"spot"}) < 0.5
+
+
+def test_opposites_are_antonyms_or_a_word_and_its_negative_prefix():
+    def opposed(a, b):
+        return opposite(stem(a), stem(b))
+
+    assert opposed("invalid", "valid") and opposed("possible", "impossible")
+    assert opposed("west", "east") and opposed("reduces", "increased")
+    assert not opposed("valid", "value") and not opposed("possible", "likely")
 
 
 def test_a_draft_is_checked_sentence_by_sentence_with_offsets():

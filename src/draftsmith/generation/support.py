@@ -6,13 +6,15 @@ looks for the ways a sentence goes beyond its source:
 - *critical tokens* the passages lack: numbers and dates, quoted strings, code
   identifiers, proper names and acronyms (one missing is enough to fail);
 - *negation*: a word negated in the sentence but not in the passage, or the reverse,
-  or a negative sentence whose closest passage sentence has no negation at all;
+  or a sentence with more negations than the passage sentence it follows closely
+  ("not", "never", "no longer", "fails to", "unable to", "un-" words);
 - *swaps*: in a sentence that follows one passage sentence closely, a word taken
   from elsewhere in the passage in place of the source's own ("descended from the
   Muscovy duck, apart from the mallard"), or an antonym of it ("hard" for "easy");
 - *coverage*: too small a share of the sentence's content words (Snowball stems, with
-  prefix matching for derived forms; rare words weigh more, by their frequency in
-  English from ``wordfreq``) occurs in the passage - a claim it doesn't make.
+  prefix matching for derived forms and the common synonyms of :mod:`.lexicon`; rare
+  words weigh more, by their frequency in English from ``wordfreq``) occurs in the
+  passage - a claim it doesn't make.
 
 Verbatim and near-verbatim sentences pass; faithful paraphrases mostly pass when
 they keep the source's names, numbers and key terms. ``borderline`` marks the
@@ -32,6 +34,8 @@ from wordfreq import zipf_frequency
 from draftsmith.text.tokens import STOPWORDS, is_content_token, tokenize
 from draftsmith.text.tokens import stem as _stem
 
+from .lexicon import opposite, synonyms
+
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
@@ -49,52 +53,12 @@ MIN_COVERAGE = 0.55
 #: a supported sentence under this coverage is borderline (as is one failed on coverage alone)
 BORDER_HIGH = 0.8
 
-#: negation cues; "rather (than)" and "instead (of)" negate their complement too
-NEGATIONS = frozenset(
-    "not no never none nothing neither nor cannot without nobody nowhere rather instead".split()
+_NEGATION_CUES = (
+    "not no never none nothing neither nor cannot without nobody nowhere rather instead"
 )
-#: word pairs whose swap reverses a claim (matched on stems, both directions)
-_ANTONYMS = {
-    ("easy", "hard"),
-    ("easy", "difficult"),
-    ("increas", "decreas"),
-    ("increase", "decrease"),
-    ("before", "after"),
-    ("more", "less"),
-    ("more", "fewer"),
-    ("larg", "small"),
-    ("large", "small"),
-    ("largest", "smallest"),
-    ("larger", "smaller"),
-    ("bigger", "smaller"),
-    ("big", "small"),
-    ("longer", "shorter"),
-    ("older", "younger"),
-    ("earlier", "later"),
-    ("better", "worse"),
-    ("high", "low"),
-    ("higher", "lower"),
-    ("always", "never"),
-    ("allow", "forbid"),
-    ("allow", "prevent"),
-    ("enabl", "disabl"),
-    ("enable", "disable"),
-    ("true", "false"),
-    ("male", "female"),
-    ("first", "last"),
-    ("minimum", "maximum"),
-    ("fast", "slow"),
-    ("faster", "slower"),
-    ("include", "exclude"),
-    ("accept", "reject"),
-    ("success", "failure"),
-    ("add", "remove"),
-    ("can", "cannot"),
-    ("must", "may"),
-    ("require", "optional"),
-}
-ANTONYMS = {frozenset(stem(w) for w in p) for p in _ANTONYMS}
-
+#: negation cues, as written and as stemmed (tokens are stems: "nothing" is "noth");
+#: "rather (than)" and "instead (of)" negate their complement too
+NEGATIONS = frozenset(w for cue in _NEGATION_CUES.split() for w in (cue, stem(cue)))
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
@@ -208,18 +172,26 @@ def _missing_critical(sentence: str, src: _Source) -> list[str]:
 
 
 def _tokens(text: str) -> list[str]:
-    """Lower-cased stemmed word tokens, negations kept, "n't" split off as "not"."""
+    """Lower-cased stemmed word tokens, negations kept: "n't" split off as "not",
+    "unprotected" as "not protected", "fails to" and "unable to" as "not"."""
     out: list[str] = []
-    for tok in tokenize(text):
+    tokens = tokenize(text)
+    for i, tok in enumerate(tokens):
         if tok.endswith("n't"):
             out.extend([tok[:-3], "not"])
         elif tok == "cannot":
             out.extend(["can", "not"])
+        elif tok in _NEGATIVE_VERBS and tokens[i + 1 : i + 2] == ["to"]:
+            out.append("not")
         elif len(tok) >= 7 and tok.startswith("un") and zipf_frequency(tok[2:], "en") >= 3:
             out.extend(["not", stem(tok[2:])])  # "unprotected" = "not protected"
         else:
             out.append(stem(tok))
     return out
+
+
+#: words that negate the verb after their "to" ("fails to start")
+_NEGATIVE_VERBS = frozenset("fail fails failed failing unable".split())
 
 
 def _negated_spans(tokens: list[str], width: int = 2, reach: int = 5) -> set[str]:
@@ -235,6 +207,10 @@ def _negated_spans(tokens: list[str], width: int = 2, reach: int = 5) -> set[str
             ]
             heads.update(span[:width])
     return heads
+
+
+def _negations(tokens: list[str]) -> int:
+    return sum(t in NEGATIONS for t in tokens)
 
 
 def _passage_sentences(passages: Sequence[str]) -> list[list[str]]:
@@ -272,15 +248,15 @@ def _negation_mismatch(sentence: list[str], passage: list[list[str]]) -> str:
     s_negated = _negated_spans(sentence, width=1)
     p_negated = set().union(*(_negated_spans(p) for p in passage)) if passage else set()
     everywhere = {t for p in passage for t in p}
-    if s_negated and s_negated & everywhere and not s_negated & p_negated:
-        return f"the sentence negates “{sorted(s_negated & everywhere)[0]}”, the source does not"
+    if lone := sorted(s_negated & everywhere - p_negated):
+        return f"the sentence negates “{lone[0]}”, the source does not"
     if not words:
         return ""
-    if any(t in NEGATIONS for t in sentence):
-        # the passage sentence that says nearly the same thing has no negation at all
+    if negations := _negations(sentence):
+        # the passage sentence that says nearly the same thing has fewer negations
         closest = max(passage, key=lambda p: len(words & set(p)), default=[])
-        if len(words & set(closest)) >= 0.7 * len(words) and not NEGATIONS & set(closest):
-            return "the sentence is negative, the source sentence it follows is not"
+        if len(words & set(closest)) >= 0.7 * len(words) and negations > _negations(closest):
+            return "the sentence negates more than the source sentence it follows"
         return ""
     for sent in passage:
         shared = words & set(sent)
@@ -312,7 +288,7 @@ def _swap(
         p_gap = [t for t in aligned[j1:j2] if t not in STOPWORDS and not t.isdigit()]
         for s_word in s_gap:
             for p_word in p_gap:
-                if frozenset((s_word, p_word)) in ANTONYMS:
+                if opposite(s_word, p_word):
                     return f"“{s_word}” where the source says “{p_word}”"
         if not p_gap or len(s_gap) > 6:
             continue
@@ -337,7 +313,8 @@ def _weight(word: str) -> float:
 
 def coverage(sentence: str, passage_stems: set[str]) -> float:
     """Weighted share of the sentence's content words found in the passage (stems;
-    words of 6+ letters also match on their first 5 letters: "retrieval" ~ "retrieve")."""
+    words of 6+ letters also match on their first 5 letters: "retrieval" ~ "retrieve";
+    a synonym of the lexicon counts: "difficult" ~ "hard")."""
     words = {stem(t): t for t in tokenize(sentence) if is_content_token(t)}
     if not words:
         return 1.0
@@ -346,7 +323,11 @@ def coverage(sentence: str, passage_stems: set[str]) -> float:
     for s, word in words.items():
         w = _weight(word)
         total += w
-        if s in passage_stems or (len(s) >= 6 and s[:5] in prefixes):
+        if (
+            s in passage_stems
+            or (len(s) >= 6 and s[:5] in prefixes)
+            or not synonyms(s).isdisjoint(passage_stems)
+        ):
             hit += w
     return hit / total
 

@@ -24,14 +24,14 @@ from tests.e2e.steps import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(params=["default-ttl", "ttl-5s"])
+@pytest.fixture(params=["default-ttl", "ttl-3s"])
 def settings_overrides(request):
-    return {"access_token_ttl_s": 5} if request.param == "ttl-5s" else {}
+    return {"access_token_ttl_s": 3} if request.param == "ttl-3s" else {}
 
 
 def test_journey(page, browser_context, live, settings_overrides):
     short_ttl = bool(settings_overrides)
-    cross_expiry = (lambda: page.wait_for_timeout(6_000)) if short_ttl else (lambda: None)
+    cross_expiry = (lambda: page.wait_for_timeout(3_500)) if short_ttl else (lambda: None)
     shots = not short_ttl
 
     register(page)

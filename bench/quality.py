@@ -222,7 +222,7 @@ def _cosine(a: Counter, b: Counter) -> float:
 
 DEBRIS = {
     # "Perl1 is", "data frames2." (a footnote number glued to a word)
-    "footnote": re.compile(r"\b[a-z]{3,}[a-z]\d{1,2}(?=[\s,.;:)])"),
+    "footnote": re.compile(r"\b[a-z]{3,}[a-z]\d{1,2}(?=[\s,.;:)])(?!\.\w)"),
     # "4 A different style" (a footnote or page number opening a sentence)
     "num-open": re.compile(r"(?:^|[.!?]\s)\d{1,3}\s+[A-Z][a-z]+\s"),
     "header/footer": re.compile(

@@ -9,7 +9,12 @@ import pypdfium2 as pdfium
 import pytest
 
 from draftsmith.documents.extract import ExtractionError, extract, extract_isolated
-from draftsmith.documents.extract.pdf import clean_pdf_text, extract_pdf, extract_pdf_pdfminer
+from draftsmith.documents.extract.pdf import (
+    _find_title,
+    clean_pdf_text,
+    extract_pdf,
+    extract_pdf_pdfminer,
+)
 from tests.corpus import CORPUS
 from tests.fixtures.make import LONG_PAGES, REPORT_PAGES, fixture_path
 from tests.fixtures.prose import LIGHTHOUSES, TIDE_POOLS
@@ -320,3 +325,13 @@ def test_truncated_pdf_fails_or_recovers(tmp_path: Path, source: Path):
         assert "damaged" in str(exc) or "no extractable text" in str(exc)
     else:
         assert ex.word_count > 0
+
+
+def test_a_bookmark_printed_with_other_punctuation_is_found_where_it_is_printed():
+    page = "reasons for checking the globs first. 2.13. Non-regular files Sometimes it is"
+    flat = page.replace("\n", " ")
+    # the outline says "Nonregular": not found, its section would start at the page's top
+    at = _find_title(flat, flat.lower(), "2.13. Nonregular files", 0)
+    assert at == page.index("2.13.")
+    assert _find_title(flat, flat.lower(), "2.14. Content types", 0) == -1
+    assert _find_title(flat, flat.lower(), "Globs", 0) == page.index("globs")  # as before

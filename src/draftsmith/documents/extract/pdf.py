@@ -123,7 +123,20 @@ def _find_title(flat: str, flat_lower: str | None, title: str, pos: int) -> int:
             ):
                 return at
             start = at + 1
-    return -1
+    return _find_loose_title(flat, title, pos)
+
+
+def _find_loose_title(flat: str, title: str, pos: int) -> int:
+    """Offset of ``title`` printed with other punctuation or spacing ("2.13. Nonregular
+    files" printed "2.13. Non-regular files"): its letters and digits in order, at most
+    three other characters between two of them; -1 if not found (or too short to tell)."""
+    chars = [ch for ch in title if ch.isalnum()]
+    if len(chars) < 6:
+        return -1
+    gap = r"[^\w]{0,3}"
+    loose = re.compile(r"(?<!\w)" + gap.join(map(re.escape, chars)) + r"(?!\w)", re.I)
+    m = loose.search(flat, pos)
+    return m.start() if m else -1
 
 
 def pdf_date(pdf) -> str | None:

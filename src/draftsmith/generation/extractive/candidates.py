@@ -360,7 +360,8 @@ class _PassageReader:
         if not (
             kind == "prose"
             and "\n" not in raw
-            and not ENDS_CLAUSE.search(raw)
+            # a numbered heading may ask a question ("1.2. What is this spec?")
+            and (not ENDS_CLAUSE.search(raw) or (raw.endswith("?") and numbered_heading(raw)))
             and looks_like_heading_line(raw)
             # a line of its own in Markdown is a caption, unless numbered
             and (self.multiline or numbered_heading(raw))

@@ -30,6 +30,8 @@ _LABEL = re.compile(
 _GENERIC_START = re.compile(
     r"^(?:conclusions?|summary|introduction|references|acknowledge?ments?|appendix|abstract|"
     r"related work|future work|bibliography)\b(?:\s+(?:and|&)\s+.*)?$"
+    # a document asking what it is itself ("What is this spec?"): its introduction
+    r"|^what (?:is|are) (?:this|these|it)\b"
 )
 
 
@@ -154,6 +156,14 @@ def is_summary_heading(raw: str | None) -> bool:
 
 def heading_key(h: str) -> str:
     return " ".join(sorted(set(content_words(h)))) or h.lower()
+
+
+def names_topic(key: str | None, topic_stems: set[str] | frozenset[str]) -> bool:
+    """The heading (its ``heading_key``) is made of the topic's words and names most of
+    them: the source's own section on the whole topic ("Recovering data from damaged
+    files" for "Recovering data from a damaged bzip2 file")."""
+    hk = set((key or "").split())
+    return bool(hk) and hk <= topic_stems and len(hk) >= 0.6 * len(topic_stems)
 
 
 def title_case_phrase(phrase: str, case_map: dict[str, str]) -> str:

@@ -58,6 +58,12 @@ class Lexicon:
     weak_summary: str = ""
     #: words that make a key phrase a poor heading when they start or end it
     weak_phrase_words: frozenset[str] = frozenset()
+    #: the question word of a topic asking how something is done or works
+    how_question: str = ""
+    #: words of a heading over a procedure or a mechanism ("Recommended checking order")
+    procedure_headings: str = ""
+    #: words that order the steps of a procedure ("first", "otherwise", "start by")
+    sequence_words: str = ""
     #: function words of a language that capitalises its nouns (a capitalised run
     #: of words is normal prose there)
     noun_case_words: frozenset[str] = frozenset()
@@ -154,6 +160,15 @@ ENGLISH = Lexicon(
         instance instances sort lack well also even just still only clear strong weak major
         significant key great little big wide final initial standard regular obvious
         interesting"""
+    ),
+    how_question=r"how",
+    procedure_headings=(
+        r"order|process|processing|procedures?|algorithms?|steps?|how|works?|working|"
+        r"mechanisms?|workflow|sequence|lifecycle|life cycle"
+    ),
+    sequence_words=(
+        r"first(?:ly| of all)?|then|next|finally|otherwise|start(?:s|ing)? by|followed by|"
+        r"steps?|order|afterwards|until"
     ),
 )
 
@@ -292,6 +307,9 @@ INTRO_HEADING = _pattern("intro_headings", r"\b(?:{})\b")
 FRONT_MATTER = _pattern("front_matter", r"\b(?:{})\b")
 DANGLING = _pattern("dangling", r"^(?:{})\b")
 DEFINES = _pattern("defines")
+HOW_QUESTION = _pattern("how_question", r"^\W*(?:{})\b")
+PROCEDURE_HEADING = _pattern("procedure_headings", r"\b(?:{})\b")
+SEQUENCE = _pattern("sequence_words", r"\b(?:{})\b")
 DEFINITION = _pattern("definition_verbs", r"\b(?:{})\b")
 STRONG_SUMMARY = _pattern("strong_summary")
 WEAK_SUMMARY = _pattern("weak_summary")

@@ -19,9 +19,11 @@ from .headings import (
     good_heading_phrase,
     heading_key,
     is_summary_heading,
+    names_topic,
     strip_md,
     title_case_phrase,
 )
+from .lexicon import HOW_QUESTION, PROCEDURE_HEADING, SEQUENCE
 from .selection import passage_scores
 
 SECTIONS_FOR_LENGTH = {"short": 2, "medium": 3, "long": 5}
@@ -146,10 +148,9 @@ class _Planner:
     def _names_the_topic(self, c: Cand, key: str, titles: set[str]) -> bool:
         """The heading names the whole topic (or is the document's title)."""
         hk = set(key.split())
-        stems = self.topic_stems
         return (
             key == self.topic_key
-            or (hk <= stems and len(hk) >= 0.6 * len(stems))
+            or names_topic(key, self.topic_stems)
             or (bool(hk) and hk <= self.subject)
             or c.head_pos == 0
             or heading_key(strip_md(c.heading or "")) in titles
@@ -187,30 +188,47 @@ class _Planner:
                 if p.chunk_id not in g.chunks:
                     g.chunks.add(p.chunk_id)
                     g.passages.append(p)
-                    g.score += 0.15
                 g.score += self.weights[p.chunk_id] * c.nwords / total
                 g.words += c.nwords
                 g.pos = min(g.pos, where)
         return groups
 
     def _score_on_topic(self, groups: dict[str, _Candidate]) -> None:
-        """Drop sections that never mention the topic; favour those that do."""
+        """Drop sections that never mention the topic; rank the others by how well they
+        answer it: the retrieval scores of their passages (their number counts by its
+        square root: a long section holds more words, not a better answer), the topic's
+        words they use and their heading names, each weighted by how few sections use it
+        (the "MIME" of a MIME spec tells no section apart, its "detects" does), and, for
+        a topic asking how, a heading or sentences that describe a procedure."""
         stems = frozenset(self.topic_stems)
-        for key in list(groups):
-            g = groups[key]
-            seen_words: set[str] = set()
-            for c in g.cands.values():
-                seen_words |= c.words
-            found = hits(frozenset(seen_words), stems)
+        said = {
+            key: hits(frozenset(w for c in g.cands.values() for w in c.words), stems)
+            for key, g in groups.items()
+        }
+        for key, found in said.items():
             if stems and not found:
                 del groups[key]  # a section that never mentions the topic is off-topic
-                continue
-            if stems:
-                g.score += 0.3 * len(found) / len(stems)
+        n = len(groups)
+        weight = {
+            t: math.log(1 + (n + 1) / (0.5 + sum(t in said[k] for k in groups))) for t in stems
+        }
+        total, top = sum(weight.values()), max(weight.values(), default=0.0)
+        how = bool(HOW_QUESTION.search(self.req.topic))
+        for key, g in groups.items():
+            size = math.sqrt(max(1, len(g.passages)))
+            g.score = 0.15 * size + g.score / size
+            if total > 0:
+                g.score += 0.3 * sum(weight[t] for t in said[key]) / total
                 # a heading that names part of the topic ("Breeding" for "ducks: behaviour,
-                # breeding and ...") is what the reader asked about
-                hk = set(heading_key(g.heading).split())
-                g.score += 0.5 * len(hits(frozenset(hk), stems)) / max(1, len(hk))
+                # breeding and ...") is what the reader asked about (a part few sections
+                # name all the more)
+                hk = frozenset(heading_key(g.heading).split())
+                named = sum(0.5 + 0.5 * weight[t] / top for t in hits(hk, stems))
+                g.score += 0.5 * named / max(1, len(hk))
+            if how:
+                g.score += 0.3 if PROCEDURE_HEADING.search(g.heading) else 0.0
+                steps = sum(1 for c in g.cands.values() if SEQUENCE.search(c.display))
+                g.score += 0.5 * steps / len(g.cands)
 
     def _choose(self, groups: dict[str, _Candidate]) -> list[_Candidate]:
         """Pick the best source sections into ``chosen``; returns the small ones kept

@@ -111,17 +111,18 @@ class _Filler:
             for i, c0 in enumerate(ch):
                 if c0.dangling or c0.idx in self.sel.used:
                     continue
-                bonus = 0.0
+                bonus = None
                 if self.opener is not None and (not self.paras or self.opener_all):
-                    ob = self.opener(c0)
-                    if ob is None:
+                    bonus = self.opener(c0)
+                    if bonus is None:
                         continue
-                    bonus = ob
                 best = self._best_run(best, ci, i, bonus, room + flex)
         return best
 
-    def _best_run(self, best: _Move | None, ci: int, i: int, bonus: float, limit: int):
-        """The best paragraph of 1-5 sentences starting at ``chains[ci][i]``."""
+    def _best_run(self, best: _Move | None, ci: int, i: int, bonus: float | None, limit: int):
+        """The best paragraph of 1-5 sentences starting at ``chains[ci][i]``; ``bonus``:
+        of its opening sentence, when it opens the introduction (None: it does not). An
+        opening sentence may stand alone: the paragraph can grow after it."""
         ch = self.chains[ci]
         c0 = ch[i]
         acc_r = 0.0
@@ -140,7 +141,8 @@ class _Filler:
             acc_r += self.rel[c.idx]
             ms = max(ms, sim)
             n = j - i + 1
-            val = acc_r / n + LENGTH_BONUS[n] - REDUNDANCY_WEIGHT * ms + bonus
+            length = LENGTH_BONUS[n] if bonus is None else max(0.0, LENGTH_BONUS[n])
+            val = acc_r / n + length - REDUNDANCY_WEIGHT * ms + (bonus or 0.0)
             if c.leads_on:
                 val -= 0.06  # stops where the source goes on about it
             key = (val, -c0.idx, -n)

@@ -29,6 +29,7 @@ _META = re.compile(
 )
 SOFT_META = re.compile(
     r"\b(?:this paper|this section|this chapter|this article|this document|this report|this guide|"
+    r"this manual|this specification|the (?:remainder|rest) of this|"
     r"in this work|we propose|our approach|our method|click|below|above|here is|here are|"
     r"as mentioned|as described|mentioned earlier|described earlier|refer to|for more details|"
     r"for more information|more details)\b",

@@ -24,6 +24,7 @@ from .headings import (
     inline_heading,
     inline_topic,
     is_summary_heading,
+    names_topic,
     title_case_phrase,
 )
 from .lexicon import (
@@ -46,9 +47,14 @@ from .selection import (
     relevance,
     tidy_paragraphs,
 )
+from .sentences import SOFT_META
 from .units import HOW_TO, Unit, place_units, render_unit, units_for
 
 Paragraphs = list[list[Cand]]
+#: a document's opening, where it says what it is about: its first characters, at most a
+#: share of the document
+OPENING_CHARS = 2500
+OPENING_SHARE = 0.15
 
 
 @dataclass
@@ -77,15 +83,27 @@ class Written:
 
 
 def defines(c: Cand, topic_set: frozenset[str]) -> bool:
-    """The sentence defines or introduces a topic term: it starts with the term and
-    goes on with "is a", "refers to", ... ("Ducks are ...", "Preemptive Information
-    Extraction is an attempt ...")."""
-    if not topic_set:
+    """The sentence defines the topic's subject: what comes before "is a", "refers to",
+    ... is the topic's ("Ducks are ...", "A dpkg trigger is a facility ...", not "The glob
+    file is ..." in a post on how a file's type is detected)."""
+    return _says_what_topic_is(c, topic_set, DEFINES)
+
+
+def introduces(c: Cand, topic_set: frozenset[str]) -> bool:
+    """The sentence defines the topic's subject or says what it does ("A build file
+    provides ...", "Fontconfig allows ...")."""
+    return _says_what_topic_is(c, topic_set, DEFINITION)
+
+
+def _says_what_topic_is(c: Cand, topic_set: frozenset[str], verb: re.Pattern[str]) -> bool:
+    """What comes before ``verb`` (in the first nine words, asides in parentheses left
+    out) is made, two thirds at least, of the topic's words."""
+    head = " ".join(c.display.split()[:9])
+    m = verb.search(head)
+    if not topic_set or m is None:
         return False
-    words = c.display.split()
-    if not hits(frozenset(content_words(" ".join(words[:4]))), topic_set):
-        return False
-    return bool(DEFINES.search(" ".join(words[:9])))
+    subject = content_words(re.sub(r"\([^)]*\)", " ", head[: m.start()]))
+    return bool(subject) and 3 * sum(1 for w in subject if w in topic_set) >= 2 * len(subject)
 
 
 def prose_case(cands: Sequence[Cand]) -> tuple[set[str], set[str]]:
@@ -370,7 +388,7 @@ class _Writer:
             r -= 0.15  # leave a section's material to the section
         if c.kind == "list":
             r -= 0.15  # an introduction is prose
-        if INTRO_HEADING.search(c.heading or "") or c.dstart < 2500:
+        if INTRO_HEADING.search(c.heading or "") or c.dstart < OPENING_CHARS:
             r += 0.08
         if is_summary_heading(c.heading):
             r -= 0.1
@@ -384,27 +402,64 @@ class _Writer:
         pool: list[Cand] = []
         dropped = {plan.key for plan in self.plans if plan.key and plan.dropped}
         for p in self.m.topic_passages:
+            prev: Cand | None = None
             for c in self.m.pool.usable(p):
-                if c.idx in rel or not self.focus.on_topic(c) or self._gkey(c) in dropped:
-                    continue  # an introduction is about the topic
+                # an introduction is about the topic; a sentence that goes on about one that
+                # is ("This feature simplifies ...") may follow it
+                goes_on = prev is not None and c.dangling and c.prev_end == prev.dend
+                prev = c if c.idx in rel else None
+                if c.idx in rel or self._gkey(c) in dropped:
+                    continue
+                if not (goes_on or self.focus.on_topic(c)):
+                    continue
                 rel[c.idx] = self._intro_relevance(c, self.intro_scores.get(p.chunk_id, 0.0))
                 pool.append(c)
+                prev = c
         pool.sort(key=lambda c: (-rel[c.idx], c.idx))
         del pool[500:]
-        self.has_topic_opener = any(hits(c.words, self.topic_set) and not c.dangling for c in pool)
+        openers = [c for c in pool if hits(c.words, self.topic_set) and not c.dangling]
+        self.has_topic_opener = bool(openers)
+        self.has_framing_opener = any(self._frames(c) for c in openers)
         return Pick(chains(pool), rel)
 
-    def _opener(self, c: Cand) -> float | None:
+    def _opening(self, c: Cand) -> float:
+        """How early ``c`` comes (1 first, 0 from its opening's end on) in its document or
+        in the source's own section on the whole topic: where they say what they are
+        about, their details coming later. The opening is the first OPENING_CHARS, at most
+        an OPENING_SHARE of the document."""
+        start = 0
+        if c.head_pos >= 0 and names_topic(self._gkey(c), self.topic_set):
+            start = c.head_pos
+        opening = min(OPENING_CHARS, OPENING_SHARE * self.m.pool.extent.get(c.doc, 0)) or 1
+        return max(0.0, 1 - (c.dstart - start) / opening)
+
+    def _frames(self, c: Cand) -> bool:
+        """The sentence frames the topic as a whole: it says what the topic's subject is or
+        does, or it comes in an opening (``_opening``); one that speaks of the document
+        ("The remainder of this manual ...") frames the document, not the topic."""
+        if SOFT_META.search(c.display):
+            return False
+        return self._opening(c) > 0 or introduces(c, self.topic_set)
+
+    def _opener(self, c: Cand, first: bool = True) -> float | None:
+        """None if ``c`` may not open a paragraph of the introduction, else its bonus: the
+        ``first`` paragraph opens on a sentence that frames the topic when there is one, not
+        on a side detail."""
         topic_set = self.topic_set
         hit = hits(c.words, topic_set)
         if self.has_topic_opener and not hit:
             return None
+        frames = self._frames(c)
+        if first and self.has_framing_opener and not frames:
+            return None
         bonus = 0.1 * len(hit) / max(1, len(topic_set))
         if defines(c, topic_set):
             bonus += 0.25
+        elif introduces(c, topic_set):
+            bonus += 0.15
         elif hit and DEFINITION.search(c.display):
             bonus += 0.1
-        return bonus
+        return bonus + (0.25 * self._opening(c) if frames else 0.0)
 
     def _conclusion_relevance(self, c: Cand, pscore: float) -> float:
         """The documents' own summaries, late in a document, on the topic."""
@@ -508,7 +563,7 @@ class _Writer:
                 self.sel,
                 self.intro_paras,
                 max_paras=self.max_intro + 1,
-                opener=self._opener,
+                opener=lambda c: self._opener(c, first=False),
                 opener_all=True,
             )
             if not got:

@@ -36,8 +36,11 @@ def wipe(url: str) -> None:
     run_sync(_wipe_url, url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One browser per test file: Playwright's sync API keeps an event loop running in the
+    main thread while it is started, where pytest-asyncio cannot run; stopped at the end of
+    each file, it leaves the thread to the async tests that follow on the same worker."""
     if not Path(CHROMIUM).exists():
         service_missing(
             "Chromium", FileNotFoundError(f"not installed at {CHROMIUM} (make browser)")

@@ -208,22 +208,23 @@ class _Planner:
         for key, found in said.items():
             if stems and not found:
                 del groups[key]  # a section that never mentions the topic is off-topic
+        # sums over sets: math.fsum, exact whatever order the hash seed gives them
         n = len(groups)
         weight = {
             t: math.log(1 + (n + 1) / (0.5 + sum(t in said[k] for k in groups))) for t in stems
         }
-        total, top = sum(weight.values()), max(weight.values(), default=0.0)
+        total, top = math.fsum(weight.values()), max(weight.values(), default=0.0)
         how = bool(HOW_QUESTION.search(self.req.topic))
         for key, g in groups.items():
             size = math.sqrt(max(1, len(g.passages)))
             g.score = 0.15 * size + g.score / size
             if total > 0:
-                g.score += 0.3 * sum(weight[t] for t in said[key]) / total
+                g.score += 0.3 * math.fsum(weight[t] for t in said[key]) / total
                 # a heading that names part of the topic ("Breeding" for "ducks: behaviour,
                 # breeding and ...") is what the reader asked about (a part few sections
                 # name all the more)
                 hk = frozenset(heading_key(g.heading).split())
-                named = sum(0.5 + 0.5 * weight[t] / top for t in hits(hk, stems))
+                named = math.fsum(0.5 + 0.5 * weight[t] / top for t in hits(hk, stems))
                 g.score += 0.5 * named / max(1, len(hk))
             if how:
                 g.score += 0.3 if PROCEDURE_HEADING.search(g.heading) else 0.0

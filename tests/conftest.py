@@ -341,7 +341,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Browser tests last (each file's Playwright keeps an event loop running in the main
-    thread while it runs; see tests/e2e/conftest.py). Without a corpus, the corpus suite is deselected (one line in the summary, not one per test)."""
+    thread while it runs; see tests/e2e/conftest.py). Without a corpus, the corpus suite is
+    deselected (one line in the summary, not one per test)."""
     items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath))
     marked = [item for item in items if item.get_closest_marker("corpus")]
     config.stash[_CORPUS_TESTS] = len(marked)

@@ -3,6 +3,8 @@ extractive engine refusing to translate (422 language_unsupported)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.blogs.helpers import new_session, ready_documents
 from tests.conftest import make_user
 from tests.documents.helpers import fixture, upload, wait_done
@@ -122,5 +124,10 @@ async def test_a_document_s_coverage_index_is_built_as_it_becomes_ready(app, use
     (doc_id,) = await ready_documents(user, fixture("tide-pools.md"))
     async with app.state.db() as db:
         document = (await db.scalars(select(Document).where(Document.id == doc_id))).one()
-    index = coverage._cache.get((doc_id, document.processed_at))
+    # built just after the document turned ready (its job finishes meanwhile)
+    for _ in range(100):
+        index = coverage._cache.get((doc_id, document.processed_at))
+        if index is not None:
+            break
+        await asyncio.sleep(0.1)
     assert index is not None and "pool" in " ".join(index.vocabulary)

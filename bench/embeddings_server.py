@@ -26,6 +26,10 @@ import threading
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Run as a script, this folder heads sys.path, and its requests.py (the request bench) would
+# shadow the `requests` package that WordLlama imports.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
 
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402

@@ -133,3 +133,19 @@ async def test_prefixes_go_before_searches_and_texts(app, user, openai_server):
     async with app.state.db() as db:
         await embeddings.hybrid_retrieve(db, settings, await _uid(user), "owl", [document["id"]])
     assert openai_server.requests[-1].body["input"] == ["query: owl"]
+
+
+def test_hybrid_hits_are_ranked_by_both_scores_scaled_and_summed():
+    from draftsmith.documents.search import SearchHit
+
+    def hit(chunk_id: int, score: float) -> SearchHit:
+        return SearchHit(chunk_id, "d", chunk_id, "text", None, None, 0, 4, score)
+
+    lexical = [hit(1, 9.0), hit(2, 5.0), hit(3, 1.0)]  # scaled 1, 0.5, 0
+    dense = [hit(4, 0.9), hit(2, 0.8), hit(1, 0.5)]  # scaled 1, 0.75, 0
+    # 2: 0.5 x 0.5 + 0.5 x 0.75; 4: 0.5 x 1 (meaning only); 1: 0.5 x 1; 3: 0
+    assert [h.chunk_id for h in embeddings.combine(lexical, dense, 4)] == [2, 1, 4, 3]
+    assert [h.score for h in embeddings.combine(lexical, dense, 4)] == [5.0, 9.0, 1.0, 1.0]
+    assert [h.chunk_id for h in embeddings.combine(lexical, dense, 2, share=1.0)] == [4, 2]
+    assert [h.chunk_id for h in embeddings.combine(lexical, [], 2)] == [1, 2]
+    assert [h.chunk_id for h in embeddings.combine([], dense[:1], 2)] == [4]

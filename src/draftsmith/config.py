@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     )
     embeddings_api_key: SecretStr | None = None
     embeddings_model: str = "text-embedding-3-small"
+    embeddings_query_prefix: str = Field(
+        "",
+        description="put before a search sent for embedding, for models trained with one "
+        "('query: ' for E5, 'search_query: ' for nomic-embed-text)",
+    )
+    embeddings_document_prefix: str = Field(
+        "",
+        description="put before a document's text sent for embedding ('passage: ' for E5, "
+        "'search_document: ' for nomic-embed-text)",
+    )
     verify: Literal["off", "llm"] = Field(
         "off",
         description="llm: the LLM also judges the grounding of paraphrased and borderline "

@@ -84,3 +84,68 @@ async def test_a_draft_searches_by_meaning_when_embeddings_are_configured(app, u
     assert blog["status"] == "ready" and blog["citations"]
     queries = [r for r in openai_server.requests if r.path.endswith("/embeddings")][ingest_calls:]
     assert queries and any(TOPIC in str(r.body["input"]) for r in queries)
+
+
+LONG = " ".join(
+    f"Sentence {n} of the long section says something about topic {n}." for n in range(40)
+)
+
+
+def test_a_chunk_is_embedded_in_overlapping_windows_of_whole_sentences():
+    from draftsmith.text.words import word_count
+
+    short = "A short chunk. Two sentences."
+    assert embeddings.windows(short) == [short]
+    parts = embeddings.windows(LONG, size=60, overlap=20)
+    assert len(parts) > 1 and all(word_count(p) <= 60 for p in parts)
+    assert all(p in LONG and p.startswith("Sentence") and p.endswith(".") for p in parts)
+    assert parts[0].startswith("Sentence 0 ") and parts[-1].endswith("topic 39.")
+    for before, after in zip(parts, parts[1:], strict=False):
+        shared = after.split(" Sentence ")[0]  # the overlap: the last sentence before
+        assert before.endswith(shared) and after != shared
+    # a sentence longer than a window is cut into windows
+    words = " ".join(f"w{n}" for n in range(150))
+    assert [word_count(p) for p in embeddings.windows(words, size=60, overlap=20)] == [60, 60, 30]
+
+
+def test_a_chunk_scores_by_its_nearest_window_and_other_dimensions_are_skipped():
+    from array import array
+
+    query = array("f", [1.0, 0.0])
+    blob = embeddings.pack([0.0, 1.0], [3.0, 4.0], [1.0, 1.0])
+    assert len(embeddings.unpack(blob)) == 6
+    assert embeddings.best_window(query, blob) == pytest.approx(0.7071, abs=1e-4)
+    assert embeddings.best_window(query, embeddings.pack([0.0, 1.0])) == pytest.approx(0.0)
+    # a vector of another model: three dimensions, or four read as two of two
+    assert embeddings.best_window(query, embeddings.pack([1.0, 0.0, 0.0])) is None
+    assert embeddings.best_window(query, embeddings.pack([1.0, 1.0, 1.0, 1.0])) is None
+
+
+async def test_prefixes_go_before_searches_and_texts(app, user, openai_server):
+    settings = app.state.settings.model_copy(
+        update={"embeddings_query_prefix": "query: ", "embeddings_document_prefix": "passage: "}
+    )
+    document = await _ready(user, "owls.md", OWLS)
+    chunks = [("Owls", "Owls fly at night.", False), (None, "Contents", True)]
+    blobs = await embeddings.embed_chunks(settings, chunks)
+    assert blobs[0] and blobs[1] is None
+    assert openai_server.requests[-1].body["input"] == ["passage: Owls\nOwls fly at night."]
+    async with app.state.db() as db:
+        await embeddings.hybrid_retrieve(db, settings, await _uid(user), "owl", [document["id"]])
+    assert openai_server.requests[-1].body["input"] == ["query: owl"]
+
+
+def test_hybrid_hits_are_ranked_by_both_scores_scaled_and_summed():
+    from draftsmith.documents.search import SearchHit
+
+    def hit(chunk_id: int, score: float) -> SearchHit:
+        return SearchHit(chunk_id, "d", chunk_id, "text", None, None, 0, 4, score)
+
+    lexical = [hit(1, 9.0), hit(2, 5.0), hit(3, 1.0)]  # scaled 1, 0.5, 0
+    dense = [hit(4, 0.9), hit(2, 0.8), hit(1, 0.5)]  # scaled 1, 0.75, 0
+    # 2: 0.5 x 0.5 + 0.5 x 0.75; 4: 0.5 x 1 (meaning only); 1: 0.5 x 1; 3: 0
+    assert [h.chunk_id for h in embeddings.combine(lexical, dense, 4)] == [2, 1, 4, 3]
+    assert [h.score for h in embeddings.combine(lexical, dense, 4)] == [5.0, 9.0, 1.0, 1.0]
+    assert [h.chunk_id for h in embeddings.combine(lexical, dense, 2, share=1.0)] == [4, 2]
+    assert [h.chunk_id for h in embeddings.combine(lexical, [], 2)] == [1, 2]
+    assert [h.chunk_id for h in embeddings.combine([], dense[:1], 2)] == [4]

@@ -9,8 +9,8 @@ even read a whole chunk); on the labelled questions the windows lifted the dense
 paraphrase recall@5 from 0.75-0.83 to 0.78-0.94 (bench/results/retrieval_hybrid.txt). The
 window vectors are stored with their chunk, one after the other, as a float32 blob, each
 of unit length (about six a chunk, so six times the vectors of one a chunk; a chunk stored
-before, with one vector, counts as one window). A draft's search then embeds the query, compares it by brute force with
-the windows of the session's documents (they are few: no vector index), scores a chunk by
+before, with one vector, counts as one window). A draft's search then embeds the query,
+compares it by brute force with the windows of the session's documents (they are few: no vector index), scores a chunk by
 its best window, and combines that ranking with BM25's: each ranking's scores scaled to
 0..1, then summed half and half (a convex combination: better than reciprocal rank fusion
 on the labelled questions for every model tried; on the held-out ones better for the

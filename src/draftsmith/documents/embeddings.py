@@ -1,19 +1,19 @@
 """Optional dense retrieval through an OpenAI-compatible ``/embeddings`` endpoint.
 
 When ``DRAFTSMITH_EMBEDDINGS_BASE_URL`` is set, every content chunk is embedded at ingest,
-in batches, window by window: a chunk (about 250 words) is cut at sentence ends into
-windows of about ``WINDOW_WORDS`` words that overlap by about ``OVERLAP_WORDS``, each
-sent with the chunk's heading. One vector for the whole chunk blurs the sentence that
-answers a question into everything else the chunk says (and a 256-token model does not
-even read a whole chunk); on the labelled questions the windows lifted the dense ranking's
-paraphrase recall@5 from 0.75-0.83 to 0.78-0.94 (bench/results/retrieval_hybrid.txt). The
-window vectors are stored with their chunk, one after the other, as a float32 blob, each
-of unit length (about six a chunk, so six times the vectors of one a chunk; a chunk stored
-before, with one vector, counts as one window). A draft's search then embeds the query,
-compares it by brute force with the windows of the session's documents (they are few: no vector index), scores a chunk by
-its best window, and combines that ranking with BM25's: each ranking's scores scaled to
-0..1, then summed half and half (a convex combination: better than reciprocal rank fusion
-on the labelled questions for every model tried; on the held-out ones better for the
+in batches, window by window: a chunk (about 250 words) is cut at sentence ends into windows
+of about ``WINDOW_WORDS`` words that overlap by about ``OVERLAP_WORDS``, each sent with the
+chunk's heading. One vector for the whole chunk blurs the sentence that answers a question
+into everything else the chunk says (and a 256-token model does not even read a whole
+chunk); on the labelled questions the windows lifted the dense ranking's paraphrase recall@5
+from 0.75-0.83 to 0.78-0.94 (bench/results/retrieval_hybrid.txt). The window vectors are
+stored with their chunk, one after the other, as a float32 blob, each of unit length (about
+six a chunk, so six times the vectors of one a chunk; a chunk stored before, with one
+vector, counts as one window). A draft's search then embeds the query, compares it by brute
+force with the windows of the session's documents (they are few: no vector index), scores a
+chunk by its best window, and combines that ranking with BM25's: each ranking's scores
+scaled to 0..1, then summed half and half (a convex combination: better than reciprocal rank
+fusion on the labelled questions for every model tried; on the held-out ones better for the
 strongest, multilingual-e5-small, worse for all-MiniLM-L6-v2 and WordLlama).
 
 Models trained with different prefixes for searches and for texts (E5: ``query: `` and

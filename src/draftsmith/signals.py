@@ -275,9 +275,13 @@ class Signals:
         for topic in list(self._waiters):
             self._wake(topic)
 
+    async def sent(self, within_s: float = 2.0) -> None:
+        """Wait (``within_s`` at most) until the wake-ups notified so far have gone out."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=within_s)
+
     async def close(self) -> None:
-        if self._tasks:  # the last wake-ups still go out
-            await asyncio.wait(list(self._tasks), timeout=2)
+        await self.sent()  # the last wake-ups still go out
         tasks = [*self._tasks, *([self._listener] if self._listener else [])]
         for task in tasks:
             task.cancel()

@@ -353,14 +353,25 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     count = config.stash.get(_CORPUS_TESTS, 0)
+    if (
+        not count
+        and hasattr(config, "workerinput") is False
+        and config.pluginmanager.has_plugin("dsession")
+    ):  # the xdist controller collects nothing: count the corpus tests its workers reported
+        reports = [r for rs in terminalreporter.stats.values() for r in rs]
+        count = sum(
+            1 for r in reports if getattr(r, "when", None) == "call" and "corpus" in r.keywords
+        )
+        if not count and not corpus.AVAILABLE:
+            count = -1  # deselected on the workers
     if not count:
         return
     if corpus.AVAILABLE:
         terminalreporter.write_line(f"corpus suite: {count} tests over {corpus.CORPUS}")
     else:
+        deselected = f"{count} tests deselected, " if count > 0 else ""
         terminalreporter.write_line(
-            f"corpus suite skipped: {count} tests deselected, no corpus at {corpus.CORPUS} (set "
-            f"{corpus.ENV})",
+            f"corpus suite skipped: {deselected}no corpus at {corpus.CORPUS} (set {corpus.ENV})",
             yellow=True,
         )
 

@@ -353,11 +353,8 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     count = config.stash.get(_CORPUS_TESTS, 0)
-    if (
-        not count
-        and hasattr(config, "workerinput") is False
-        and config.pluginmanager.has_plugin("dsession")
-    ):  # the xdist controller collects nothing: count the corpus tests its workers reported
+    if not count and config.pluginmanager.has_plugin("dsession"):
+        # the xdist controller collects nothing: count the corpus tests its workers reported
         reports = [r for rs in terminalreporter.stats.values() for r in rs]
         count = sum(
             1 for r in reports if getattr(r, "when", None) == "call" and "corpus" in r.keywords

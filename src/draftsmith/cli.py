@@ -445,14 +445,16 @@ async def _with_db(settings: Settings, work):
 
     engine = create_engine(settings.database)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    signals = Signals(settings.redis_url, settings.database)  # sends, never listens
+    # without Redis, a PostgreSQL revocation is told to the web processes through NOTIFY
+    signals = Signals(None, settings.database) if redis is None else None
     try:
         sessions = LiveSessions.for_settings(settings, redis, signals)
         async with session_factory(engine, live_sessions=sessions)() as db:
             return await work(db)
     finally:
         await engine.dispose()
-        await signals.close()
+        if signals is not None:
+            await signals.close()
         if redis is not None:
             await redis.aclose()
 

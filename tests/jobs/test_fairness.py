@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 
 from draftsmith.app import create_app
+from draftsmith.jobs import runner
 from draftsmith.jobs.worker import build_worker
 from tests.conftest import client_for, make_settings, make_user, wipe
 from tests.documents.helpers import upload, wait_done
@@ -83,3 +84,18 @@ async def test_a_backlog_does_not_delay_another_users_job_with_arq(
             # nothing ran when B queued: only A's oldest job (never served before) goes first
             assert started.index(bobs) == 1, started
         await wipe(app)
+
+
+async def test_runners_racing_for_the_same_rows_each_claim_one(app, client):
+    """Every woken runner claims a row while any is due: the fairest row is the same for
+    all of them, so most lose their first races (a runner that gave up after a few lost
+    races dropped its wake-up, and its row waited for the resend sweep, two minutes)."""
+    ctx = app.state.jobs.context
+    ctx.queue = None  # the rows stay queued: the runners below are the only ones
+    alice = await make_user(client, "a@example.com")
+    queued = {d["id"] for d in (await upload(alice, *notes("a", 16)))["documents"]}
+    claimed = await asyncio.gather(
+        *(runner.claim_next(ctx, ctx.kinds["document"]) for _ in range(len(queued)))
+    )
+    assert None not in claimed and set(claimed) == queued
+    assert await runner.claim_next(ctx, ctx.kinds["document"]) is None

@@ -32,7 +32,8 @@ from draftsmith.db import UNAVAILABLE, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-CLAIM_TRIES = 5
+#: a bound on lost races (each one a row another runner took), against a pathological loop
+CLAIM_TRIES = 1000
 INTERRUPTED = "The work was interrupted too many times; try again."
 INTERNAL = (
     "An internal error ({name}) stopped the work; it was not retried, as it would fail "
@@ -185,7 +186,10 @@ def _fairest_due(kind: JobKind, now: datetime) -> Select:
 async def claim_next(ctx: JobContext, kind: JobKind) -> str | None:
     """Claim the fairest due row of the kind (see `_fairest_due`); None when none is due.
 
-    The conditional update in `claim` settles races: a runner that loses one takes the next."""
+    The conditional update in `claim` settles races: a runner that loses one takes the next.
+    Runners woken together all pick the same fairest row, so one may lose many races in a
+    row; it keeps trying while rows are due (each lost race is a row another runner took),
+    as giving up would drop its wake-up and leave a row for the resend sweep."""
     for _ in range(CLAIM_TRIES):
         async with ctx.db() as db:
             row_id = await db.scalar(_fairest_due(kind, utcnow()).limit(1))
@@ -193,6 +197,9 @@ async def claim_next(ctx: JobContext, kind: JobKind) -> str | None:
             return None
         if await claim(ctx, kind, row_id):
             return row_id
+    log.warning(
+        "lost %d races for %s work in a row; the sweep sends it again", CLAIM_TRIES, kind.name
+    )
     return None
 
 

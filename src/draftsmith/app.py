@@ -112,7 +112,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.signals.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
-        app.state.reads.dispose()
+        await app.state.reads.dispose()
         await engine.dispose()
         process_exited()
 

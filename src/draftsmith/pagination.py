@@ -8,12 +8,11 @@ page; the schema states that format, and every value it allows is a valid cursor
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draftsmith.errors import ApiError
@@ -123,15 +122,7 @@ async def newest_first_rows(
         statement = pages[1]
         params.update(after_created=created_at, after_id=row_id)
     rows = await reads.all(statement, params)
-    next_cursor = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    )
-    return as_dicts(rows[:limit]), next_cursor
-
-
-def as_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Rows as plain dicts (what the response models validate fastest)."""
-    if not rows:
-        return []
-    names = rows[0]._fields
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(last["created_at"], last["id"])

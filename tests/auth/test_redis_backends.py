@@ -5,7 +5,6 @@ from __future__ import annotations
 import jwt
 import pytest
 import redis.asyncio as aioredis
-from sqlalchemy import event
 
 from tests.conftest import PASSWORD, client_for, login, make_settings, register
 
@@ -88,12 +87,11 @@ async def test_session_check_logs_a_redis_outage_once_not_per_request(app, clien
     sessions = LiveSessions(Redis(port=port, socket_connect_timeout=0.2), None, remember=True)
     statements = []
 
-    def record(conn, cursor, statement, *rest):
-        # only the session checks: the in-process worker polls the same engine meanwhile
-        if "refresh_families" in statement:
+    def record(statement: str) -> None:
+        if "refresh_families" in statement:  # only the session checks
             statements.append(statement)
 
-    event.listen(app.state.reads.sync_engine, "before_cursor_execute", record)
+    app.state.reads.observers.append(record)
     with caplog.at_level(logging.INFO, logger="draftsmith.outage"):
         for _ in range(20):
             account = await sessions.user(

@@ -31,9 +31,10 @@ async def me(client: httpx.AsyncClient, token: str) -> httpx.Response:
 def count_statements(app) -> list[str]:
     """Every statement the app sends from now on (its engine's, and the hot reads')."""
     statements: list[str] = []
-    engines = {app.state.engine.sync_engine, app.state.reads.sync_engine}
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    event.listen(
+        app.state.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2])
+    )
+    app.state.reads.observers.append(statements.append)
     return statements
 
 

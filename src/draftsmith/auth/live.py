@@ -121,7 +121,8 @@ async def query_live_user(
     )
     if row is None:
         return None
-    return Account(row[0], row[1], row[2], row[3]), row[4]
+    account = Account(row["id"], row["email"], row["display_name"], row["created_at"])
+    return account, row["expires_at"]
 
 
 class LiveSessions:

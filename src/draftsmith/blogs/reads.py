@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, select
 from draftsmith.blogs.models import Blog, BlogRevision
 from draftsmith.blogs.schemas import BlogOut, RevisionSummary
 from draftsmith.errors import NotFound
-from draftsmith.pagination import as_dicts
 from draftsmith.reads import Reads
 
 _blogs = Blog.__table__.c
@@ -36,7 +35,7 @@ async def blog(reads: Reads, user_id: str, blog_id: str) -> dict[str, Any]:
     row = await reads.first(_OWNED_BLOG, {"blog_id": blog_id, "user_id": user_id})
     if row is None:
         raise NotFound("Blog")
-    return dict(row._mapping)
+    return row
 
 
 async def revisions(reads: Reads, user_id: str, blog_id: str) -> list[dict[str, Any]]:
@@ -44,4 +43,4 @@ async def revisions(reads: Reads, user_id: str, blog_id: str) -> list[dict[str, 
     rows = await reads.all(_REVISIONS, {"blog_id": blog_id, "user_id": user_id})
     if not rows:
         raise NotFound("Blog")
-    return as_dicts([row for row in rows if row.revision is not None])
+    return [row for row in rows if row["revision"] is not None]

@@ -76,6 +76,25 @@ async def admin(sql: str) -> None:
         await connection.close()
 
 
+async def admin_fetch(sql: str, *args):
+    """One value of a query run as the PostgreSQL admin."""
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        return await connection.fetchval(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def terminate_backends(database_url: str, application_name: str) -> None:
+    """Drop the database's connections of that name, as a server restart would."""
+    await admin_fetch(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE application_name = $1 AND datname = $2",
+        application_name,
+        database_url.rsplit("/", 1)[1],
+    )
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     name = f"draftsmith_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"

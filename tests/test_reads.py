@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 import pytest
 from sqlalchemy import bindparam, func, literal, select
 
@@ -14,7 +13,7 @@ from draftsmith.blogs.models import Blog
 from draftsmith.blogs.reads import blog
 from draftsmith.db import POOL_SIZE, utcnow
 from draftsmith.reads import READER_NAME, DatabaseUnavailable, Reads
-from tests.conftest import PG_ADMIN_DSN, make_user
+from tests.conftest import admin_fetch, make_user, terminate_backends
 
 SLEEP = select(func.pg_sleep(bindparam("seconds")).label("slept"))
 #: the connection that ran it (a sleep keeps it busy meanwhile)
@@ -23,16 +22,11 @@ CITATION = {"n": 1, "document_id": "d1", "document_name": "pools.md", "page": No
 
 
 async def readers(database_url: str) -> int:
-    connection = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        name = database_url.rsplit("/", 1)[1]
-        return await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
-            name,
-            READER_NAME,
-        )
-    finally:
-        await connection.close()
+    return await admin_fetch(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+        database_url.rsplit("/", 1)[1],
+        READER_NAME,
+    )
 
 
 async def test_a_blog_reads_as_the_orm_loads_it(app, client):
@@ -104,16 +98,7 @@ async def test_a_restart_answers_unavailable_and_the_reads_after_it_reconnect(po
         assert len(idle) == 3
         in_flight = asyncio.create_task(reads.first(BACKEND, {"seconds": 5}))
         await asyncio.sleep(0.3)
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = $1 AND datname = $2",
-                READER_NAME,
-                postgres_url.rsplit("/", 1)[1],
-            )
-        finally:
-            await admin.close()
+        await terminate_backends(postgres_url, READER_NAME)
         with pytest.raises(DatabaseUnavailable):
             await in_flight
         assert (await reads.first(BACKEND, {"seconds": 0}))["pid"] not in idle

@@ -11,7 +11,7 @@ import asyncpg
 
 from draftsmith import signals as signals_module
 from draftsmith.signals import LISTENER_NAME, Signals
-from tests.conftest import PG_ADMIN_DSN
+from tests.conftest import terminate_backends
 
 
 async def listening(*processes: Signals) -> None:
@@ -74,16 +74,7 @@ async def test_a_lost_listening_connection_is_noticed_and_replaced(postgres_url,
     try:
         await listening(process)
         generation = process.generation
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = $1 AND datname = $2",
-                LISTENER_NAME,
-                postgres_url.rsplit("/", 1)[1],
-            )
-        finally:
-            await admin.close()
+        await terminate_backends(postgres_url, LISTENER_NAME)
         for _ in range(100):  # dropped, then listening again under a new generation
             if process.listening and process.generation >= generation + 2:
                 break

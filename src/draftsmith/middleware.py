@@ -6,12 +6,12 @@ what does not change per request (the headers but the CSP nonce) is built at sta
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
+import os
 import re
-import secrets
 import time
-import uuid
 
 from fastapi import HTTPException
 from starlette.responses import Response
@@ -99,12 +99,16 @@ class Gateway:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        token = logs.request_id.set(rid)
         started = time.perf_counter()
-        nonce = secrets.token_urlsafe(16)
+        headers = dict(scope["headers"])
+        # one read of the system's randomness for both: the nonce and a request id
+        random = os.urandom(32)
+        nonce = base64.urlsafe_b64encode(random[:16]).rstrip(b"=").decode()
+        incoming = headers.get(b"x-request-id")
+        rid = incoming.decode("latin-1") if incoming else ""
+        if not _SANE_REQUEST_ID.fullmatch(rid):
+            rid = random[16:].hex()
+        token = logs.request_id.set(rid)
         state = scope.setdefault("state", {})
         state["csp_nonce"] = nonce
         status: int | None = None
@@ -144,8 +148,9 @@ class Gateway:
         headers.append((b"x-request-id", rid.encode()))
         if private:
             headers.append((b"cache-control", b"no-store"))  # tokens and private data
-        for value in _cookie_headers(state, self.settings):
-            headers.append((b"set-cookie", value.encode("latin-1")))
+        if "renewed_session" in state or "clear_session_cookies" in state:
+            for value in _cookie_headers(state, self.settings):
+                headers.append((b"set-cookie", value.encode("latin-1")))
         return headers
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, headers: dict) -> None:

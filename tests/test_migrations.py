@@ -51,3 +51,19 @@ def test_citation_locations_backfill_chunks_processed_before(tmp_path):
         ).fetchone() == (3,)
     assert rows == [("3", "Install"), (None, "Usage"), (None, None)]
     command.downgrade(config, "0006")
+
+
+async def test_postgres_keeps_blog_text_uncompressed(postgres_url):
+    """A blog is read whole far more often than written: no decompression per read."""
+    import asyncpg
+
+    connection = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    try:
+        storage = await connection.fetchval(
+            "SELECT string_agg(attname || '=' || attstorage::text, ',' ORDER BY attname)"
+            " FROM pg_attribute WHERE attrelid = 'blogs'::regclass"
+            " AND attname IN ('markdown', 'html', 'citations')"
+        )
+    finally:
+        await connection.close()
+    assert storage == "citations=e,html=e,markdown=e"

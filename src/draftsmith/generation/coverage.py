@@ -189,7 +189,7 @@ class SourceIndex:
     ``draftsmith.documents.coverage``)."""
 
     name: str
-    vocabulary: list[str]  # sorted stems of every content word
+    vocabulary: tuple[str, ...]  # sorted stems of every content word (a tuple: untracked)
     stream: str
     retriever: InMemoryRetriever
     about: list[str] = field(default_factory=list)
@@ -209,7 +209,7 @@ class SourceIndex:
                 by_stem.setdefault(key, Counter())[plain] += 1
         return cls(
             name=name,
-            vocabulary=sorted(surface),
+            vocabulary=tuple(sorted(surface)),
             stream="".join(stream_of(t) for t in texts),
             retriever=InMemoryRetriever(passages),
             about=_about(passages, surface, by_stem),

@@ -68,7 +68,7 @@ def hello_world(workdir: Path):
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy_path(base + "/", process)
-        yield base
+        yield base, process.pid
     finally:
         stop([process])
 
@@ -187,10 +187,26 @@ def wait_ready(client: httpx.Client, count: int) -> list[str]:
     raise SystemExit("documents did not finish processing")
 
 
-def measure(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict:
+def measure(url: str, headers: dict[str, str], seconds: float, connections: int, pid: int) -> dict:
+    """The load's numbers, and the server's CPU time per request (user and system, from
+    /proc): steadier than requests/s when other work shares the machine."""
+    before = cpu_seconds(pid)
     if shutil.which("wrk"):
-        return measure_wrk(url, headers, seconds, connections)
-    return asyncio.run(measure_async(url, headers, seconds, connections))
+        result = measure_wrk(url, headers, seconds, connections)
+    else:
+        result = asyncio.run(measure_async(url, headers, seconds, connections))
+    after = cpu_seconds(pid)
+    used = None if before is None or after is None else after - before
+    result["cpu_us"] = used * 1e6 / result["requests"] if used and result["requests"] else None
+    return result
+
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # not Linux
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure_wrk(url: str, headers: dict[str, str], seconds: float, connections: int) -> dict:
@@ -199,12 +215,14 @@ def measure_wrk(url: str, headers: dict[str, str], seconds: float, connections: 
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     return {
         "rps": rps,
+        "requests": requests,
         "p50": wrk_ms(out, "50%"),
         "p99": wrk_ms(out, "99%"),
         "errors": int(errors.group(1)) if errors else 0,
@@ -240,6 +258,7 @@ async def measure_async(
     latencies.sort()
     return {
         "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99)] * 1000,
         "errors": errors,
@@ -277,32 +296,42 @@ def main() -> None:
     )
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
 
-    def best(url: str, headers: dict[str, str]) -> dict:
+    def best(url: str, headers: dict[str, str], pid: int) -> dict:
         """The best of the rounds; each round is paired with a hello-world run just before
         it, so the ratio compares what ran under the same load from the other work."""
         runs = []
         for _ in range(args.rounds):
-            paired = measure(hello + "/", {}, min(args.seconds, 4), args.connections)
-            result = measure(url, headers, args.seconds, args.connections)
-            runs.append({**result, "hello_rps": paired["rps"], "hello_p99": paired["p99"]})
+            paired = measure(hello + "/", {}, min(args.seconds, 4), args.connections, hello_pid)
+            result = measure(url, headers, args.seconds, args.connections, pid)
+            runs.append(
+                {
+                    **result,
+                    "hello_rps": paired["rps"],
+                    "hello_p99": paired["p99"],
+                    "hello_cpu_us": paired["cpu_us"],
+                }
+            )
         return max(runs, key=lambda result: result["rps"])
 
     results: dict[tuple[str, int], tuple[str, dict]] = {}
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        hello = stack.enter_context(hello_world(workdir))
+        hello, hello_pid = stack.enter_context(hello_world(workdir))
         print(
             f"\n{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× hello':>9}"
-            f"{'hello':>8}{'hello p99':>10}  errors"
+            f"{'hello':>8}{'hello p99':>10}{'CPU µs':>8}{'× hello':>8}  errors"
         )
-        row("bare FastAPI hello world", best(hello + "/", {}))
-        print("(hello p99: the paired hello-world run's p99 under the same load)")
+        row("bare FastAPI hello world", best(hello + "/", {}, hello_pid))
+        print(
+            "(hello p99: the paired hello-world run's p99 under the same load; CPU µs: the "
+            "server's CPU time per request, × hello: hello world's over this one's)"
+        )
         for database in databases:
             print(f"-- draftsmith serve on {database}")
             with draftsmith(workdir / database, database) as (base, pid, url):
                 seeded = seed(base)
                 for index, (label, url_, headers) in enumerate(endpoints(base, seeded)):
-                    results[database, index] = (label, best(url_, headers))
+                    results[database, index] = (label, best(url_, headers, pid))
                     row(label, results[database, index][1])
                 if args.streams:
                     idle_streams(base, pid, url or sqlite_url(workdir / database), seeded, args)
@@ -418,10 +447,12 @@ async def hold_streams(url, headers, count, opened, stop, counts) -> None:
 def row(label: str, result: dict) -> None:
     """One line: the ratio is to the hello-world run paired with this result's round."""
     errors = result["errors"] + result["socket_errors"]
+    cpu, hello_cpu = result["cpu_us"], result["hello_cpu_us"]
+    cpu_columns = f"{cpu:>8.0f}{hello_cpu / cpu:>8.2f}" if cpu and hello_cpu else f"{'-':>16}"
     print(
         f"{label:<28}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
         f"{result['rps'] / result['hello_rps']:>9.2f}{result['hello_rps']:>8.0f}"
-        f"{result['hello_p99']:>10.1f}  {errors}"
+        f"{result['hello_p99']:>10.1f}{cpu_columns}  {errors}"
     )
 
 

@@ -156,3 +156,19 @@ def test_multiprocess_mode_sums_the_processes(tmp_path):
         "from draftsmith import metrics; print(metrics.exposition()[0].decode())", tmp_path
     )
     assert 'draftsmith_jobs_queued_total{kind="blog"} 5.0' in text
+
+
+async def test_a_running_app_collects_garbage_in_larger_batches(tmp_path, sqlite_url):
+    """While it serves, the youngest generation holds what requests in flight allocate
+    (collections and their pauses far rarer); start-up's objects are frozen; both are given
+    back when the app stops."""
+    import gc
+
+    from draftsmith.app import GC_YOUNG_OBJECTS, create_app
+
+    before = gc.get_threshold()
+    app = create_app(make_settings(tmp_path, sqlite_url))
+    async with app.router.lifespan_context(app):
+        assert gc.get_threshold() == (GC_YOUNG_OBJECTS, *before[1:]) and GC_YOUNG_OBJECTS > 700
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

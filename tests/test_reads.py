@@ -116,6 +116,30 @@ async def test_an_unreachable_server_is_unavailable_not_a_bug(postgres_url):
 
 
 def Reads_for(url: str) -> Reads:  # noqa: N802 (reads like the class)
-    from draftsmith.db import create_engine
+    from draftsmith.db import RECYCLE_S, create_engine
 
-    return Reads(create_engine(url))
+    return Reads(create_engine(url), POOL_SIZE, RECYCLE_S)
+
+
+async def test_a_locked_sqlite_file_is_unavailable_not_a_bug(tmp_path, monkeypatch):
+    """A writer holding the lock past the read's wait answers 503, not 500."""
+    import sqlite3
+
+    from sqlalchemy import column, table
+
+    from draftsmith import reads as reads_module
+
+    monkeypatch.setattr(reads_module, "SQLITE_READ_BUSY_MS", 50)
+    path = tmp_path / "locked.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE t (x INTEGER)")  # a rollback journal: readers wait
+    reads = Reads_for(f"sqlite+aiosqlite:///{path}")
+    try:
+        writer.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(DatabaseUnavailable):
+            await reads.all(select(column("x")).select_from(table("t")), {})
+        writer.execute("ROLLBACK")
+        assert await reads.all(select(column("x")).select_from(table("t")), {}) == []
+    finally:
+        writer.close()
+        await reads.dispose()

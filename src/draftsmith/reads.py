@@ -18,8 +18,8 @@ Writes stay on aiosqlite: a writer may wait for another process's lock, the loop
 On PostgreSQL they run on asyncpg connections of their own, in autocommit (no BEGIN and
 ROLLBACK round trips around one statement), which keep their prepared statements. A
 connection is returned as it is (asyncpg's pool would reset it, a round trip), closed when
-a read is interrupted or fails with it, and replaced after ``RECYCLE_S``; a lost connection
-drops the idle ones too (after a restart they are all dead) and answers 503.
+a read is interrupted or fails with it, and replaced after a while; a lost connection drops
+the idle ones too (after a restart they are all dead) and answers 503.
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ import asyncpg
 from sqlalchemy import Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from draftsmith.db import POOL_SIZE, RECYCLE_S
 
 #: the longest a read on the loop may wait for SQLite's lock (WAL readers rarely wait at all)
 SQLITE_READ_BUSY_MS = 2000
@@ -124,9 +122,11 @@ class Compiled:
 
 class Reads:
     """Run a Core statement and return its rows as dicts, the cheapest way the database
-    allows. ``observers`` are called with each statement's SQL (tests count them)."""
+    allows. ``observers`` are called with each statement's SQL (tests count them).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    On PostgreSQL at most ``connections`` at once, each replaced after ``recycle_s``."""
+
+    def __init__(self, engine: AsyncEngine, connections: int, recycle_s: float) -> None:
         self.observers: list[Callable[[str], None]] = []
         self._compiled: dict[Executable, Compiled] = {}
         self._dialect = engine.dialect
@@ -135,7 +135,7 @@ class Reads:
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             self._sqlite = _SqliteConnections(engine.url.database)
         elif engine.dialect.name == "postgresql":
-            self._postgres = _PostgresConnections(engine)
+            self._postgres = _PostgresConnections(engine, connections, recycle_s)
         else:
             raise ValueError("Draftsmith needs PostgreSQL or an SQLite file (not :memory:)")
 
@@ -153,7 +153,11 @@ class Reads:
         if self._postgres is not None:
             return compiled.rows(await self._postgres.fetch(compiled.sql, arguments))
         assert self._sqlite is not None
-        return compiled.rows(self._sqlite.mine().execute(compiled.sql, arguments).fetchall())
+        try:
+            values = self._sqlite.mine().execute(compiled.sql, arguments).fetchall()
+        except sqlite3.OperationalError as exc:  # locked past the timeout, the file gone
+            raise DatabaseUnavailable(str(exc)) from exc
+        return compiled.rows(values)
 
     async def first(self, statement: Executable, params: dict[str, Any]) -> Row | None:
         rows = await self.all(statement, params)
@@ -194,9 +198,9 @@ class _SqliteConnections:
 
 
 class _PostgresConnections:
-    """At most ``POOL_SIZE`` asyncpg connections, the idle ones reused newest first."""
+    """At most ``size`` asyncpg connections, the idle ones reused newest first."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, size: int, recycle_s: float) -> None:
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         kwargs = {name: value for name, value in kwargs.items() if name not in _SQLALCHEMY_ONLY}
         settings = {"application_name": READER_NAME, **kwargs.pop("server_settings", {})}
@@ -204,7 +208,8 @@ class _PostgresConnections:
             args,
             {**kwargs, "timeout": CONNECT_TIMEOUT_S, "server_settings": settings},
         )
-        self._slots = asyncio.Semaphore(POOL_SIZE)
+        self._slots = asyncio.Semaphore(size)
+        self._recycle_s = recycle_s
         self._idle: list[tuple[asyncpg.Connection, float]] = []  # with their expiry time
 
     async def fetch(self, sql: str, arguments: list[Any]) -> list[asyncpg.Record]:
@@ -242,7 +247,7 @@ class _PostgresConnections:
             )
         except _POSTGRES_LOST as exc:
             raise DatabaseUnavailable(str(exc)) from exc
-        return connection, now + RECYCLE_S
+        return connection, now + self._recycle_s
 
     def _lost(self, connection: asyncpg.Connection) -> None:
         """The server dropped a connection (a restart): the idle ones are dropped as well."""

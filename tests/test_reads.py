@@ -66,7 +66,7 @@ async def test_a_statement_with_its_own_literals_and_a_datetime_parameter(app):
 
 
 async def test_postgres_reads_use_at_most_a_pool_of_connections(postgres_url):
-    reads = Reads_for(postgres_url)
+    reads = reads_for(postgres_url)
     try:
         rows = await asyncio.gather(
             *(reads.first(BACKEND, {"seconds": 0.2}) for _ in range(POOL_SIZE * 2))
@@ -78,7 +78,7 @@ async def test_postgres_reads_use_at_most_a_pool_of_connections(postgres_url):
 
 
 async def test_an_interrupted_read_closes_its_connection(postgres_url):
-    reads = Reads_for(postgres_url)
+    reads = reads_for(postgres_url)
     try:
         first = (await reads.first(BACKEND, {"seconds": 0}))["pid"]
         with pytest.raises(TimeoutError):  # a client that went away, mid-statement
@@ -91,7 +91,7 @@ async def test_an_interrupted_read_closes_its_connection(postgres_url):
 async def test_a_restart_answers_unavailable_and_the_reads_after_it_reconnect(postgres_url):
     """What a server restart does to every connection: the read in flight answers 503, the
     idle connections (dead too) are not used again."""
-    reads = Reads_for(postgres_url)
+    reads = reads_for(postgres_url)
     try:
         rows = await asyncio.gather(*(reads.first(BACKEND, {"seconds": 0.1}) for _ in range(3)))
         idle = {row["pid"] for row in rows}
@@ -107,7 +107,7 @@ async def test_a_restart_answers_unavailable_and_the_reads_after_it_reconnect(po
 
 
 async def test_an_unreachable_server_is_unavailable_not_a_bug(postgres_url):
-    reads = Reads_for(postgres_url.replace(":5432/", ":1/"))
+    reads = reads_for(postgres_url.replace(":5432/", ":1/"))
     try:
         with pytest.raises(DatabaseUnavailable):
             await reads.all(BACKEND, {"seconds": 0})
@@ -115,7 +115,7 @@ async def test_an_unreachable_server_is_unavailable_not_a_bug(postgres_url):
         await reads.dispose()
 
 
-def Reads_for(url: str) -> Reads:  # noqa: N802 (reads like the class)
+def reads_for(url: str) -> Reads:
     from draftsmith.db import RECYCLE_S, create_engine
 
     return Reads(create_engine(url), POOL_SIZE, RECYCLE_S)
@@ -133,7 +133,7 @@ async def test_a_locked_sqlite_file_is_unavailable_not_a_bug(tmp_path, monkeypat
     path = tmp_path / "locked.db"
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("CREATE TABLE t (x INTEGER)")  # a rollback journal: readers wait
-    reads = Reads_for(f"sqlite+aiosqlite:///{path}")
+    reads = reads_for(f"sqlite+aiosqlite:///{path}")
     try:
         writer.execute("BEGIN EXCLUSIVE")
         with pytest.raises(DatabaseUnavailable):

@@ -148,9 +148,8 @@ class Gateway:
         headers.append((b"x-request-id", rid.encode()))
         if private:
             headers.append((b"cache-control", b"no-store"))  # tokens and private data
-        if "renewed_session" in state or "clear_session_cookies" in state:
-            for value in _cookie_headers(state, self.settings):
-                headers.append((b"set-cookie", value.encode("latin-1")))
+        for value in _cookie_headers(state, self.settings):
+            headers.append((b"set-cookie", value.encode("latin-1")))
         return headers
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, headers: dict) -> None:
@@ -203,13 +202,14 @@ def _too_large(limit: int) -> Response:
 
 def _cookie_headers(state: dict, settings: Settings) -> list[str]:
     """Set-Cookie values for a session renewed or ended while resolving the caller."""
+    renewed, cleared = state.get("renewed_session"), state.get("clear_session_cookies")
+    if renewed is None and not cleared:
+        return []  # most answers: no carrier built
     carrier = Response()
-    if state.get("renewed_session") is not None:
-        cookies.set_session(carrier, settings, state["renewed_session"])
-    elif state.get("clear_session_cookies"):
-        cookies.clear_session(carrier, settings)
+    if renewed is not None:
+        cookies.set_session(carrier, settings, renewed)
     else:
-        return []
+        cookies.clear_session(carrier, settings)
     return [v.decode("latin-1") for k, v in carrier.raw_headers if k == b"set-cookie"]
 
 

@@ -49,9 +49,9 @@ Row = dict[str, Any]
 Processor = Callable[[Any], Any] | None
 
 #: what asyncpg raises when the server is down, restarting or the connection is gone
+#: (TimeoutError, a connection attempt's, is an OSError)
 _POSTGRES_LOST = (
     OSError,
-    asyncio.TimeoutError,
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
@@ -217,15 +217,12 @@ class _PostgresConnections:
             connection, expires = await self._checkout()
             try:
                 records = await connection.fetch(sql, *arguments)
-            except asyncpg.PostgresError as exc:
-                if isinstance(exc, _POSTGRES_LOST):
-                    self._lost(connection)
-                    raise DatabaseUnavailable(str(exc)) from exc
-                self._idle.append((connection, expires))  # a failed statement: still usable
-                raise
             except _POSTGRES_LOST as exc:
                 self._lost(connection)
                 raise DatabaseUnavailable(str(exc)) from exc
+            except asyncpg.PostgresError:
+                self._idle.append((connection, expires))  # a failed statement: still usable
+                raise
             except BaseException:  # cancelled mid-read: what the connection holds is unknown
                 connection.terminate()
                 raise

@@ -3,14 +3,15 @@
     python bench/requests.py [--seconds 8] [--connections 16] [--rounds 2]
                              [--database sqlite|postgres|both] [--streams 100]
 
-Starts, in the same run, a bare FastAPI "hello world" under the same uvicorn and one
-``draftsmith serve`` (embedded defaults; or on PostgreSQL), seeds a user with 200
-documents and a long draft, and drives each endpoint with a fixed number of connections:
-Debian's ``wrk`` when it is installed (one thread), else an async driver of our own.
-Prints requests/s, p50 and p99 and the ratio to hello world (the best of ``--rounds``
-measurements of each, as other work shares the machine; each round's ratio is to a hello-world
-run just before it, under the same load), then what ``--streams`` idle event
-streams (a generation that is running but says nothing) add to the server's CPU.
+Starts, in the same run, a bare FastAPI "hello world" under the same uvicorn and a
+``draftsmith serve`` on each database (the embedded defaults, and PostgreSQL), side by side;
+seeds each with a user with 200 documents and a long draft, and drives each endpoint with a
+fixed number of connections: Debian's ``wrk`` when it is installed (one thread), else an
+async driver of our own. Prints requests/s, p50 and p99, the server's CPU time per request
+and the ratios to hello world (the best of ``--rounds`` measurements of each, as other work
+shares the machine). A round runs hello world, then the endpoint on each database, so the
+ratios compare runs seconds apart under the same load. Then what ``--streams`` idle event
+streams (a generation that is running but says nothing) add to each server's CPU.
 """
 
 from __future__ import annotations
@@ -296,58 +297,76 @@ def main() -> None:
     )
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
 
-    def best(url: str, headers: dict[str, str], pid: int) -> dict:
-        """The best of the rounds; each round is paired with a hello-world run just before
-        it, so the ratio compares what ran under the same load from the other work."""
-        runs = []
-        for _ in range(args.rounds):
+    def rounds(targets: dict[str, tuple[str, dict[str, str], int]]) -> dict[str, dict]:
+        """The best of the rounds for each target. A round runs hello world, then every
+        target one after the other (in turns: first one first, then the other), so each
+        ratio, to hello world or between the databases, compares runs a few seconds apart
+        under the same load from the other work on the machine."""
+        runs: dict[str, list[dict]] = {name: [] for name in targets}
+        for turn in range(args.rounds):
             paired = measure(hello + "/", {}, min(args.seconds, 4), args.connections, hello_pid)
-            result = measure(url, headers, args.seconds, args.connections, pid)
-            runs.append(
-                {
-                    **result,
-                    "hello_rps": paired["rps"],
-                    "hello_p99": paired["p99"],
-                    "hello_cpu_us": paired["cpu_us"],
-                }
-            )
-        return max(runs, key=lambda result: result["rps"])
+            order = list(targets) if turn % 2 == 0 else list(reversed(targets))
+            for name in order:
+                url, headers, pid = targets[name]
+                result = measure(url, headers, args.seconds, args.connections, pid)
+                runs[name].append(
+                    {
+                        **result,
+                        "hello_rps": paired["rps"],
+                        "hello_p99": paired["p99"],
+                        "hello_cpu_us": paired["cpu_us"],
+                    }
+                )
+        return {name: max(found, key=lambda result: result["rps"]) for name, found in runs.items()}
 
     results: dict[tuple[str, int], tuple[str, dict]] = {}
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         hello, hello_pid = stack.enter_context(hello_world(workdir))
+        servers = {}  # both run side by side, so their rows are measured in the same minute
+        for database in databases:
+            base, pid, url = stack.enter_context(draftsmith(workdir / database, database))
+            servers[database] = (base, pid, url, seed(base))
         print(
-            f"\n{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× hello':>9}"
+            f"\n{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× hello':>9}"
             f"{'hello':>8}{'hello p99':>10}{'CPU µs':>8}{'× hello':>8}  errors"
         )
-        row("bare FastAPI hello world", best(hello + "/", {}, hello_pid))
+        hello_target = {"hello": (hello + "/", {}, hello_pid)}
+        row("bare FastAPI hello world", rounds(hello_target)["hello"])
         print(
             "(hello p99: the paired hello-world run's p99 under the same load; CPU µs: the "
             "server's CPU time per request, × hello: hello world's over this one's)"
         )
-        for database in databases:
-            print(f"-- draftsmith serve on {database}")
-            with draftsmith(workdir / database, database) as (base, pid, url):
-                seeded = seed(base)
-                for index, (label, url_, headers) in enumerate(endpoints(base, seeded)):
-                    results[database, index] = (label, best(url_, headers, pid))
-                    row(label, results[database, index][1])
-                if args.streams:
-                    idle_streams(base, pid, url or sqlite_url(workdir / database), seeded, args)
+        listed = {db: endpoints(base, seeded) for db, (base, _, _, seeded) in servers.items()}
+        for index in range(len(listed[databases[0]])):
+            targets = {db: (*listed[db][index][1:], servers[db][1]) for db in databases}
+            for database, result in rounds(targets).items():
+                results[database, index] = (listed[database][index][0], result)
+                row(f"{results[database, index][0]} [{database}]", result)
+        for database, (base, pid, url, seeded) in servers.items():
+            if args.streams:
+                print(f"-- {database}: ", end="")
+                idle_streams(base, pid, url or sqlite_url(workdir / database), seeded, args)
         compare(results)
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def compare(results: dict) -> None:
-    """PostgreSQL's requests/s against SQLite's, endpoint by endpoint (target: within 1.5×)."""
+    """PostgreSQL's requests/s against SQLite's, endpoint by endpoint (target: within 1.5×),
+    and SQLite's server CPU time per request against PostgreSQL's."""
     indexes = [index for database, index in results if database == "postgres"]
     if not indexes or not any(database == "sqlite" for database, _ in results):
         return
-    print("\nPostgreSQL / SQLite requests/s")
+    print(f"\n{'PostgreSQL / SQLite':<34}{'req/s':>9}{'CPU':>9}")
     for index in indexes:
         label, postgres = results["postgres", index]
-        print(f"{label:<28}{postgres['rps'] / results['sqlite', index][1]['rps']:>9.2f}")
+        sqlite = results["sqlite", index][1]
+        cpu = (
+            f"{sqlite['cpu_us'] / postgres['cpu_us']:>9.2f}"
+            if sqlite["cpu_us"] and postgres["cpu_us"]
+            else f"{'-':>9}"
+        )
+        print(f"{label:<34}{postgres['rps'] / sqlite['rps']:>9.2f}{cpu}")
 
 
 def sqlite_url(workdir: Path) -> str:
@@ -450,7 +469,7 @@ def row(label: str, result: dict) -> None:
     cpu, hello_cpu = result["cpu_us"], result["hello_cpu_us"]
     cpu_columns = f"{cpu:>8.0f}{hello_cpu / cpu:>8.2f}" if cpu and hello_cpu else f"{'-':>16}"
     print(
-        f"{label:<28}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
+        f"{label:<34}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
         f"{result['rps'] / result['hello_rps']:>9.2f}{result['hello_rps']:>8.0f}"
         f"{result['hello_p99']:>10.1f}{cpu_columns}  {errors}"
     )

@@ -115,6 +115,14 @@ async def test_an_unreachable_server_is_unavailable_not_a_bug(postgres_url):
         await reads.dispose()
 
 
+async def test_sqlalchemy_only_url_options_stay_out_of_the_connection(postgres_url):
+    reads = reads_for(postgres_url + "?prepared_statement_cache_size=0")
+    try:
+        assert (await reads.first(BACKEND, {"seconds": 0}))["pid"] > 0
+    finally:
+        await reads.dispose()
+
+
 def reads_for(url: str) -> Reads:
     from draftsmith.db import RECYCLE_S, create_engine
 

@@ -20,8 +20,8 @@ async def listening(*processes: Signals) -> None:
         assert process.listening and process.via == "PostgreSQL"
 
 
-async def test_a_wake_up_reaches_every_listening_process(postgres_url):
-    first, second = Signals(None, postgres_url), Signals(None, postgres_url)
+async def a_wake_up_reaches_another_process(url: str) -> None:
+    first, second = Signals(None, url), Signals(None, url)
     try:
         await listening(first, second)
         with second.watch("generation-session:42") as woken:
@@ -30,6 +30,16 @@ async def test_a_wake_up_reaches_every_listening_process(postgres_url):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_wake_up_reaches_every_listening_process(postgres_url):
+    await a_wake_up_reaches_another_process(postgres_url)
+
+
+async def test_the_url_is_read_as_sqlalchemy_reads_it(postgres_url):
+    """Its SQLAlchemy-only options (PgBouncer setups turn the statement cache off so) are not
+    sent to the server as settings, which would refuse the connection."""
+    await a_wake_up_reaches_another_process(postgres_url + "?prepared_statement_cache_size=0")
 
 
 async def test_a_sender_goes_on_once_every_listener_has_acted(postgres_url):

@@ -35,7 +35,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Executable
-from sqlalchemy.engine import Dialect
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 #: the longest a read on the loop may wait for SQLite's lock (WAL readers rarely wait at all)
@@ -60,6 +61,19 @@ _POSTGRES_LOST = (
 _SQLALCHEMY_ONLY = frozenset(
     {"async_fallback", "prepared_statement_cache_size", "prepared_statement_name_func"}
 )
+
+
+def asyncpg_connect_args(
+    url: str | URL, name: str, timeout: float
+) -> tuple[list[Any], dict[str, Any]]:
+    """``asyncpg.connect``'s arguments for a database URL as SQLAlchemy's asyncpg dialect
+    reads it (the URL's query options included, without those only SQLAlchemy takes), the
+    connection named ``name`` in ``pg_stat_activity``."""
+    url = make_url(url).set(drivername="postgresql+asyncpg")
+    args, kwargs = AsyncpgDialect().create_connect_args(url)
+    kwargs = {key: value for key, value in kwargs.items() if key not in _SQLALCHEMY_ONLY}
+    settings = {"application_name": name, **kwargs.pop("server_settings", {})}
+    return args, {**kwargs, "timeout": timeout, "server_settings": settings}
 
 
 class DatabaseUnavailable(ConnectionError):
@@ -201,13 +215,7 @@ class _PostgresConnections:
     """At most ``size`` asyncpg connections, the idle ones reused newest first."""
 
     def __init__(self, engine: AsyncEngine, size: int, recycle_s: float) -> None:
-        args, kwargs = engine.dialect.create_connect_args(engine.url)
-        kwargs = {name: value for name, value in kwargs.items() if name not in _SQLALCHEMY_ONLY}
-        settings = {"application_name": READER_NAME, **kwargs.pop("server_settings", {})}
-        self._connect_args = (
-            args,
-            {**kwargs, "timeout": CONNECT_TIMEOUT_S, "server_settings": settings},
-        )
+        self._connect_args = asyncpg_connect_args(engine.url, READER_NAME, CONNECT_TIMEOUT_S)
         self._slots = asyncio.Semaphore(size)
         self._recycle_s = recycle_s
         self._idle: list[tuple[asyncpg.Connection, float]] = []  # with their expiry time

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.engine import make_url
+
+from draftsmith.reads import asyncpg_connect_args
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +73,13 @@ class _PostgresTransport:
     errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
-        self.dsn = url.render_as_string(hide_password=False)
+        self._database_url = database_url
         self._publisher: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
 
     async def _connect(self, name: str = "draftsmith") -> asyncpg.Connection:
-        return await asyncpg.connect(
-            self.dsn, timeout=3, server_settings={"application_name": name}
-        )
+        args, kwargs = asyncpg_connect_args(self._database_url, name, timeout=3)
+        return await asyncpg.connect(*args, **kwargs)
 
     async def publish(self, message: str) -> None:
         async with self._lock:  # one statement at a time on the connection

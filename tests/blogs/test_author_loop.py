@@ -90,9 +90,15 @@ async def test_outline_review_then_write_yields_exactly_the_edited_headings(app,
 async def test_outline_edits_are_validated_and_owned(app, user):
     _, blog = await planned_blog(user)
     url = f"/api/v1/blogs/{blog['id']}/outline"
-    for bad in ({"sections": []}, {"sections": [{"heading": "  "}]}, {"title": "x"}):
+    blank = ("  ", "\f", " \t\n", "\x1c")  # \x1c: blank to Python, not to Unicode
+    bad_bodies = [{"sections": []}, {"title": "x"}]
+    bad_bodies += [{"sections": [{"heading": "Fine"}, {"heading": h}]} for h in blank]
+    for bad in bad_bodies:
         response = await user.request("PUT", url, json=bad)
         assert response.status_code == 422, (bad, response.text)
+    # the schema says so too: a heading needs a character that is not a space
+    schema = (await user.client.get("/openapi.json")).json()["components"]["schemas"]
+    assert schema["OutlineSectionIn"]["properties"]["heading"]["pattern"] == r"\S"
     other = await make_user(user.client, "grace@example.com")
     response = await other.request("PUT", url, json={"sections": [{"heading": "Mine"}]})
     assert response.status_code == 404

@@ -170,7 +170,8 @@ class GenerateIn(InputModel):
 
 
 class OutlineSectionIn(InputModel):
-    heading: str = Field(min_length=1, max_length=200)
+    #: the pattern tells clients what the check below refuses (a blank heading)
+    heading: str = Field(min_length=1, max_length=200, pattern=r"\S")
     points: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=12)
 
     @model_validator(mode="after")

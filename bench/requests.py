@@ -29,6 +29,7 @@ import time
 import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -323,32 +324,44 @@ def main() -> None:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         hello, hello_pid = stack.enter_context(hello_world(workdir))
-        servers = {}  # both run side by side, so their rows are measured in the same minute
+        servers: dict[str, Server] = {}  # side by side: their rows are measured seconds apart
         for database in databases:
             base, pid, url = stack.enter_context(draftsmith(workdir / database, database))
-            servers[database] = (base, pid, url, seed(base))
+            servers[database] = Server(base, pid, url or sqlite_url(workdir / database), seed(base))
         print(
             f"\n{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× hello':>9}"
             f"{'hello':>8}{'hello p99':>10}{'CPU µs':>8}{'× hello':>8}  errors"
         )
-        hello_target = {"hello": (hello + "/", {}, hello_pid)}
-        row("bare FastAPI hello world", rounds(hello_target)["hello"])
+        row("bare FastAPI hello world", rounds({"hello": (hello + "/", {}, hello_pid)})["hello"])
         print(
             "(hello p99: the paired hello-world run's p99 under the same load; CPU µs: the "
             "server's CPU time per request, × hello: hello world's over this one's)"
         )
-        listed = {db: endpoints(base, seeded) for db, (base, _, _, seeded) in servers.items()}
-        for index in range(len(listed[databases[0]])):
-            targets = {db: (*listed[db][index][1:], servers[db][1]) for db in databases}
+        listed = [endpoints(server.base, server.seeded) for server in servers.values()]
+        for index, same_endpoint in enumerate(zip(*listed, strict=True)):
+            targets = {
+                database: (url, headers, server.pid)
+                for (database, server), (_, url, headers) in zip(
+                    servers.items(), same_endpoint, strict=True
+                )
+            }
+            labels = dict(zip(servers, (label for label, _, _ in same_endpoint), strict=True))
             for database, result in rounds(targets).items():
-                results[database, index] = (listed[database][index][0], result)
-                row(f"{results[database, index][0]} [{database}]", result)
-        for database, (base, pid, url, seeded) in servers.items():
+                results[database, index] = (labels[database], result)
+                row(f"{labels[database]} [{database}]", result)
+        for database, server in servers.items():
             if args.streams:
                 print(f"-- {database}: ", end="")
-                idle_streams(base, pid, url or sqlite_url(workdir / database), seeded, args)
+                idle_streams(server.base, server.pid, server.database_url, server.seeded, args)
         compare(results)
         print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+class Server(NamedTuple):
+    base: str
+    pid: int
+    database_url: str
+    seeded: dict[str, str]
 
 
 def compare(results: dict) -> None:
